@@ -1,0 +1,126 @@
+"""Reads of jobs and runs, and job definitions."""
+
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+from pydantic import ValidationError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from ingest.auth import ADMIN, READ, authorize
+from ingest.errors import Invalid, NotFound
+from ingest.events_api import decode_json, read_body
+from ingest.schemas import SLUG, JobDefinition
+from ingest.timestamps import parse_rfc3339
+from opentrace.keys import CLOCK, ENGINE
+from storage import queries
+from storage.models import Job
+from storage.reports import job_document, job_state, run_report, run_summary
+
+MAX_RUNS_LIMIT = 1000
+
+
+def _session(request: web.Request) -> AsyncSession:
+    return AsyncSession(request.app[ENGINE], expire_on_commit=False)
+
+
+async def list_jobs(request: web.Request) -> web.Response:
+    await authorize(request, READ)
+    async with _session(request) as session:
+        rows = await queries.list_jobs(session=session)
+    return web.json_response({"jobs": [
+        {
+            **job_document(row.job),
+            "state": job_state(row.last_run),
+            "last_run": run_summary(row.job, row.last_run) if row.last_run else None,
+        }
+        for row in rows
+    ]})
+
+
+async def get_job(request: web.Request) -> web.Response:
+    await authorize(request, READ)
+    async with _session(request) as session:
+        job = await _job(request, session)
+    return web.json_response(job_document(job))
+
+
+async def put_job(request: web.Request) -> web.Response:
+    await authorize(request, ADMIN)
+    slug = request.match_info["job"]
+    if not SLUG.match(slug) or slug.strip(".") == "":
+        raise Invalid("invalid job slug", [{"index": 0, "field": "job", "message":
+                      "must be 1-128 of lowercase letters, digits, '.', '_', '-'"}])
+    body = decode_json(await read_body(request))
+    if not isinstance(body, dict):
+        raise Invalid("send one job definition object", [
+            {"index": 0, "field": "(body)", "message": "must be a JSON object"}])
+    try:
+        definition = JobDefinition.model_validate(body)
+    except ValidationError as exc:
+        raise Invalid("invalid job definition; nothing was changed", [
+            {"index": 0, "field": ".".join(str(p) for p in e["loc"]) or "(body)",
+             "message": "unknown field" if e["type"] == "extra_forbidden"
+             else e["msg"].removeprefix("Value error, ")}
+            for e in exc.errors(include_url=False)
+        ]) from None
+    fields = definition.model_dump()
+    fields["title"] = fields["title"] or slug
+    async with _session(request) as session:
+        existed = await queries.get_job(slug, session=session) is not None
+        job = await queries.put_job(slug, fields, request.app[CLOCK](), session=session)
+    return web.json_response(job_document(job), status=200 if existed else 201)
+
+
+async def list_runs(request: web.Request) -> web.Response:
+    await authorize(request, READ)
+    since = _time_param(request, "since")
+    until = _time_param(request, "until")
+    limit = _limit_param(request)
+    async with _session(request) as session:
+        job = await _job(request, session)
+        runs = await queries.list_runs(job, since=since, until=until, limit=limit, session=session)
+    return web.json_response({"job": job.slug, "runs": [run_summary(job, r) for r in runs]})
+
+
+async def get_run(request: web.Request) -> web.Response:
+    await authorize(request, READ)
+    async with _session(request) as session:
+        job = await _job(request, session)
+        key = request.match_info["run"]
+        run = await queries.get_run(job, key, session=session)
+        if run is None:
+            raise NotFound(f"job {job.slug!r} has no run {key!r}")
+        events = await queries.run_events(run, session=session)
+    return web.json_response(run_report(job, run, events))
+
+
+async def _job(request: web.Request, session: AsyncSession) -> Job:
+    slug = request.match_info["job"]
+    job = await queries.get_job(slug, session=session)
+    if job is None:
+        raise NotFound(f"unknown job {slug!r}")
+    return job
+
+
+def _time_param(request: web.Request, name: str) -> datetime | None:
+    value = request.query.get(name)
+    if value is None or value == "":
+        return None
+    try:
+        return parse_rfc3339(value)
+    except ValueError as exc:
+        raise Invalid(f"invalid query parameter {name}", [
+            {"index": 0, "field": name, "message": str(exc)}]) from None
+
+
+def _limit_param(request: web.Request) -> int:
+    value: Any = request.query.get("limit", "50")
+    try:
+        limit = int(value)
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= MAX_RUNS_LIMIT:
+        raise Invalid("invalid query parameter limit", [
+            {"index": 0, "field": "limit", "message": f"must be an integer 1..{MAX_RUNS_LIMIT}"}])
+    return limit

@@ -1,0 +1,178 @@
+"""The OpenAPI 3.1 description of the v1 contract, served at `/v1/openapi.json`.
+
+Event and definition schemas come from the pydantic models that validate requests, so the
+two cannot drift; response schemas are written here and pinned by tests that check live
+responses against them."""
+
+from typing import Any
+
+from aiohttp import web
+from pydantic import TypeAdapter
+
+from ingest.schemas import MAX_EVENTS, AnyEvent, JobDefinition
+
+REF = "#/components/schemas/{model}"
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+TIME = {"type": "string", "format": "date-time"}
+NUMBER = {"type": "number"}
+STRING = {"type": "string"}
+
+
+def _object(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    return {"type": "object", "properties": properties,
+            "required": list(properties) if required is None else required}
+
+
+def response_schemas() -> dict[str, Any]:
+    run_summary = _object({
+        "job": STRING, "run": STRING,
+        "status": {"enum": ["running", "succeeded", "failed", "partial", "cancelled"]},
+        "started_at": TIME, "finished_at": _nullable(TIME),
+        "duration_seconds": _nullable(NUMBER), "last_event_at": TIME,
+        "attributes": {"type": "object"}, "summary": _nullable(STRING),
+    })
+    at = {"at": TIME}
+    return {
+        "Error": _object({
+            "error": STRING,
+            "details": {"type": "array", "items": _object(
+                {"index": {"type": "integer"}, "field": STRING, "message": STRING})},
+        }, required=["error"]),
+        "Accepted": _object({
+            "accepted": {"type": "integer"}, "duplicates": {"type": "integer"},
+            "runs": {"type": "array", "items": _object({"job": STRING, "run": STRING})},
+        }),
+        "Job": _object({
+            "job": STRING, "title": STRING, "description": STRING,
+            "aliases": {"type": "array", "items": STRING}, "owner": STRING,
+            "timezone": _nullable(STRING), "created_at": TIME, "updated_at": TIME,
+        }),
+        "JobList": _object({"jobs": {"type": "array", "items": {"allOf": [_ref("Job"), _object({
+            "state": {"enum": ["running", "succeeded", "failed", "partial", "cancelled",
+                               "unknown"]},
+            "last_run": _nullable(_ref("RunSummary")),
+        })]}}}),
+        "RunSummary": run_summary,
+        "RunList": _object({"job": STRING, "runs": {"type": "array", "items": _ref("RunSummary")}}),
+        "RunReport": {"allOf": [_ref("RunSummary"), _object({
+            "milestones": {"type": "array", "items": _object({
+                "name": STRING, "status": {"enum": ["reached", "failed", "skipped"]},
+                "text": _nullable(STRING), **at})},
+            "metrics": {"type": "object", "additionalProperties": _object(
+                {"value": NUMBER, "unit": _nullable(STRING), **at})},
+            "progress": _nullable(_object({
+                "done": NUMBER, "total": _nullable(NUMBER), "unit": _nullable(STRING),
+                "stage": _nullable(STRING), **at})),
+            "notes": {"type": "array", "items": _object(
+                {"level": {"enum": ["info", "warning", "error"]}, "text": STRING, **at})},
+            "payloads": {"type": "array", "items": _object({"name": STRING, "data": {}, **at})},
+            "durations": {"type": "array", "items": _object(
+                {"name": STRING, "seconds": NUMBER, **at})},
+            "events": {"type": "array", "items": _object({
+                "kind": STRING, "at": TIME, "id": _nullable(STRING), "received_at": TIME,
+            })},
+        })]},
+        "Health": _object({"status": {"const": "ok"}}),
+    }
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    reasons = {400: "Unparseable body", 401: "Missing or unknown token", 403: "Wrong scope",
+               404: "Unknown job or run", 413: "Over the size limits",
+               422: "Invalid input; nothing stored", 503: "Storage unavailable; retry later"}
+    return {str(code): {"description": reasons[code], "content": {
+        "application/json": {"schema": _ref("Error")}}} for code in codes}
+
+
+def _ok(code: int, schema: str, description: str) -> dict[str, Any]:
+    return {str(code): {"description": description,
+                        "content": {"application/json": {"schema": _ref(schema)}}}}
+
+
+JOB = {"name": "job", "in": "path", "required": True, "schema": {"type": "string"}}
+RUN = {"name": "run", "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def openapi_document() -> dict[str, Any]:
+    event_schema = TypeAdapter(AnyEvent).json_schema(ref_template=REF)
+    schemas: dict[str, Any] = dict(event_schema.pop("$defs"))
+    schemas["Event"] = event_schema
+    definition = JobDefinition.model_json_schema(ref_template=REF)
+    schemas.update(definition.pop("$defs", {}))
+    schemas["JobDefinition"] = definition
+    schemas.update(response_schemas())
+    read = [{"bearer": []}]
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "OpenTrace", "version": "1",
+                 "description": "Business telemetry for batch jobs."},
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": schemas,
+        },
+        "security": read,
+        "paths": {
+            "/v1/events": {"post": {
+                "summary": "Report events of runs: one object or an array",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "oneOf": [_ref("Event"), {"type": "array", "items": _ref("Event"),
+                                              "minItems": 1, "maxItems": MAX_EVENTS}]}}}},
+                "responses": {**_ok(202, "Accepted", "Committed"),
+                              **_errors(400, 401, 403, 413, 422, 503)},
+            }},
+            "/v1/jobs": {"get": {
+                "summary": "Every job with its state and last run",
+                "responses": {**_ok(200, "JobList", "Jobs"), **_errors(401, 403, 503)},
+            }},
+            "/v1/jobs/{job}": {
+                "parameters": [JOB],
+                "get": {"summary": "A job's definition",
+                        "responses": {**_ok(200, "Job", "The job"), **_errors(401, 403, 404)}},
+                "put": {
+                    "summary": "Create or replace a job's definition (admin)",
+                    "requestBody": {"required": True, "content": {
+                        "application/json": {"schema": _ref("JobDefinition")}}},
+                    "responses": {**_ok(200, "Job", "Replaced"), **_ok(201, "Job", "Created"),
+                                  **_errors(400, 401, 403, 413, 422, 503)},
+                },
+            },
+            "/v1/jobs/{job}/runs": {"get": {
+                "summary": "Runs, newest first",
+                "parameters": [JOB,
+                    {"name": "since", "in": "query", "schema": TIME,
+                     "description": "Runs started at or after"},
+                    {"name": "until", "in": "query", "schema": TIME,
+                     "description": "Runs started before"},
+                    {"name": "limit", "in": "query",
+                     "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 50}}],
+                "responses": {**_ok(200, "RunList", "Runs"), **_errors(401, 403, 404, 422)},
+            }},
+            "/v1/jobs/{job}/runs/{run}": {"get": {
+                "summary": "One run with its whole timeline",
+                "parameters": [JOB, RUN],
+                "responses": {**_ok(200, "RunReport", "The run"), **_errors(401, 403, 404)},
+            }},
+            "/v1/openapi.json": {"get": {
+                "summary": "This document", "security": [],
+                "responses": {"200": {"description": "OpenAPI 3.1",
+                                      "content": {"application/json": {"schema": {}}}}},
+            }},
+            "/healthz": {"get": {
+                "summary": "200 when the database answers", "security": [],
+                "responses": {**_ok(200, "Health", "Healthy"), **_errors(503)},
+            }},
+        },
+    }
+
+
+async def get_openapi(request: web.Request) -> web.Response:
+    return web.json_response(openapi_document())

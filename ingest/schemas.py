@@ -1,0 +1,174 @@
+"""The v1 contract: what a client may send, validated before anything is stored."""
+
+import json
+import re
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
+
+from ingest.timestamps import parse_rfc3339
+
+MAX_EVENTS = 1000
+MAX_BODY_BYTES = 1024 * 1024
+MAX_PAYLOAD_BYTES = 64 * 1024
+MAX_ATTRIBUTES_BYTES = 16 * 1024
+MAX_JSON_DEPTH = 32
+SLUG_PATTERN = r"^[a-z0-9._-]{1,128}$"
+SLUG = re.compile(SLUG_PATTERN)
+
+
+def clean_text(value: str) -> str:
+    """Refuse what no database column can hold: NUL characters and lone surrogates."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode (no lone surrogates)") from None
+    return value
+
+
+def check_slug(value: str) -> str:
+    if not SLUG.match(value) or value.strip(".") == "":
+        raise ValueError("must be 1-128 of lowercase letters, digits, '.', '_', '-'")
+    return value
+
+
+def json_limits(max_bytes: int) -> AfterValidator:
+    def check(value: Any) -> Any:
+        _check_tree(value)
+        size = len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
+        if size > max_bytes:
+            raise ValueError(f"is {size} bytes serialized; at most {max_bytes} allowed")
+        return value
+
+    return AfterValidator(check)
+
+
+def _check_tree(value: Any) -> None:
+    """Bound nesting depth and clean every string, without recursion."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise ValueError(f"nests deeper than {MAX_JSON_DEPTH} levels")
+        if isinstance(item, str):
+            clean_text(item)
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                clean_text(key)
+                stack.append((child, depth + 1))
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+
+
+Slug = Annotated[str, Field(max_length=128), AfterValidator(check_slug)]
+Key = Annotated[str, Field(min_length=1, max_length=128), AfterValidator(clean_text)]
+Name = Key
+Unit = Annotated[str, Field(max_length=32), AfterValidator(clean_text)]
+Text = Annotated[str, Field(max_length=4000), AfterValidator(clean_text)]
+Timestamp = Annotated[datetime, BeforeValidator(parse_rfc3339)]
+Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+Count = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0)]
+Attributes = Annotated[dict[str, Any], json_limits(MAX_ATTRIBUTES_BYTES)]
+PayloadData = Annotated[Any, json_limits(MAX_PAYLOAD_BYTES)]
+
+RUN_STATUSES = ("succeeded", "failed", "partial", "cancelled")
+MILESTONE_STATUSES = ("reached", "failed", "skipped")
+NOTE_LEVELS = ("info", "warning", "error")
+
+
+class EventBase(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    job: Slug
+    run: Key | None = None
+    at: Timestamp | None = None
+    id: Key | None = None
+
+
+class StartEvent(EventBase):
+    kind: Literal["start"]
+    attributes: Attributes = Field(default_factory=dict)
+
+
+class ProgressEvent(EventBase):
+    kind: Literal["progress"]
+    done: Count
+    total: Count | None = None
+    unit: Unit | None = None
+    stage: Name | None = None
+
+
+class MetricEvent(EventBase):
+    kind: Literal["metric"]
+    name: Name
+    value: Number
+    unit: Unit | None = None
+
+
+class NoteEvent(EventBase):
+    kind: Literal["note"]
+    text: Text
+    level: Literal["info", "warning", "error"] = "info"
+
+
+class PayloadEvent(EventBase):
+    kind: Literal["payload"]
+    name: Name
+    data: PayloadData
+
+
+class DurationEvent(EventBase):
+    kind: Literal["duration"]
+    name: Name
+    seconds: Count
+
+
+class MilestoneEvent(EventBase):
+    kind: Literal["milestone"]
+    name: Name
+    status: Literal["reached", "failed", "skipped"] = "reached"
+    text: Text | None = None
+
+
+class FinishEvent(EventBase):
+    kind: Literal["finish"]
+    status: Literal["succeeded", "failed", "partial", "cancelled"]
+    text: Text | None = None
+
+
+AnyEvent = Annotated[
+    StartEvent | ProgressEvent | MetricEvent | NoteEvent | PayloadEvent | DurationEvent
+    | MilestoneEvent | FinishEvent,
+    Field(discriminator="kind"),
+]
+EVENT_KINDS = ("start", "progress", "metric", "note", "payload", "duration", "milestone", "finish")
+EventBatch: TypeAdapter[list[AnyEvent]] = TypeAdapter(list[AnyEvent])
+
+
+def check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("must be an IANA time zone such as Europe/Berlin") from None
+    if value not in available_timezones() and value != "UTC":
+        raise ValueError("must be an IANA time zone such as Europe/Berlin")
+    return value
+
+
+Alias = Annotated[str, Field(min_length=1, max_length=128), AfterValidator(clean_text)]
+
+
+class JobDefinition(BaseModel):
+    """`PUT /v1/jobs/{job}` replaces these fields; absent ones take their defaults."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(clean_text)] | None = None
+    description: Annotated[str, Field(max_length=4000), AfterValidator(clean_text)] = ""
+    aliases: Annotated[list[Alias], Field(max_length=50)] = Field(default_factory=list)
+    owner: Annotated[str, Field(max_length=200), AfterValidator(clean_text)] = ""
+    timezone: Annotated[str, AfterValidator(check_timezone)] | None = None

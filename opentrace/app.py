@@ -1,0 +1,76 @@
+"""The application factory: one aiohttp app with its shared objects and their lifetimes."""
+
+import logging
+import sys
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+from aiohttp import web
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from ingest.errors import Unavailable, error_middleware
+from ingest.routes import ROUTES
+from ingest.schemas import MAX_BODY_BYTES
+from opentrace.keys import CLOCK, ENGINE, SETTINGS, TOKENS, WRITER, Clock
+from opentrace.settings import Settings
+from storage import queries
+from storage.engine import create_engine, migrate
+from storage.tokens import TokenCache, first_admin_token
+from storage.writer import EventWriter
+
+log = logging.getLogger(__name__)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(settings: Settings, *, clock: Clock = utc_now) -> web.Application:
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[error_middleware])
+    app[SETTINGS] = settings
+    app[CLOCK] = clock
+    app.cleanup_ctx.append(database)
+    app.add_routes(ROUTES)
+    app.router.add_get("/healthz", healthz, name="healthz")
+    return app
+
+
+async def database(app: web.Application) -> AsyncIterator[None]:
+    """Engine, schema, first token and the event writer, for the app's whole life."""
+    settings = app[SETTINGS]
+    engine = create_engine(settings.database_url, timeout_seconds=settings.db_timeout_seconds)
+    await migrate(engine)
+    if settings.auth:
+        async with AsyncSession(engine) as session:
+            token = await first_admin_token(session, app[CLOCK]())
+        if token:
+            announce_first_token(token)
+    writer = EventWriter(engine)
+    writer.start()
+    app[ENGINE] = engine
+    app[WRITER] = writer
+    app[TOKENS] = TokenCache(engine, app[CLOCK], settings.token_cache_seconds)
+    yield
+    await writer.close()
+    await engine.dispose()
+
+
+def announce_first_token(token: str) -> None:
+    print(
+        "\nNo API token existed, so an admin token was created. It is shown only this once:\n\n"
+        f"    {token}\n\n"
+        "Use it as 'Authorization: Bearer <token>'; make narrower ones with\n"
+        "'opentrace token create NAME --scope ingest|read|admin'.\n",
+        file=sys.stdout,
+        flush=True,
+    )
+
+
+async def healthz(request: web.Request) -> web.Response:
+    try:
+        async with AsyncSession(request.app[ENGINE]) as session:
+            await queries.ping(session=session)
+    except Exception as exc:
+        log.warning("health check failed: %s", exc)
+        raise Unavailable("database does not answer") from None
+    return web.json_response({"status": "ok"})

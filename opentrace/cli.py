@@ -1,0 +1,117 @@
+"""The `opentrace` command: serve, tokens, and the job-side `send` and `exec`."""
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
+
+from aiohttp import web
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from ingest import commands
+from opentrace.app import create_app, utc_now
+from opentrace.settings import Settings, SettingsError
+from storage import tokens
+from storage.engine import create_engine, migrate
+
+T = TypeVar("T")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "func"):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args))
+    except SettingsError as exc:
+        print(f"opentrace: configuration error: {exc}", file=sys.stderr)
+        return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="opentrace", description=__doc__)
+    sub = parser.add_subparsers(title="commands")
+
+    serve = sub.add_parser("serve", help="run the OpenTrace server")
+    serve.add_argument("--host", help="interface to listen on (default OPENTRACE_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default OPENTRACE_PORT or 8080)")
+    serve.set_defaults(func=run_serve)
+
+    token = sub.add_parser("token", help="manage API tokens").add_subparsers(title="token commands")
+    create = token.add_parser("create", help="create a token and print it (shown only once)")
+    create.add_argument("name")
+    create.add_argument("--scope", choices=tokens.SCOPES, default="ingest")
+    create.set_defaults(func=run_token_create)
+    listing = token.add_parser("list", help="list tokens (names and scopes, never the secrets)")
+    listing.set_defaults(func=run_token_list)
+    revoke = token.add_parser("revoke", help="revoke every token with this name")
+    revoke.add_argument("name")
+    revoke.set_defaults(func=run_token_revoke)
+
+    commands.register(sub)
+    return parser
+
+
+def load_settings() -> Settings:
+    return Settings.from_env(os.environ)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    host = args.host or settings.host
+    port = args.port or settings.port
+    try:
+        import uvloop  # optional: a faster event loop where it is installed
+
+        uvloop.install()
+    except ImportError:
+        pass
+    web.run_app(create_app(settings), host=host, port=port, access_log=None,
+                print=lambda _: print(f"OpenTrace listening on http://{host}:{port}", flush=True))
+    return 0
+
+
+def run_token_create(args: argparse.Namespace) -> int:
+    async def create(session: AsyncSession) -> str:
+        return await tokens.create_token(args.name, args.scope, utc_now(), session=session)
+
+    print(asyncio.run(in_database(create)))
+    return 0
+
+
+def run_token_list(args: argparse.Namespace) -> int:
+    async def listing(session: AsyncSession) -> None:
+        for t in await tokens.list_tokens(session=session):
+            state = f"revoked {t.revoked_at:%Y-%m-%d}" if t.revoked_at else "active"
+            print(f"{t.name}\t{t.scope}\t{t.created_at:%Y-%m-%d %H:%M}Z\t{state}")
+
+    asyncio.run(in_database(listing))
+    return 0
+
+
+def run_token_revoke(args: argparse.Namespace) -> int:
+    async def revoke(session: AsyncSession) -> int:
+        return await tokens.revoke_token(args.name, utc_now(), session=session)
+
+    count = asyncio.run(in_database(revoke))
+    print(f"revoked {count} token(s) named {args.name!r}")
+    return 0 if count else 1
+
+
+async def in_database(action: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run one action against the configured database, migrating it first if it is new."""
+    settings = load_settings()
+    engine = create_engine(settings.database_url, timeout_seconds=settings.db_timeout_seconds)
+    try:
+        await migrate(engine)
+        async with AsyncSession(engine, expire_on_commit=False) as session:
+            return await action(session)
+    finally:
+        await engine.dispose()

@@ -1,0 +1,19 @@
+"""Typed keys for the objects the application shares with its handlers."""
+
+from collections.abc import Callable
+from datetime import datetime
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from opentrace.settings import Settings
+from storage.tokens import TokenCache
+from storage.writer import EventWriter
+
+Clock = Callable[[], datetime]
+
+SETTINGS = web.AppKey("settings", Settings)
+CLOCK = web.AppKey("clock", Clock)
+ENGINE = web.AppKey("engine", AsyncEngine)
+WRITER = web.AppKey("writer", EventWriter)
+TOKENS = web.AppKey("tokens", TokenCache)

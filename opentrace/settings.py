@@ -1,0 +1,86 @@
+"""Server configuration: one typed object read from the environment, failing loudly.
+
+Every variable is listed, with a comment, in `.env.example`; a test keeps the two in step.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from storage.engine import DatabaseURLError, async_url
+
+
+T = TypeVar("T", int, float)
+
+
+class SettingsError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///opentrace.db"
+    auth: bool = True
+    host: str = "127.0.0.1"
+    port: int = 8080
+    timezone: str = "UTC"
+    db_timeout_seconds: float = 5.0
+    token_cache_seconds: float = 30.0
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> "Settings":
+        def get(name: str, default: str) -> str:
+            return env.get(name, "").strip() or default
+
+        settings = cls(
+            database_url=get("OPENTRACE_DATABASE_URL", cls.database_url),
+            auth=_switch("OPENTRACE_AUTH", get("OPENTRACE_AUTH", "on")),
+            host=get("OPENTRACE_HOST", cls.host),
+            port=_number("OPENTRACE_PORT", get("OPENTRACE_PORT", str(cls.port)), int, 1, 65535),
+            timezone=get("OPENTRACE_TIMEZONE", cls.timezone),
+            db_timeout_seconds=_number(
+                "OPENTRACE_DB_TIMEOUT", get("OPENTRACE_DB_TIMEOUT", "5"), float, 0.05, 600
+            ),
+            token_cache_seconds=_number(
+                "OPENTRACE_TOKEN_CACHE_SECONDS", get("OPENTRACE_TOKEN_CACHE_SECONDS", "30"),
+                float, 0, 3600,
+            ),
+            log_level=get("OPENTRACE_LOG_LEVEL", cls.log_level).upper(),
+        )
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        try:
+            async_url(self.database_url)
+        except DatabaseURLError as exc:
+            raise SettingsError(f"OPENTRACE_DATABASE_URL: {exc}") from None
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise SettingsError(
+                f"OPENTRACE_TIMEZONE: unknown time zone {self.timezone!r}"
+            ) from None
+        if self.log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise SettingsError("OPENTRACE_LOG_LEVEL: use DEBUG, INFO, WARNING or ERROR")
+
+
+def _switch(name: str, value: str) -> bool:
+    lowered = value.lower()
+    if lowered in ("on", "true", "1", "yes"):
+        return True
+    if lowered in ("off", "false", "0", "no"):
+        return False
+    raise SettingsError(f"{name}: expected on or off, got {value!r}")
+
+
+def _number(name: str, value: str, kind: type[T], low: T, high: T) -> T:
+    try:
+        number = kind(value)
+    except ValueError:
+        raise SettingsError(f"{name}: expected a number, got {value!r}") from None
+    if not low <= number <= high:
+        raise SettingsError(f"{name}: {number} is outside {low}..{high}")
+    return number

@@ -1,0 +1,88 @@
+"""Read queries and job definitions. Functions take `*, session` and return table models."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Event, Job, Run
+
+
+@dataclass(frozen=True)
+class JobWithLastRun:
+    job: Job
+    last_run: Run | None
+
+
+async def list_jobs(*, session: AsyncSession) -> list[JobWithLastRun]:
+    jobs = (await session.exec(select(Job).order_by(col(Job.slug)))).all()
+    # One indexed probe per job (ix_runs_job_started), so the cost grows with jobs, not runs.
+    latest_id = (
+        select(Run.id)
+        .where(Run.job_id == Job.id)
+        .order_by(col(Run.started_at).desc(), col(Run.id).desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    last_ids = [i for i in (await session.exec(select(latest_id))).all() if i is not None]
+    runs = (await session.exec(select(Run).where(col(Run.id).in_(last_ids)))).all() if last_ids else []
+    by_job = {run.job_id: run for run in runs}
+    return [JobWithLastRun(job, by_job.get(job.id or 0)) for job in jobs]
+
+
+async def get_job(slug: str, *, session: AsyncSession) -> Job | None:
+    return (await session.exec(select(Job).where(Job.slug == slug))).first()
+
+
+async def put_job(slug: str, fields: dict[str, Any], now: datetime, *, session: AsyncSession) -> Job:
+    """Create or replace a job's definition; `fields` holds every definition field."""
+    job = await get_job(slug, session=session)
+    if job is None:
+        job = Job(slug=slug, created_at=now, updated_at=now, **fields)
+    else:
+        for name, value in fields.items():
+            setattr(job, name, value)
+        job.updated_at = now
+    session.add(job)
+    await session.commit()
+    await session.refresh(job)
+    return job
+
+
+async def list_runs(
+    job: Job,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 50,
+    session: AsyncSession,
+) -> Sequence[Run]:
+    query = select(Run).where(Run.job_id == job.id)
+    if since is not None:
+        query = query.where(Run.started_at >= since)
+    if until is not None:
+        query = query.where(Run.started_at < until)
+    query = query.order_by(col(Run.started_at).desc(), col(Run.id).desc()).limit(limit)
+    return (await session.exec(query)).all()
+
+
+async def get_run(job: Job, key: str, *, session: AsyncSession) -> Run | None:
+    query = select(Run).where(Run.job_id == job.id, Run.key == key)
+    return (await session.exec(query)).first()
+
+
+async def run_events(run: Run, *, session: AsyncSession) -> Sequence[Event]:
+    query = select(Event).where(Event.run_id == run.id).order_by(col(Event.at), col(Event.id))
+    return (await session.exec(query)).all()
+
+
+async def count_events(*, session: AsyncSession) -> int:
+    return (await session.exec(select(func.count()).select_from(Event))).one()
+
+
+async def ping(*, session: AsyncSession) -> None:
+    await session.exec(select(1))
