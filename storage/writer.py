@@ -196,7 +196,7 @@ class EventWriter:
             ]
             await conn.execute(self._insert_ignoring_conflicts(JOBS), rows)
             found = await conn.execute(select(JOBS.c.slug, JOBS.c.id).where(JOBS.c.slug.in_(missing)))
-            new.update({slug: job_id for slug, job_id in found.tuples()})
+            new.update({slug: job_id for slug, job_id in found.all()})
             known.update(new)
         return known
 
@@ -269,7 +269,7 @@ class EventWriter:
         query = select(RUNS.c.job_id, RUNS.c.key, RUNS.c.id).where(
             tuple_(RUNS.c.job_id, RUNS.c.key).in_(pairs)
         )
-        return {(job_id, key): run_id for job_id, key, run_id in (await conn.execute(query)).tuples()}
+        return {(job_id, key): run_id for job_id, key, run_id in (await conn.execute(query)).all()}
 
     async def _store(
         self,
@@ -317,7 +317,7 @@ class EventWriter:
         query = select(EVENTS.c.run_id, EVENTS.c.key).where(
             EVENTS.c.run_id.in_({r for r, _ in wanted}), EVENTS.c.key.in_({k for _, k in wanted})
         )
-        stored = {(run_id, key) for run_id, key in (await conn.execute(query)).tuples()}
+        stored = {(run_id, key) for run_id, key in (await conn.execute(query)).all()}
         return stored & wanted
 
     async def _update_runs(self, conn: AsyncConnection, fresh: list[tuple[int, IncomingEvent]]) -> None:
