@@ -26,9 +26,11 @@ async def list_jobs(*, session: AsyncSession) -> list[JobWithLastRun]:
         .where(Run.job_id == Job.id)
         .order_by(col(Run.started_at).desc(), col(Run.id).desc())
         .limit(1)
+        .correlate(Job)
         .scalar_subquery()
     )
-    last_ids = [i for i in (await session.exec(select(latest_id))).all() if i is not None]
+    per_job = await session.exec(select(latest_id).select_from(Job))
+    last_ids = [i for i in per_job.all() if i is not None]
     runs = (await session.exec(select(Run).where(col(Run.id).in_(last_ids)))).all() if last_ids else []
     by_job = {run.job_id: run for run in runs}
     return [JobWithLastRun(job, by_job.get(job.id or 0)) for job in jobs]
