@@ -1,0 +1,63 @@
+"""Plain URLs pick the async driver; migrations apply once, also with replicas racing."""
+
+import asyncio
+
+import pytest
+from sqlalchemy import text
+
+from storage.engine import DatabaseURLError, async_url, create_engine, migrate
+
+
+@pytest.mark.parametrize(("plain", "driver"), [
+    ("sqlite:///opentrace.db", "sqlite+aiosqlite"),
+    ("sqlite:////var/lib/opentrace/ot.db", "sqlite+aiosqlite"),
+    ("postgresql://ot@db:5432/ot", "postgresql+asyncpg"),
+    ("postgres://ot@db/ot", "postgresql+asyncpg"),
+    ("postgresql+psycopg://ot@db/ot", "postgresql+asyncpg"),
+])
+def test_users_write_plain_urls_and_the_async_driver_is_chosen(plain: str, driver: str) -> None:
+    assert async_url(plain).drivername == driver
+
+
+@pytest.mark.parametrize("plain", ["mysql://a@b/c", "sqlite://", "sqlite:///:memory:", "::"])
+def test_unsupported_urls_are_refused_clearly(plain: str) -> None:
+    with pytest.raises(DatabaseURLError):
+        async_url(plain)
+
+
+async def test_migrations_apply_once_and_are_idempotent(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        await migrate(engine)
+        await migrate(engine)
+        async with engine.connect() as conn:
+            version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
+        assert version == [("0001",)]
+    finally:
+        await engine.dispose()
+
+
+async def test_sqlite_runs_in_wal_mode_with_full_sync(tmp_path: object) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path}/wal.db")
+    try:
+        await migrate(engine)
+        async with engine.connect() as conn:
+            mode = (await conn.execute(text("PRAGMA journal_mode"))).scalar()
+            sync = (await conn.execute(text("PRAGMA synchronous"))).scalar()
+        assert (mode, sync) == ("wal", 2)
+    finally:
+        await engine.dispose()
+
+
+async def test_replicas_starting_together_on_postgresql_migrate_once(postgres_url: str) -> None:
+    engines = [create_engine(postgres_url) for _ in range(4)]
+    try:
+        await asyncio.gather(*(migrate(e) for e in engines))
+        async with engines[0].connect() as conn:
+            tables = (await conn.execute(text(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema='public'"
+            ))).scalar()
+        assert tables == 5
+    finally:
+        for e in engines:
+            await e.dispose()
