@@ -1,0 +1,122 @@
+"""A newcomer starts the server with one command and can curl straight away."""
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.serving import free_port, opentrace_command, wait_for_health
+
+
+def cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*opentrace_command(), *args], env=env, cwd=cwd, capture_output=True,
+                          text=True, timeout=60, check=False)
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("OPENTRACE_")}
+    return {**clean, "OPENTRACE_DATABASE_URL": f"sqlite:///{tmp_path / 'ot.db'}"}
+
+
+class Server:
+    def __init__(self, env: dict[str, str], cwd: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [*opentrace_command(), "serve", "--port", str(self.port)], env=env, cwd=cwd,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        wait_for_health(self.url, self.process)
+
+    def stop(self) -> str:
+        self.process.terminate()
+        output, _ = self.process.communicate(timeout=20)
+        return output
+
+
+def post(url: str, body: bytes, token: str | None) -> int:
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(f"{url}/v1/events", data=body, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+
+
+EVENT = b'{"job": "nightly-import", "kind": "start"}'
+
+
+def test_the_first_start_prints_an_admin_token_once(env: dict[str, str], tmp_path: Path) -> None:
+    first = Server(env, tmp_path)
+    time.sleep(0.2)
+    output = first.stop()
+    tokens = [line.strip() for line in output.splitlines() if line.strip().startswith("ot_")]
+    assert len(tokens) == 1, output
+
+    second = Server(env, tmp_path)
+    try:
+        assert post(second.url, EVENT, tokens[0]) == 202
+        assert post(second.url, EVENT, None) == 401
+    finally:
+        again = second.stop()
+    assert "ot_" not in again
+
+
+def test_token_create_list_and_revoke(env: dict[str, str], tmp_path: Path) -> None:
+    created = cli("token", "create", "etl-host", "--scope", "ingest", env=env, cwd=tmp_path)
+    assert created.returncode == 0, created.stderr
+    token = created.stdout.strip().splitlines()[-1]
+    env = {**env, "OPENTRACE_TOKEN_CACHE_SECONDS": "0"}
+    server = Server(env, tmp_path)
+    try:
+        assert post(server.url, EVENT, token) == 202
+        listing = cli("token", "list", env=env, cwd=tmp_path)
+        assert "etl-host\tingest" in listing.stdout
+        assert token not in listing.stdout
+        assert cli("token", "revoke", "etl-host", env=env, cwd=tmp_path).returncode == 0
+        assert post(server.url, EVENT, token) == 401
+    finally:
+        server.stop()
+
+
+def test_auth_off_serves_without_tokens(env: dict[str, str], tmp_path: Path) -> None:
+    server = Server({**env, "OPENTRACE_AUTH": "off"}, tmp_path)
+    try:
+        assert post(server.url, EVENT, None) == 202
+    finally:
+        output = server.stop()
+    assert "ot_" not in output
+
+
+def test_a_bad_setting_stops_the_server_with_a_clear_message(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    result = cli("serve", env={**env, "OPENTRACE_AUTH": "sometimes"}, cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert "OPENTRACE_AUTH" in result.stderr
+
+
+def test_the_default_database_is_a_sqlite_file_in_the_working_directory(
+    tmp_path: Path,
+) -> None:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("OPENTRACE_")}
+    server = Server(clean, tmp_path)
+    server.stop()
+
+    assert (tmp_path / "opentrace.db").exists()
+
+
+def test_the_module_entry_point_works_too(env: dict[str, str], tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "opentrace", "--help"], env=env, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60, check=False)
+
+    assert result.returncode == 0 and "serve" in result.stdout
