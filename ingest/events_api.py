@@ -13,7 +13,7 @@ from ingest.schemas import EVENT_KINDS, MAX_BODY_BYTES, MAX_EVENTS, AnyEvent, Ev
 from opentrace.keys import CLOCK, WRITER
 from storage.writer import IncomingEvent, NoOpenRun
 
-COMMON_FIELDS = frozenset({"job", "run", "at", "id", "kind"})
+COMMON_FIELDS = {"job", "run", "at", "id", "kind"}
 # Which kind-specific field each kind stores in the `name`, `value` and `status` columns.
 LIFTED: dict[str, tuple[str | None, str | None, str | None]] = {
     "start": (None, None, None),

@@ -110,7 +110,7 @@ def openapi_document() -> dict[str, Any]:
     schemas.update(definition.pop("$defs", {}))
     schemas["JobDefinition"] = definition
     schemas.update(response_schemas())
-    read = [{"bearer": []}]
+    read: list[dict[str, list[str]]] = [{"bearer": []}]
     return {
         "openapi": "3.1.0",
         "info": {"title": "OpenTrace", "version": "1",

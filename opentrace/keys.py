@@ -13,7 +13,7 @@ from storage.writer import EventWriter
 Clock = Callable[[], datetime]
 
 SETTINGS = web.AppKey("settings", Settings)
-CLOCK = web.AppKey("clock", Clock)
+CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 ENGINE = web.AppKey("engine", AsyncEngine)
 WRITER = web.AppKey("writer", EventWriter)
 TOKENS = web.AppKey("tokens", TokenCache)

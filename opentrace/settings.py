@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from storage.engine import DatabaseURLError, async_url
 
-
 T = TypeVar("T", int, float)
 
 

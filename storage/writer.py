@@ -189,7 +189,7 @@ class EventWriter:
         missing = slugs - known.keys()
         if missing:
             now = group[0].received_at
-            rows = [
+            rows: list[dict[str, Any]] = [
                 {"slug": s, "title": s, "description": "", "aliases": [], "owner": "",
                  "timezone": None, "created_at": now, "updated_at": now}
                 for s in sorted(missing)
@@ -248,7 +248,7 @@ class EventWriter:
         found = await self._select_runs(conn, missing)
         absent = [k for k in missing if k not in found]
         if absent:
-            rows = []
+            rows: list[dict[str, Any]] = []
             for job_id, key in absent:
                 p = first_seen[(job_id, key)]
                 rows.append({
