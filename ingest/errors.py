@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.exc import DBAPIError
 
+from opentrace.keys import METRICS
 from storage.writer import StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,16 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    response = await _answer(request, handler)
+    if response.status >= 400:
+        metrics = request.app[METRICS]
+        metrics.rejected.labels(str(response.status)).inc()
+        if response.status == 503:
+            metrics.database_errors.inc()
+    return response
+
+
+async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except ApiError as exc:

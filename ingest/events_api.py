@@ -1,6 +1,8 @@
 """`POST /v1/events`: validate the whole batch, then hand it to the group-commit writer."""
 
 import json
+import time
+from collections import Counter
 from datetime import datetime
 from typing import Any, NoReturn
 
@@ -10,8 +12,8 @@ from pydantic import ValidationError
 from ingest.auth import WRITE, authorize
 from ingest.errors import BadRequest, Invalid, TooLarge
 from ingest.schemas import EVENT_KINDS, MAX_BODY_BYTES, MAX_EVENTS, AnyEvent, EventBatch
-from opentrace.keys import CLOCK, WRITER
-from storage.writer import IncomingEvent, NoOpenRun
+from opentrace.keys import CLOCK, METRICS, WRITER
+from storage.writer import IncomingEvent, NoOpenRun, WriteResult
 
 COMMON_FIELDS = {"job", "run", "at", "id", "kind"}
 # Which kind-specific field each kind stores in the `name`, `value` and `status` columns.
@@ -28,16 +30,13 @@ LIFTED: dict[str, tuple[str | None, str | None, str | None]] = {
 
 
 async def post_events(request: web.Request) -> web.Response:
+    started = time.perf_counter()
     received_at = request.app[CLOCK]()
     await authorize(request, WRITE)
     items, single = parse_body(await read_body(request))
     events = [to_incoming(event, received_at) for event in validate(items, single)]
-    try:
-        result = await request.app[WRITER].write(events, received_at)
-    except NoOpenRun as exc:
-        raise Invalid("event names no run and its job has no unfinished run", [
-            {"index": exc.index, "field": "run", "message": str(exc)}
-        ]) from None
+    result = await write_events(request, events, received_at)
+    count_ingested(request, events, result, started)
     return web.json_response(
         {
             "accepted": result.accepted,
@@ -46,6 +45,30 @@ async def post_events(request: web.Request) -> web.Response:
         },
         status=202,
     )
+
+
+async def write_events(
+    request: web.Request, events: list[IncomingEvent], received_at: datetime
+) -> WriteResult:
+    """Commit one atomic batch; an event naming no open run makes it a 422."""
+    try:
+        return await request.app[WRITER].write(events, received_at)
+    except NoOpenRun as exc:
+        raise Invalid("event names no run and its job has no unfinished run", [
+            {"index": exc.index, "field": "run", "message": str(exc)}
+        ]) from None
+
+
+def count_ingested(
+    request: web.Request, events: list[IncomingEvent], result: WriteResult, started: float
+) -> None:
+    metrics = request.app[METRICS]
+    path = request.path
+    for kind, count in Counter(e.kind for e in events).items():
+        metrics.events.labels(kind, path).inc(count)
+    metrics.duplicates.inc(result.duplicates)
+    metrics.batch_size.observe(len(events))
+    metrics.latency.labels(path).observe(time.perf_counter() - started)
 
 
 async def read_body(request: web.Request) -> bytes:

@@ -166,6 +166,11 @@ def openapi_document() -> dict[str, Any]:
                 "responses": {"200": {"description": "OpenAPI 3.1",
                                       "content": {"application/json": {"schema": {}}}}},
             }},
+            "/metrics": {"get": {
+                "summary": "OpenTrace's own health in Prometheus text format", "security": [],
+                "responses": {"200": {"description": "Prometheus exposition format",
+                                      "content": {"text/plain": {"schema": {"type": "string"}}}}},
+            }},
             "/healthz": {"get": {
                 "summary": "200 when the database answers", "security": [],
                 "responses": {**_ok(200, "Health", "Healthy"), **_errors(503)},

@@ -6,12 +6,14 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ingest.errors import Unavailable, error_middleware
 from ingest.routes import ROUTES
 from ingest.schemas import MAX_BODY_BYTES
-from opentrace.keys import CLOCK, ENGINE, SETTINGS, TOKENS, WRITER, Clock
+from opentrace.keys import CLOCK, ENGINE, METRICS, SETTINGS, TOKENS, WRITER, Clock
+from opentrace.metrics import Metrics
 from opentrace.settings import Settings
 from storage import queries
 from storage.engine import create_engine, migrate
@@ -31,7 +33,9 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> web.Application
     app[CLOCK] = clock
     app.cleanup_ctx.append(database)
     app.add_routes(ROUTES)
+    app[METRICS] = Metrics()
     app.router.add_get("/healthz", healthz, name="healthz")
+    app.router.add_get("/metrics", metrics, name="metrics")
     return app
 
 
@@ -74,3 +78,9 @@ async def healthz(request: web.Request) -> web.Response:
         log.warning("health check failed: %s", exc)
         raise Unavailable("database does not answer") from None
     return web.json_response({"status": "ok"})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus text format; unauthenticated like /healthz, so scrapers need no token."""
+    body = generate_latest(request.app[METRICS].registry)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -6,6 +6,7 @@ from datetime import datetime
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from opentrace.metrics import Metrics
 from opentrace.settings import Settings
 from storage.tokens import TokenCache
 from storage.writer import EventWriter
@@ -17,3 +18,4 @@ CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 ENGINE = web.AppKey("engine", AsyncEngine)
 WRITER = web.AppKey("writer", EventWriter)
 TOKENS = web.AppKey("tokens", TokenCache)
+METRICS = web.AppKey("metrics", Metrics)

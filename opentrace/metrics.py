@@ -1,0 +1,30 @@
+"""OpenTrace's own health for Prometheus, at `GET /metrics`.
+
+Each app owns its registry (no process-global state), so several apps in one test process
+never share counts."""
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.events = Counter(
+            "opentrace_events_ingested", "Events committed, by kind and path",
+            ["kind", "path"], registry=self.registry)
+        self.duplicates = Counter(
+            "opentrace_events_duplicate", "Events acknowledged as duplicates of stored ones",
+            registry=self.registry)
+        self.latency = Histogram(
+            "opentrace_ingest_seconds", "Time from request to committed answer",
+            ["path"], registry=self.registry,
+            buckets=(0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+        self.batch_size = Histogram(
+            "opentrace_ingest_batch_events", "Events per accepted request",
+            registry=self.registry, buckets=(1, 2, 5, 10, 50, 100, 250, 500, 1000))
+        self.rejected = Counter(
+            "opentrace_requests_rejected", "Requests answered with an error, by status",
+            ["status"], registry=self.registry)
+        self.database_errors = Counter(
+            "opentrace_database_errors", "Requests that failed because the database did",
+            registry=self.registry)
