@@ -102,6 +102,39 @@ JOB = {"name": "job", "in": "path", "required": True, "schema": {"type": "string
 RUN = {"name": "run", "in": "path", "required": True, "schema": {"type": "string"}}
 
 
+def ping_paths() -> dict[str, Any]:
+    """Healthchecks-compatible pings: the key is an ingest token, the answer plain `OK`."""
+    key = {"name": "ping_key", "in": "path", "required": True, "schema": {"type": "string"},
+           "description": "an ingest token"}
+    rid = {"name": "rid", "in": "query", "schema": {"type": "string", "format": "uuid"},
+           "description": "run key, for jobs whose runs overlap"}
+    create = {"name": "create", "in": "query", "schema": {"type": "string"},
+              "description": "accepted for compatibility; jobs are always created"}
+    ok = {"200": {"description": "OK (see the Ping-Body-Limit header)",
+                  "content": {"text/plain": {"schema": {"type": "string"}}}},
+          "400": {"description": "Malformed URL", "content": {"text/plain": {"schema": STRING}}},
+          "404": {"description": "Unknown key", "content": {"text/plain": {"schema": STRING}}}}
+    body = {"required": False, "content": {"text/plain": {"schema": STRING}}}
+    exit_status = {"name": "exit_status", "in": "path", "required": True,
+                   "schema": {"type": "integer", "minimum": 0, "maximum": 255}}
+    paths: dict[str, Any] = {}
+    for suffix, summary, extra in [
+        ("", "The run succeeded", []),
+        ("/start", "A run started", []),
+        ("/fail", "The run failed", []),
+        ("/log", "A note; the run's state is unchanged", []),
+        ("/{exit_status}", "0 succeeded, 1-255 failed", [exit_status]),
+    ]:
+        operation = {"summary": summary, "security": [], "parameters": [rid, create],
+                     "responses": ok}
+        paths[f"/ping/{{ping_key}}/{{job}}{suffix}"] = {
+            "parameters": [key, JOB, *extra],
+            "get": operation,
+            "post": {**operation, "requestBody": body},
+        }
+    return paths
+
+
 def openapi_document() -> dict[str, Any]:
     event_schema = TypeAdapter(AnyEvent).json_schema(ref_template=REF)
     schemas: dict[str, Any] = dict(event_schema.pop("$defs"))
@@ -171,6 +204,7 @@ def openapi_document() -> dict[str, Any]:
                 "responses": {"200": {"description": "Prometheus exposition format",
                                       "content": {"text/plain": {"schema": {"type": "string"}}}}},
             }},
+            **ping_paths(),
             "/healthz": {"get": {
                 "summary": "200 when the database answers", "security": [],
                 "responses": {**_ok(200, "Health", "Healthy"), **_errors(503)},
