@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from storage.engine import DatabaseURLError, async_url
 
 T = TypeVar("T", int, float)
+APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
 
 
 class SettingsError(ValueError):
@@ -27,6 +28,12 @@ class Settings:
     db_timeout_seconds: float = 5.0
     token_cache_seconds: float = 30.0
     log_level: str = "INFO"
+    # The Teams bot's Azure registration; with no app id the bot accepts unauthenticated local
+    # requests (development, tests, the Agents Playground).
+    microsoft_app_id: str = ""
+    microsoft_app_password: str = ""
+    microsoft_app_tenant_id: str = ""
+    microsoft_app_type: str = "MultiTenant"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "Settings":
@@ -47,6 +54,10 @@ class Settings:
                 float, 0, 3600,
             ),
             log_level=get("OPENTRACE_LOG_LEVEL", cls.log_level).upper(),
+            microsoft_app_id=get("MicrosoftAppId", ""),
+            microsoft_app_password=get("MicrosoftAppPassword", ""),
+            microsoft_app_tenant_id=get("MicrosoftAppTenantId", ""),
+            microsoft_app_type=get("MicrosoftAppType", cls.microsoft_app_type),
         )
         settings.check()
         return settings
@@ -62,6 +73,11 @@ class Settings:
             raise SettingsError(
                 f"OPENTRACE_TIMEZONE: unknown time zone {self.timezone!r}"
             ) from None
+        if self.microsoft_app_type not in APP_TYPES:
+            raise SettingsError(f"MicrosoftAppType: use one of {', '.join(APP_TYPES)}")
+        if self.microsoft_app_type == "SingleTenant" and self.microsoft_app_id \
+                and not self.microsoft_app_tenant_id:
+            raise SettingsError("MicrosoftAppTenantId: required when MicrosoftAppType is SingleTenant")
         if self.log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise SettingsError("OPENTRACE_LOG_LEVEL: use DEBUG, INFO, WARNING or ERROR")
 

@@ -42,6 +42,7 @@ def test_values_are_read_from_the_environment() -> None:
     ("OPENTRACE_TIMEZONE", "Mars/Olympus"),
     ("OPENTRACE_DB_TIMEOUT", "-1"),
     ("OPENTRACE_LOG_LEVEL", "LOUD"),
+    ("MicrosoftAppType", "Whatever"),
 ])
 def test_a_bad_value_fails_loudly_naming_the_variable(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
@@ -50,11 +51,13 @@ def test_a_bad_value_fails_loudly_naming_the_variable(name: str, value: str) -> 
 
 def test_every_variable_the_code_reads_is_in_env_example() -> None:
     example = (ROOT / ".env.example").read_text()
-    documented = set(re.findall(r"^(OPENTRACE_[A-Z_]+)=", example, flags=re.MULTILINE))
+    documented = set(re.findall(r"^((?:OPENTRACE_|MicrosoftApp)[A-Za-z_]+)=", example,
+                                flags=re.MULTILINE))
     read: set[str] = set()
-    for package in ("opentrace", "ingest", "storage"):
+    for package in ("opentrace", "ingest", "storage", "bot"):
         for source in (ROOT / package).rglob("*.py"):
-            read |= set(re.findall(r"\"(OPENTRACE_[A-Z_]+)\"", source.read_text()))
+            read |= set(re.findall(r"\"((?:OPENTRACE_|MicrosoftApp)[A-Za-z_]+)\"",
+                                   source.read_text()))
 
     assert read, "the scan found no variables at all"
     assert read <= documented, f"undocumented: {sorted(read - documented)}"
