@@ -204,6 +204,16 @@ def openapi_document() -> dict[str, Any]:
                 "responses": {"200": {"description": "Prometheus exposition format",
                                       "content": {"text/plain": {"schema": {"type": "string"}}}}},
             }},
+            "/api/v1/lineage": {"post": {
+                "summary": "An OpenLineage RunEvent (spec 2-0-x), as the OpenLineage HTTP transport "
+                           "sends it; mapped to ordinary runs and events",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["eventTime", "run", "job"],
+                    "externalDocs": {"url": "https://openlineage.io/spec/2-0-2/OpenLineage.json"},
+                }}}},
+                "responses": {**_ok(202, "Accepted", "Committed"),
+                              **_errors(400, 401, 403, 413, 422, 503)},
+            }},
             **ping_paths(),
             "/healthz": {"get": {
                 "summary": "200 when the database answers", "security": [],

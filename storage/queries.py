@@ -41,7 +41,8 @@ async def get_job(slug: str, *, session: AsyncSession) -> Job | None:
 
 
 async def put_job(slug: str, fields: dict[str, Any], now: datetime, *, session: AsyncSession) -> Job:
-    """Create or replace a job's definition; `fields` holds every definition field."""
+    """Create a job, or set the given definition fields of an existing one (callers that
+    replace a definition pass every field)."""
     job = await get_job(slug, session=session)
     if job is None:
         job = Job(slug=slug, created_at=now, updated_at=now, **fields)
