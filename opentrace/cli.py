@@ -1,4 +1,9 @@
-"""The `opentrace` command: serve, tokens, and the job-side `send` and `exec`."""
+"""The `opentrace` command: serve, tokens, and the job-side `send` and `exec`.
+
+Server-side modules are imported inside the commands that need them: `send` and `exec` run
+at every step of a job's shell script and must start in a fraction of a second."""
+
+from __future__ import annotations
 
 import argparse
 import asyncio
@@ -6,18 +11,17 @@ import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
-
-from aiohttp import web
-from sqlmodel.ext.asyncio.session import AsyncSession
+from typing import TYPE_CHECKING, TypeVar
 
 from ingest import commands
-from opentrace.app import create_app, utc_now
-from opentrace.settings import Settings, SettingsError
-from storage import tokens
-from storage.engine import create_engine, migrate
+
+if TYPE_CHECKING:
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+    from opentrace.settings import Settings
 
 T = TypeVar("T")
+SCOPES = ("ingest", "read", "admin")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -26,6 +30,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(args, "func"):
         parser.print_help()
         return 2
+    from opentrace.settings import SettingsError
+
     try:
         return int(args.func(args))
     except SettingsError as exc:
@@ -45,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     token = sub.add_parser("token", help="manage API tokens").add_subparsers(title="token commands")
     create = token.add_parser("create", help="create a token and print it (shown only once)")
     create.add_argument("name")
-    create.add_argument("--scope", choices=tokens.SCOPES, default="ingest")
+    create.add_argument("--scope", choices=SCOPES, default="ingest")
     create.set_defaults(func=run_token_create)
     listing = token.add_parser("list", help="list tokens (names and scopes, never the secrets)")
     listing.set_defaults(func=run_token_list)
@@ -58,10 +64,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def load_settings() -> Settings:
+    from opentrace.settings import Settings
+
     return Settings.from_env(os.environ)
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from opentrace.app import create_app
+
     settings = load_settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -79,6 +91,9 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 def run_token_create(args: argparse.Namespace) -> int:
+    from opentrace.app import utc_now
+    from storage import tokens
+
     async def create(session: AsyncSession) -> str:
         return await tokens.create_token(args.name, args.scope, utc_now(), session=session)
 
@@ -87,6 +102,8 @@ def run_token_create(args: argparse.Namespace) -> int:
 
 
 def run_token_list(args: argparse.Namespace) -> int:
+    from storage import tokens
+
     async def listing(session: AsyncSession) -> None:
         for t in await tokens.list_tokens(session=session):
             state = f"revoked {t.revoked_at:%Y-%m-%d}" if t.revoked_at else "active"
@@ -97,6 +114,9 @@ def run_token_list(args: argparse.Namespace) -> int:
 
 
 def run_token_revoke(args: argparse.Namespace) -> int:
+    from opentrace.app import utc_now
+    from storage import tokens
+
     async def revoke(session: AsyncSession) -> int:
         return await tokens.revoke_token(args.name, utc_now(), session=session)
 
@@ -107,6 +127,10 @@ def run_token_revoke(args: argparse.Namespace) -> int:
 
 async def in_database(action: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run one action against the configured database, migrating it first if it is new."""
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+    from storage.engine import create_engine, migrate
+
     settings = load_settings()
     engine = create_engine(settings.database_url, timeout_seconds=settings.db_timeout_seconds)
     try:
