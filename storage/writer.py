@@ -204,21 +204,43 @@ class EventWriter:
         self, conn: AsyncConnection, group: list[_Request], job_ids: dict[str, int]
     ) -> list[_Plan]:
         """Give every event its run key; requests naming no open run are answered now."""
-        needs_open = {job_ids[e.job] for r in group for e in r.events
-                      if e.run is None and e.kind != "start"}
-        open_runs = await self._latest_open_runs(conn, needs_open)
+        events = [e for r in group for e in r.events]
+        state = _RunState(
+            open_runs=await self._latest_open_runs(
+                conn, {job_ids[e.job] for e in events if e.run is None and e.kind != "start"}),
+            started_by_id=await self._runs_started_by_id(
+                conn, {(job_ids[e.job], e.key) for e in events
+                       if e.run is None and e.kind == "start" and e.key is not None}),
+        )
         plans = []
         for request in group:
-            trial = dict(open_runs)
+            trial = state.copy()
             try:
-                placed = [_place(i, e, job_ids[e.job], trial) for i, e in enumerate(request.events)]
+                placed = [trial.place(i, e, job_ids[e.job]) for i, e in enumerate(request.events)]
             except NoOpenRun as exc:
                 if not request.future.done():
                     request.future.set_exception(exc)
                 continue
-            open_runs = trial
+            state = trial
             plans.append(_Plan(request, placed))
         return plans
+
+    async def _runs_started_by_id(
+        self, conn: AsyncConnection, wanted: set[tuple[int, str]]
+    ) -> dict[tuple[int, str], str]:
+        """Runs already started by these (job, event id) pairs, so that a retried start that
+        names no run lands on the run its first attempt created instead of a new one."""
+        if not wanted:
+            return {}
+        query = (
+            select(RUNS.c.job_id, EVENTS.c.key, RUNS.c.key)
+            .join(RUNS, RUNS.c.id == EVENTS.c.run_id)
+            .where(RUNS.c.job_id.in_({j for j, _ in wanted}), EVENTS.c.kind == "start",
+                   EVENTS.c.key.in_({k for _, k in wanted}))
+        )
+        found = {(job_id, event_key): run_key
+                 for job_id, event_key, run_key in (await conn.execute(query)).all()}
+        return {pair: run_key for pair, run_key in found.items() if pair in wanted}
 
     async def _latest_open_runs(
         self, conn: AsyncConnection, job_ids: Iterable[int]
@@ -357,21 +379,33 @@ class EventWriter:
         self._run_ids.update(runs)
 
 
-def _place(index: int, event: IncomingEvent, job_id: int, open_runs: dict[int, str | None]) -> _Placed:
-    """Find the run key of one event, tracking which run is each job's latest open one."""
-    key = event.run
-    if key is None:
-        if event.kind == "start":
-            key = new_run_key(event.at)
-        else:
-            key = open_runs.get(job_id)
+@dataclass
+class _RunState:
+    """Which run is each job's latest open one, and which runs keyless starts created, as
+    the events of a group are placed in order."""
+
+    open_runs: dict[int, str | None]
+    started_by_id: dict[tuple[int, str], str]
+
+    def copy(self) -> "_RunState":
+        return _RunState(dict(self.open_runs), dict(self.started_by_id))
+
+    def place(self, index: int, event: IncomingEvent, job_id: int) -> _Placed:
+        key = event.run
+        if key is None and event.kind == "start":
+            retried = self.started_by_id.get((job_id, event.key)) if event.key else None
+            key = retried or new_run_key(event.at)
+            if event.key:
+                self.started_by_id[(job_id, event.key)] = key
+        elif key is None:
+            key = self.open_runs.get(job_id)
             if key is None:
                 raise NoOpenRun(index, event.job)
-    if event.kind == "start":
-        open_runs[job_id] = key
-    elif event.kind == "finish" and open_runs.get(job_id) == key:
-        open_runs[job_id] = None
-    return _Placed(event, job_id, key)
+        if event.kind == "start":
+            self.open_runs[job_id] = key
+        elif event.kind == "finish" and self.open_runs.get(job_id) == key:
+            self.open_runs[job_id] = None
+        return _Placed(event, job_id, key)
 
 
 def _fail(group: list[_Request], exc: Exception) -> None:

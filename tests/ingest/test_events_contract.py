@@ -190,3 +190,17 @@ async def test_one_thousand_events_in_one_request_are_accepted(api: Api, clock: 
     assert body["accepted"] == 1000
     report = await api.get_ok(f"/v1/jobs/{JOB}/runs/big")
     assert len(report["events"]) == 1000
+
+
+async def test_a_retried_start_without_a_run_lands_on_the_run_it_created(api: Api) -> None:
+    start = {"job": JOB, "kind": "start", "id": "start-1"}
+    first = await api.send_ok(start)
+
+    again = await api.send_ok(start)
+    twice_in_one_batch = await api.send_ok([{**start, "id": "start-2"}, {**start, "id": "start-2"}])
+
+    assert again["runs"] == first["runs"]
+    assert (again["accepted"], again["duplicates"]) == (0, 1)
+    assert (twice_in_one_batch["accepted"], twice_in_one_batch["duplicates"]) == (1, 1)
+    runs = (await api.get_ok(f"/v1/jobs/{JOB}/runs"))["runs"]
+    assert len(runs) == 2
