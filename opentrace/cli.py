@@ -13,6 +13,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
+from bot import manifest as teams_manifest
 from ingest import commands
 
 if TYPE_CHECKING:
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.set_defaults(func=run_token_revoke)
 
     commands.register(sub)
+    teams_manifest.register(sub)
     return parser
 
 
