@@ -1,23 +1,162 @@
-"""The question-answering engine: plain Python, no Teams. Same engine for the bot and
-`opentrace ask`. (Being written: this first version only answers with help.)"""
+"""The question-answering engine: plain Python that knows nothing of Teams. The bot and
+`opentrace ask` both call `Answerer.reply` and send exactly what it returns."""
 
+import logging
+import re
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import answers, cards
 from bot.facts import Reply
+from bot.intents import INTENTS, classify
+from bot.jobfinder import GENERIC, Candidate, job_words, pick, rank
+from bot.language import correct, normalize, stem, words
+from bot.when import TIME_WORDS, find_period
+from bot.wording import listing
+from storage.history import last_run_metric_names
+from storage.models import Job
 
+log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
+MEMORY_SIZE = 1000
+# Words people use in questions, so that typos of them can be corrected.
+COMMON_WORDS = ("run", "running", "finished", "finish", "done", "failed", "fail", "happened",
+                "skipped", "processed", "matched", "rows", "products", "records", "files",
+                "still", "today", "import", "export", "report", "usually", "normal", "status",
+                "everything", "anything", "broken", "late", "milestone", "stopped", "produce",
+                "produced", "read", "file", "long", "take", "many", "much", "yesterday", "night")
+JOB_WORDS = re.compile(r"\b(run|ran|finish|finished|done|complete|completed|running|status|ok|okay"
+                       r"|succeed|succeeded|work|worked|happen|happened|today|night|yesterday)\b")
 
 
 class Answerer:
     def __init__(self, engine: AsyncEngine, *, clock: Clock, default_timezone: str = "UTC") -> None:
         self._engine = engine
         self._clock = clock
-        self._default_timezone = default_timezone
+        self._default_zone = ZoneInfo(default_timezone)
+        # The last question about a job per conversation, for follow-ups like "is that normal?".
+        self._memory: OrderedDict[str, tuple[str, str]] = OrderedDict()
 
-    async def reply(self, question: str, *, timezone: str | None = None) -> Reply:
-        """Answer one question. `timezone` is the asker's IANA zone when known (Teams sends it);
-        never raises for anything a user can type."""
-        return Reply(text="I answer questions about your batch jobs, e.g. 'did the import run today?'")
+    async def reply(self, question: str, *, timezone: str | None = None,
+                    conversation: str | None = None) -> Reply:
+        """Answer one question. `timezone` is the asker's IANA zone when known (Teams sends
+        it with every message). Never raises for anything a user can type."""
+        try:
+            return await self._reply(question, _zone(timezone), conversation)
+        except Exception:
+            log.exception("could not answer %r", question)
+            text = "Sorry — I could not answer that just now. Try again, or ask 'help'."
+            return Reply(text, cards.text_card("Something went wrong", text))
+
+    async def _reply(self, question: str, asker_zone: ZoneInfo | None,
+                     conversation: str | None) -> Reply:
+        async with AsyncSession(self._engine, expire_on_commit=False) as session:
+            jobs = list((await session.exec(select(Job).order_by(col(Job.slug)))).all())
+            text = self._understand(question, jobs)
+            if not text:
+                return await answers.help_reply(self._ask(text, None, None, session))
+            candidates = rank(text, words(text), jobs)
+            intent = classify(text, names_a_job=bool(candidates))
+            if not intent.about_a_job and not candidates:
+                return await answers.HANDLERS[intent.name](self._ask(text, None, asker_zone, session))
+            if intent.name == "status" and not candidates and not JOB_WORDS.search(text):
+                return not_understood(jobs, about_a_run=False)
+            if not candidates and intent.name == "metric":
+                candidates = await jobs_reporting(text, jobs, session)
+            remembered = self._memory.get(conversation or "") if not candidates else None
+            earlier = None
+            if remembered:  # a follow-up ("is that normal?"): the job of the question before
+                slug, earlier = remembered
+                candidates = [Candidate(j, 1) for j in jobs if j.slug == slug]
+                intent = classify(text, names_a_job=True)
+            job, tied = pick(candidates)
+            if len(tied) > 1:
+                return which_one(tied)
+            if job is None:
+                if not jobs:
+                    return await answers.no_jobs(self._ask(text, None, asker_zone, session))
+                if len(jobs) > 1:
+                    return not_understood(jobs, about_a_run=True)
+                job = jobs[0]
+            self._remember(conversation, job.slug, f"{earlier} {text}" if earlier else text)
+            zone = asker_zone or _zone(job.timezone) or self._default_zone
+            ask = self._ask(text, job, zone, session, earlier=earlier)
+            return await answers.HANDLERS[intent.name](ask)
+
+    def _understand(self, question: str, jobs: list[Job]) -> str:
+        vocabulary = set(TIME_WORDS) | set(COMMON_WORDS) | _intent_words()
+        for job in jobs:
+            vocabulary |= job_words(job)
+        return " ".join(correct(words(normalize(question)), vocabulary))
+
+    def _ask(self, text: str, job: Job | None, zone: ZoneInfo | None, session: AsyncSession,
+             *, earlier: str | None = None) -> answers.Ask:
+        """`earlier` is the question a follow-up refers to: its words still count (which
+        metric), and its period holds unless the follow-up names another."""
+        now = self._clock()
+        zone = zone or self._default_zone
+        period = find_period(text, now, zone)
+        if period is None and earlier:
+            period = find_period(earlier, now, zone)
+        context = f"{earlier} {text}" if earlier else text
+        return answers.Ask(text=text, tokens=words(context), now=now, zone=zone, period=period,
+                           job=job, session=session)
+
+    def _remember(self, conversation: str | None, slug: str, text: str) -> None:
+        if conversation is None:
+            return
+        self._memory[conversation] = (slug, text)
+        self._memory.move_to_end(conversation)
+        while len(self._memory) > MEMORY_SIZE:
+            self._memory.popitem(last=False)
+
+
+async def jobs_reporting(text: str, jobs: list[Job], session: AsyncSession) -> list[Candidate]:
+    """Jobs whose metrics the question names best, when it names no job."""
+    by_id = {job.id: job for job in jobs}
+    asked = {stem(w) for w in words(text)} - {stem(w) for w in GENERIC}
+    found = []
+    for job_id, names in (await last_run_metric_names(session=session)).items():
+        overlap = max(len(asked & {stem(w) for w in re.split(r"[-_. ]+", n)}) for n in names)
+        if overlap and job_id in by_id:
+            found.append(Candidate(by_id[job_id], overlap))
+    return sorted(found, key=lambda c: -c.score)
+
+
+def which_one(tied: list[Job]) -> Reply:
+    options = listing([f"{job.title} ({job.slug})" for job in tied])
+    text = f"Which one do you mean: {options}? Ask again with its name."
+    return Reply(text, cards.text_card("Which job?", text))
+
+
+def not_understood(jobs: list[Job], *, about_a_run: bool) -> Reply:
+    known = listing([f"{job.title} ({job.slug})" for job in jobs[:10]])
+    if about_a_run:
+        text = f"Which job do you mean? I know {known}."
+    else:
+        text = (f"I'm not sure what you are asking. I know {known}. Try 'did the import run "
+                f"today?', 'anything late?' or 'help'.")
+    return Reply(text, cards.text_card("Which job?", text))
+
+
+def _intent_words() -> set[str]:
+    found: set[str] = set()
+    for intent in INTENTS:
+        for trigger in intent.triggers:
+            found.update(w for w in re.findall(r"[a-z]{4,}", trigger))
+    return found
+
+
+def _zone(name: str | None) -> ZoneInfo | None:
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None

@@ -60,6 +60,13 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("name")
     revoke.set_defaults(func=run_token_revoke)
 
+    ask = sub.add_parser("ask", help="answer a question exactly as the Teams bot would")
+    ask.add_argument("question")
+    ask.add_argument("--now", help="the clock for 'today' and 'last night' (RFC 3339)")
+    ask.add_argument("--tz", help="the asker's IANA time zone (default: the job's, then "
+                                  "OPENTRACE_TIMEZONE)")
+    ask.set_defaults(func=run_ask)
+
     commands.register(sub)
     teams_manifest.register(sub)
     return parser
@@ -89,6 +96,44 @@ def run_serve(args: argparse.Namespace) -> int:
         pass
     web.run_app(create_app(settings), host=host, port=port, access_log=None,
                 print=lambda _: print(f"OpenTrace listening on http://{host}:{port}", flush=True))
+    return 0
+
+
+def run_ask(args: argparse.Namespace) -> int:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from bot.answerer import Answerer
+    from ingest.timestamps import parse_rfc3339
+    from opentrace.app import utc_now
+    from storage.engine import create_engine, migrate
+
+    try:
+        now = parse_rfc3339(args.now) if args.now else None
+    except ValueError as exc:
+        print(f"opentrace ask: --now {exc}", file=sys.stderr)
+        return 2
+    try:
+        if args.tz:
+            ZoneInfo(args.tz)
+    except (ValueError, ZoneInfoNotFoundError):
+        print(f"opentrace ask: --tz: unknown time zone {args.tz!r}", file=sys.stderr)
+        return 2
+
+    def clock() -> datetime:
+        return now or utc_now()
+
+    async def answer() -> str:
+        settings = load_settings()
+        engine = create_engine(settings.database_url, timeout_seconds=settings.db_timeout_seconds)
+        try:
+            await migrate(engine)
+            answerer = Answerer(engine, clock=clock, default_timezone=settings.timezone)
+            return (await answerer.reply(args.question, timezone=args.tz)).text
+        finally:
+            await engine.dispose()
+
+    print(asyncio.run(answer()))
     return 0
 
 

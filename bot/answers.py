@@ -1,0 +1,490 @@
+"""One small handler per intent. Each reads facts through storage and returns a Reply whose
+first sentence answers the question itself; the details follow, with the usual values."""
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from itertools import pairwise
+from statistics import median
+from zoneinfo import ZoneInfo
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import cards
+from bot.facts import JobLine, MetricFact, Reply, RunFacts
+from bot.gather import run_facts
+from bot.language import stem
+from bot.usual import usual
+from bot.when import Period
+from bot.wording import (
+    capital,
+    clock_time,
+    day_name,
+    duration,
+    listing,
+    moment,
+    number,
+    quantity,
+    quoted,
+)
+from storage import queries
+from storage.history import latest_runs, runs_started_between, successful_history
+from storage.models import Job, Run
+
+LATE_FACTOR = 1.5  # a job is late when its usual gap between runs has passed by half again
+
+
+@dataclass
+class Ask:
+    """One question, understood: what it names and where its answer comes from."""
+
+    text: str
+    tokens: list[str]
+    now: datetime  # UTC
+    zone: ZoneInfo  # the asker's, or the job's, or the server's
+    period: Period | None
+    job: Job | None
+    session: AsyncSession
+
+    @property
+    def today(self) -> date:
+        return self.now.astimezone(self.zone).date()
+
+
+Handler = Callable[[Ask], Awaitable[Reply]]
+
+
+# --- finding the run a question is about ---------------------------------------------------
+
+async def the_run(ask: Ask) -> Run | None:
+    assert ask.job is not None
+    if ask.period is None:
+        runs = await latest_runs(ask.job, 1, session=ask.session)
+    else:
+        start, end = ask.period.start, min(ask.period.end, ask.now)
+        runs = await runs_started_between(ask.job, start, end, session=ask.session)
+    return runs[0] if runs else None
+
+
+def subject(ask: Ask, facts: RunFacts) -> str:
+    """How the answer names the run: "today's Nightly import", "Nightly import on Mon 23 Nov"."""
+    if ask.period is None:
+        day = day_name(facts.started_at.date(), ask.today)
+        if day in ("today", "yesterday"):
+            return f"{day}'s {facts.title}"
+        return f"{facts.title} on {facts.started_at.strftime('%a')} {facts.started_at.day} " \
+               f"{facts.started_at.strftime('%b')}"
+    if ask.period.label in ("today", "yesterday", "last night", "this week"):
+        return f"{ask.period.label}'s {facts.title}"
+    return f"{facts.title} {ask.period.label}"
+
+
+async def no_run(ask: Ask) -> Reply:
+    assert ask.job is not None
+    when = ask.period.label if ask.period else "yet"
+    text = f"No — {ask.job.title} has not run {when}."
+    last = await latest_runs(ask.job, 1, session=ask.session)
+    if last:
+        run = last[0]
+        text += f" Its last run started {moment(run.started_at.astimezone(ask.zone), ask.today)}"
+        text += f" and {status_phrase(run, ask)}."
+    else:
+        text += " No run of it has been reported to OpenTrace at all."
+    return Reply(text, cards.text_card(ask.job.title, text))
+
+
+def status_phrase(run: Run, ask: Ask) -> str:
+    if run.finished_at is None:
+        return "is still running"
+    ended = moment(run.finished_at.astimezone(ask.zone), ask.today)
+    return {
+        "succeeded": f"finished successfully {ended}",
+        "failed": f"failed {ended}",
+        "partial": f"ended early {ended}",
+        "cancelled": f"was cancelled {ended}",
+    }.get(run.status, f"ended {ended}")
+
+
+async def with_run(ask: Ask, render: Callable[[Ask, RunFacts], str]) -> Reply:
+    """The common shape: find the run, gather its facts, render the text, attach the card."""
+    run = await the_run(ask)
+    if run is None:
+        return await no_run(ask)
+    assert ask.job is not None
+    facts = await run_facts(ask.job, run, ask.zone, session=ask.session)
+    text = render(ask, facts)
+    headline = text.split("\n", 1)[0]
+    return Reply(text, cards.run_card(headline, facts))
+
+
+# --- did it run / is it done ---------------------------------------------------------------
+
+def verdict(ask: Ask, facts: RunFacts, *, yes_no: bool = True) -> str:
+    """The first sentence about a run: did it do what it should. Without `yes_no`, for
+    questions that are not yes/no questions ("why did it fail?")."""
+    text = _verdict(ask, facts)
+    if yes_no:
+        return text
+    return capital(text.split(" — ", 1)[-1])
+
+
+def _verdict(ask: Ask, facts: RunFacts) -> str:
+    who = subject(ask, facts)
+    started = clock_time(facts.started_at)
+    stopped = last_reached(facts)
+    missing = [m.name for m in facts.milestones if m.status == "missing"]
+    if facts.status == "running":
+        return f"Not yet — {who} started at {started} and is still running{progress_clause(facts)}."
+    ended = clock_time(facts.finished_at) if facts.finished_at else "?"
+    if facts.status == "succeeded":
+        took = f" after {duration(facts.duration_seconds)}" if facts.duration_seconds else ""
+        return f"Yes — {who} finished successfully at {ended}{took}."
+    after = f" after {quoted(stopped)}" if stopped else ""
+    not_reached = f" and did not reach {listing([quoted(n) for n in missing])}" if missing else ""
+    if facts.status == "partial":
+        return f"No — {who} started at {started} but stopped early{after}{not_reached}."
+    if facts.status == "failed":
+        reason = f": {facts.summary}" if facts.summary else ""
+        return f"No — {who} failed at {ended}{after}{reason}{not_reached and '.' + not_reached}."
+    return f"No — {who} was cancelled at {ended}{after}."
+
+
+def last_reached(facts: RunFacts) -> str | None:
+    reached = [m for m in facts.milestones if m.status == "reached" and m.at is not None]
+    return max(reached, key=lambda m: m.at or facts.started_at).name if reached else None
+
+
+def progress_clause(facts: RunFacts, *, with_eta: bool = True) -> str:
+    progress = facts.progress
+    if progress is None:
+        return ""
+    parts = []
+    if progress.stage:
+        parts.append(f"stage {quoted(progress.stage)}")
+    if progress.total:
+        share = 100 * progress.done / progress.total
+        parts.append(f"{share:.0f}% done: {number(progress.done)} of "
+                     f"{quantity(progress.total, progress.unit)}")
+    else:
+        parts.append(f"{quantity(progress.done, progress.unit)} done")
+    if progress.eta and with_eta:
+        parts.append(f"expected to finish about {clock_time(progress.eta)}")
+    return " (" + ", ".join(parts) + ")"
+
+
+def details(facts: RunFacts, ask: Ask) -> list[str]:
+    """The facts that matter, each with its usual value."""
+    lines = [metric_line(m) for m in sorted(facts.metrics, key=lambda m: not m.unusual)]
+    reached = [m for m in facts.milestones if m.status == "reached"]
+    failed = [m for m in facts.milestones if m.status == "failed"]
+    missing = [m for m in facts.milestones if m.status == "missing"]
+    if reached:
+        lines.append("Milestones reached: " + ", ".join(
+            f"{m.name} ({clock_time(m.at)})" if m.at else m.name for m in reached))
+    for m in failed:
+        lines.append(f"Milestone {quoted(m.name)} failed" + (f": {m.text}" if m.text else ""))
+    if missing:
+        lines.append("Not reached (usually reached): " + ", ".join(m.name for m in missing))
+    if facts.duration_seconds is not None:
+        usual_part = (f" (usually {duration(facts.usual_duration_seconds)})"
+                      if facts.usual_duration_seconds else "")
+        lines.append(f"Duration: {duration(facts.duration_seconds)}{usual_part}")
+    for note in facts.notes:
+        if note.level in ("warning", "error"):
+            lines.append(f"{note.level.capitalize()} at {clock_time(note.at)}: {note.text[:300]}")
+    if facts.inputs:
+        lines.append("Input: " + ", ".join(facts.inputs[:5]))
+    if facts.outputs:
+        lines.append("Output: " + ", ".join(facts.outputs[:5]))
+    return lines
+
+
+def metric_line(metric: MetricFact) -> str:
+    return f"{label(metric.name).capitalize()}: {quantity(metric.value, metric.unit)}{usual_clause(metric)}"
+
+
+def usual_clause(metric: MetricFact) -> str:
+    if metric.usual is None:
+        return ""
+    u = metric.usual
+    span = f", range {number(u.low)}–{number(u.high)}" if u.low != u.high else ""
+    flag = " — far from usual" if metric.unusual else ""
+    return f" (usually about {number(u.median)}{span}){flag}"
+
+
+def label(metric_name: str) -> str:
+    return metric_name.replace("_", " ").replace("-", " ").replace(".", " ")
+
+
+def with_details(first: str, facts: RunFacts, ask: Ask) -> str:
+    lines = details(facts, ask)
+    return first + ("\n" + "\n".join(f"- {line}" for line in lines) if lines else "")
+
+
+async def status(ask: Ask) -> Reply:
+    return await with_run(ask, lambda a, f: with_details(verdict(a, f), f, a))
+
+
+# --- what happened / why did it fail -------------------------------------------------------
+
+async def failure(ask: Ask) -> Reply:
+    def render(a: Ask, f: RunFacts) -> str:
+        who = subject(a, f)
+        if f.status == "succeeded":
+            first = f"Nothing went wrong — {who} finished successfully."
+        elif f.status == "running":
+            first = f"{capital(who)} is still running{progress_clause(f)}; nothing has failed so far."
+        else:
+            first = verdict(a, f, yes_no=False)
+            failed = [m for m in f.milestones if m.status == "failed"]
+            if failed:
+                first += f" The milestone that failed: {quoted(failed[0].name)}"
+                first += f" ({failed[0].text})." if failed[0].text else "."
+        return with_details(first, f, a)
+
+    return await with_run(ask, render)
+
+
+# --- how many / is that normal --------------------------------------------------------------
+
+def best_metric(tokens: list[str], metrics: Sequence[MetricFact]) -> MetricFact | None:
+    """The metric the question's words name best: 'rows were skipped' → rows_skipped."""
+    asked = {stem(t) for t in tokens}
+    scored = []
+    for m in metrics:
+        words = {stem(w) for w in label(m.name).split()}
+        overlap = len(words & asked)
+        if overlap:
+            scored.append((overlap, -len(words), m))
+    if not scored:
+        return None
+    scored.sort(key=lambda s: (s[0], s[1]), reverse=True)
+    return scored[0][2]
+
+
+def judgement(metric: MetricFact) -> str:
+    if metric.usual is None:
+        return "There is not enough history yet to say what is usual."
+    u = metric.usual
+    span = f"{number(u.low)}–{number(u.high)}" if u.low != u.high else number(u.low)
+    runs = f"the last {u.runs} successful runs"
+    if not metric.unusual:
+        return f"That is normal: usually about {number(u.median)} ({span} in {runs})."
+    direction = "more" if metric.value > u.median else "fewer"
+    return (f"That is far from normal: {direction} than usual, which is about "
+            f"{number(u.median)} ({span} in {runs}).")
+
+
+async def metric(ask: Ask) -> Reply:
+    def render(a: Ask, f: RunFacts) -> str:
+        chosen = best_metric(a.tokens, f.metrics)
+        who = subject(a, f)
+        if chosen is None:
+            known = listing([label(m.name) for m in f.metrics]) or "none"
+            return (f"I could not tell which number you mean. {capital(who)} reported: "
+                    f"{known}.")
+        first = (f"{label(chosen.name).capitalize()} in {who}: "
+                 f"{quantity(chosen.value, chosen.unit)}. {judgement(chosen)}")
+        others = [metric_line(m) for m in f.metrics if m is not chosen]
+        return first + ("\n" + "\n".join(f"- {o}" for o in others) if others else "")
+
+    return await with_run(ask, render)
+
+
+# --- which file / what did it produce -------------------------------------------------------
+
+async def inputs(ask: Ask) -> Reply:
+    def render(a: Ask, f: RunFacts) -> str:
+        who = subject(a, f)
+        if f.inputs:
+            return f"{capital(who)} read {listing(f.inputs[:5])}."
+        return (f"{capital(who)} did not report an input file. Jobs report it as a "
+                f"payload named like 'input-file'.")
+
+    return await with_run(ask, render)
+
+
+async def outputs(ask: Ask) -> Reply:
+    def render(a: Ask, f: RunFacts) -> str:
+        who = subject(a, f)
+        if f.outputs:
+            return f"{capital(who)} produced {listing(f.outputs[:5])}."
+        missing = [m.name for m in f.milestones if m.status == "missing"]
+        tail = (f" It did not reach {listing([quoted(n) for n in missing])}, which it usually does."
+                if missing else "")
+        return f"{capital(who)} reported no output.{tail}"
+
+    return await with_run(ask, render)
+
+
+# --- how long -------------------------------------------------------------------------------
+
+async def took(ask: Ask) -> Reply:
+    def render(a: Ask, f: RunFacts) -> str:
+        who = subject(a, f)
+        usual_part = (f" (usually {duration(f.usual_duration_seconds)})"
+                      if f.usual_duration_seconds else "")
+        if f.duration_seconds is None:
+            running = (a.now - f.started_at).total_seconds()
+            return (f"{capital(who)} is still running: {duration(running)} so far"
+                    f"{usual_part}{progress_clause(f)}.")
+        return f"{capital(who)} took {duration(f.duration_seconds)}{usual_part}."
+
+    return await with_run(ask, render)
+
+
+async def usual_duration(ask: Ask) -> Reply:
+    assert ask.job is not None
+    history = await successful_history(ask.job, before=ask.now, session=ask.session)
+    durations = history.durations
+    if not durations:
+        text = f"{ask.job.title} has no successful run yet, so I cannot say how long it usually takes."
+        return Reply(text, cards.text_card(ask.job.title, text))
+    typical = usual(durations)
+    if typical is None:
+        text = (f"{ask.job.title} has only {len(durations)} successful run(s) so far; they took "
+                f"{listing([duration(d) for d in durations])}.")
+    else:
+        spread = (f"; between {duration(typical.low)} and {duration(typical.high)}"
+                  if duration(typical.low) != duration(typical.high) else "")
+        text = (f"{ask.job.title} usually takes {duration(typical.median)} (median of the last "
+                f"{typical.runs} successful runs{spread}).")
+    return Reply(text, cards.text_card(ask.job.title, text))
+
+
+async def eta(ask: Ask) -> Reply:
+    def render(a: Ask, f: RunFacts) -> str:
+        who = subject(a, f)
+        if f.finished_at is not None:
+            return f"{capital(who)} already ended at {clock_time(f.finished_at)} ({f.status})."
+        if f.progress and f.progress.eta:
+            return (f"{capital(who)} should be done at about {clock_time(f.progress.eta)}"
+                    f"{progress_clause(f, with_eta=False)}.")
+        if f.usual_duration_seconds:
+            expected = f.started_at.timestamp() + f.usual_duration_seconds
+            at = datetime.fromtimestamp(expected, a.zone)
+            return (f"{capital(who)} started at {clock_time(f.started_at)} and usually "
+                    f"takes {duration(f.usual_duration_seconds)}, so expect it at about "
+                    f"{clock_time(at)}{progress_clause(f)}.")
+        return (f"{capital(who)} is still running{progress_clause(f)}; it reports no "
+                f"total and has no history yet, so I cannot estimate the end.")
+
+    return await with_run(ask, render)
+
+
+# --- all jobs -------------------------------------------------------------------------------
+
+async def job_lines(ask: Ask) -> list[JobLine]:
+    lines = []
+    for row in await queries.list_jobs(session=ask.session):
+        run = row.last_run
+        problem = await problem_of(ask, row.job, run)
+        lines.append(JobLine(
+            job=row.job.slug, title=row.job.title, state=run.status if run else "unknown",
+            last_started_at=run.started_at.astimezone(ask.zone) if run else None,
+            last_finished_at=run.finished_at.astimezone(ask.zone) if run and run.finished_at else None,
+            problem=problem))
+    return lines
+
+
+async def problem_of(ask: Ask, job: Job, run: Run | None) -> str | None:
+    """A plain-language reason when a job needs attention, judged from its own history."""
+    if run is None:
+        return None
+    if run.status in ("failed", "partial", "cancelled"):
+        return f"last run {status_phrase(run, ask)}"
+    recent = list(await latest_runs(job, 10, session=ask.session))
+    starts = sorted(r.started_at for r in recent)
+    gaps = [(b - a).total_seconds() for a, b in pairwise(starts)]
+    if len(gaps) >= 3:
+        gap = median(gaps)
+        since = (ask.now - run.started_at).total_seconds()
+        if since > gap * LATE_FACTOR + 3600:
+            return (f"late: usually runs every {duration(gap)}, last started "
+                    f"{moment(run.started_at.astimezone(ask.zone), ask.today)}")
+    if run.finished_at is None:
+        history = await successful_history(job, before=ask.now, session=ask.session)
+        typical = usual(history.durations)
+        running = (ask.now - run.started_at).total_seconds()
+        if typical and running > 2 * typical.high:
+            return f"running for {duration(running)}, usually takes {duration(typical.median)}"
+    return None
+
+
+async def overview(ask: Ask) -> Reply:
+    lines = await job_lines(ask)
+    if not lines:
+        return await no_jobs(ask)
+    troubled = [line for line in lines if line.problem]
+    asked_late = "late" in ask.tokens
+    if asked_late:
+        late = [line for line in troubled if line.problem and line.problem.startswith("late")]
+        first = ("Nothing looks late." if not late else
+                 "Late: " + "; ".join(f"{line.title} ({line.problem})" for line in late) + ".")
+    elif troubled:
+        first = (f"{len(troubled)} of {len(lines)} jobs need attention: "
+                 + "; ".join(f"{line.title} — {line.problem}" for line in troubled) + ".")
+    else:
+        first = f"All {len(lines)} jobs look fine."
+    rest = [f"{line.title}: {describe_line(line, ask)}" for line in lines]
+    text = first + "\n" + "\n".join(f"- {r}" for r in rest)
+    return Reply(text, cards.jobs_card(first, lines))
+
+
+def describe_line(line: JobLine, ask: Ask) -> str:
+    if line.last_started_at is None:
+        return "no runs yet"
+    started = moment(line.last_started_at, ask.today)
+    if line.state == "running":
+        return f"running since {started.removeprefix('at ')}"
+    ended = f", ended {moment(line.last_finished_at, ask.today)}" if line.last_finished_at else ""
+    return f"{line.state} (started {started}{ended})"
+
+
+async def jobs(ask: Ask) -> Reply:
+    all_jobs = [row.job for row in await queries.list_jobs(session=ask.session)]
+    if not all_jobs:
+        return await no_jobs(ask)
+    items = []
+    for job in all_jobs:
+        aka = f"; also {listing([quoted(a) for a in job.aliases])}" if job.aliases else ""
+        items.append(f"{job.title} ({job.slug}{aka})")
+    text = f"I know {len(all_jobs)} job{'s' if len(all_jobs) != 1 else ''}:\n" + "\n".join(
+        f"- {i}" for i in items)
+    return Reply(text, cards.text_card("Jobs I know", text))
+
+
+async def no_jobs(ask: Ask) -> Reply:
+    text = ("No job has reported to OpenTrace yet. A job appears here after its first event "
+            "(POST /v1/events, a ping, or `opentrace exec`).")
+    return Reply(text, cards.text_card("No jobs yet", text))
+
+
+HELP = """I answer questions about your batch jobs from what they report. Try:
+- did the import run today? / is it still running? / has it finished?
+- what happened last night? / why did it fail? / where did it stop?
+- how many rows were skipped last night? is that normal?
+- which file did it read? / what did it produce?
+- how long did it take? / how long does it usually take? / when will it be done?
+- anything late? / is anything broken? / status of everything
+- what jobs do you know?
+Name a job by its name or a nickname ("the import"); say today, last night, yesterday, Monday or 24 Nov."""
+
+
+async def help_reply(ask: Ask) -> Reply:
+    return Reply(HELP, cards.text_card("What you can ask", HELP))
+
+
+HANDLERS: dict[str, Handler] = {
+    "help": help_reply,
+    "jobs": jobs,
+    "overview": overview,
+    "eta": eta,
+    "usual_duration": usual_duration,
+    "duration": took,
+    "input": inputs,
+    "output": outputs,
+    "failure": failure,
+    "metric": metric,
+    "status": status,
+}

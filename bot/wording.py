@@ -1,0 +1,68 @@
+"""How numbers, times and durations read in an answer."""
+
+from datetime import date, datetime
+
+
+def number(value: float) -> str:
+    """8911 → "8,911"; 12.5 → "12.5"; 0.333333 → "0.33"."""
+    if value == int(value) and abs(value) < 1e15:
+        return f"{int(value):,}"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def quantity(value: float, unit: str | None) -> str:
+    return f"{number(value)} {unit}" if unit else number(value)
+
+
+def duration(seconds: float) -> str:
+    """A duration as people say it: "45 s", "22 min", "1 h 40 min", "2 days 3 h"."""
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} days {hours} h" if hours else f"{days} days"
+
+
+def clock_time(moment: datetime) -> str:
+    return moment.strftime("%H:%M")
+
+
+def day_name(day: date, today: date) -> str:
+    """"today", "yesterday", "Monday" within a week, else "Mon 16 Nov"."""
+    delta = (today - day).days
+    if delta == 0:
+        return "today"
+    if delta == 1:
+        return "yesterday"
+    if delta == -1:
+        return "tomorrow"
+    if 1 < delta < 7:
+        return day.strftime("%A")
+    return day.strftime("%a %d %b").replace(" 0", " ")
+
+
+def moment(at: datetime, today: date) -> str:
+    """"at 00:12" today, "yesterday at 23:50", "Monday at 00:12"."""
+    day = day_name(at.date(), today)
+    return f"at {clock_time(at)}" if day == "today" else f"{day} at {clock_time(at)}"
+
+
+def listing(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def quoted(name: str) -> str:
+    return f"'{name}'"
+
+
+def capital(text: str) -> str:
+    """Capitalise a sentence without lowering the rest ("today's ETL" → "Today's ETL")."""
+    return text[:1].upper() + text[1:]

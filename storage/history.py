@@ -1,0 +1,116 @@
+"""History queries for answers and judgements: runs in a window, recent successful runs and
+the metric values and milestones they reported."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Event, Job, Run
+
+SUCCESS = "succeeded"
+
+
+@dataclass
+class RunHistory:
+    """What a job's recent successful runs reported, oldest first."""
+
+    runs: list[Run] = field(default_factory=list)
+    metrics: dict[str, list[float]] = field(default_factory=dict)  # name -> one value per run
+    milestones: dict[str, int] = field(default_factory=dict)  # name -> runs that reached it
+    milestone_order: list[str] = field(default_factory=list)  # usual order of first reach
+    outputs_seen: int = 0  # runs that reported a payload
+
+    @property
+    def durations(self) -> list[float]:
+        return [(r.finished_at - r.started_at).total_seconds() for r in self.runs if r.finished_at]
+
+
+async def runs_started_between(
+    job: Job, start: datetime, end: datetime, *, session: AsyncSession
+) -> Sequence[Run]:
+    query = (
+        select(Run)
+        .where(Run.job_id == job.id, Run.started_at >= start, Run.started_at < end)
+        .order_by(col(Run.started_at).desc(), col(Run.id).desc())
+    )
+    return (await session.exec(query)).all()
+
+
+async def latest_runs(job: Job, limit: int, *, session: AsyncSession) -> Sequence[Run]:
+    query = (
+        select(Run)
+        .where(Run.job_id == job.id)
+        .order_by(col(Run.started_at).desc(), col(Run.id).desc())
+        .limit(limit)
+    )
+    return (await session.exec(query)).all()
+
+
+async def successful_history(
+    job: Job, *, before: datetime, limit: int = 20, session: AsyncSession
+) -> RunHistory:
+    """The job's last `limit` successful runs that started before `before`."""
+    runs = list((await session.exec(
+        select(Run)
+        .where(Run.job_id == job.id, Run.status == SUCCESS, Run.started_at < before)
+        .order_by(col(Run.started_at).desc())
+        .limit(limit)
+    )).all())
+    runs.reverse()
+    history = RunHistory(runs=runs)
+    if not runs:
+        return history
+    events = (await session.exec(
+        select(Event)
+        .where(col(Event.run_id).in_([r.id for r in runs]),
+               col(Event.kind).in_(["metric", "milestone", "payload"]))
+        .order_by(col(Event.run_id), col(Event.at), col(Event.id))
+    )).all()
+    latest: dict[tuple[int, str], float] = {}
+    reached: dict[int, list[str]] = {}
+    with_payload: set[int] = set()
+    for event in events:
+        if event.kind == "metric" and event.name is not None and event.value is not None:
+            latest[(event.run_id, event.name)] = event.value
+        elif event.kind == "milestone" and event.status == "reached" and event.name:
+            names = reached.setdefault(event.run_id, [])
+            if event.name not in names:
+                names.append(event.name)
+        elif event.kind == "payload":
+            with_payload.add(event.run_id)
+    for (_, name), value in latest.items():
+        history.metrics.setdefault(name, []).append(value)
+    for names in reached.values():
+        for name in names:
+            history.milestones[name] = history.milestones.get(name, 0) + 1
+            if name not in history.milestone_order:
+                history.milestone_order.append(name)
+    history.outputs_seen = len(with_payload)
+    return history
+
+
+async def last_run_metric_names(*, session: AsyncSession) -> dict[int, set[str]]:
+    """The metric names each job reported in its latest run, for questions that name a
+    metric but no job ("how many rows were skipped last night?")."""
+    latest = (
+        select(Run.id)
+        .where(Run.job_id == Job.id)
+        .order_by(col(Run.started_at).desc(), col(Run.id).desc())
+        .limit(1)
+        .correlate(Job)
+        .scalar_subquery()
+    )
+    query = (
+        select(Run.job_id, Event.name)
+        .join(Event, col(Event.run_id) == Run.id)
+        .where(col(Run.id).in_(select(latest).select_from(Job)), Event.kind == "metric")
+        .distinct()
+    )
+    names: dict[int, set[str]] = {}
+    for job_id, name in (await session.exec(query)).all():
+        if name:
+            names.setdefault(job_id, set()).add(name)
+    return names
