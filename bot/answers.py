@@ -31,7 +31,7 @@ from storage import queries
 from storage.history import latest_runs, runs_started_between, successful_history
 from storage.models import Job, Run
 
-LATE_FACTOR = 1.5  # a job is late when its usual gap between runs has passed by half again
+MIN_LATE_MARGIN = 15 * 60  # seconds; a start this late after its usual time is still on time
 
 
 @dataclass
@@ -397,9 +397,11 @@ async def problem_of(ask: Ask, job: Job, run: Run | None) -> str | None:
     starts = sorted(r.started_at for r in recent)
     gaps = [(b - a).total_seconds() for a, b in pairwise(starts)]
     if len(gaps) >= 3:
+        # Late: the usual gap between starts has passed, by more than its usual wobble.
         gap = median(gaps)
+        wobble = 1.4826 * median([abs(g - gap) for g in gaps])
         since = (ask.now - run.started_at).total_seconds()
-        if since > gap * LATE_FACTOR + 3600:
+        if since > gap + max(3 * wobble, 0.1 * gap, MIN_LATE_MARGIN):
             return (f"late: usually runs every {duration(gap)}, last started "
                     f"{moment(run.started_at.astimezone(ask.zone), ask.today)}")
     if run.finished_at is None:

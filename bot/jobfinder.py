@@ -18,6 +18,7 @@ GENERIC = {
 # Words that name a job less surely because questions use them for other things too.
 WEAK = {"report", "file", "rows", "row", "data", "products", "product", "export", "sync"}
 PHRASE_SCORE = 100
+WHOLE_NAME_SCORE = 50  # every distinctive word of one of its names is in the question
 WORD_SCORE = 10
 WEAK_WORD_SCORE = 4
 
@@ -52,13 +53,22 @@ def score(text: str, tokens: list[str], job: Job) -> float:
         return PHRASE_SCORE + max(len(p) for p in phrases)
     total = 0.0
     wanted = {stem(w): w for w in job_words(job)}
+    matched: set[str] = set()
     for token in tokens:
         if token in GENERIC or len(token) < 3:
             continue
         match = _best_word(stem(token), wanted)
         if match is not None:
+            matched.add(wanted[match])
             total += WEAK_WORD_SCORE if wanted[match] in WEAK else WORD_SCORE
+    whole = [n for n in names_of(job) if (w := _distinctive(n)) and w <= matched]
+    if whole:  # "import" names the job whose alias is "the import" more than "price-import"
+        return WHOLE_NAME_SCORE + total + max(len(n) for n in whole)
     return total
+
+
+def _distinctive(name: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z0-9]+", name) if w not in GENERIC}
 
 
 def _best_word(token: str, wanted: dict[str, str]) -> str | None:

@@ -69,6 +69,9 @@ def other_jobs() -> list[dict[str, Any]]:
     events += [{**sync, "kind": "start", "at": at(25, 7, 0)},
                {**sync, "kind": "progress", "at": at(25, 7, 30), "done": 5_000, "total": 10_000,
                 "unit": "items", "stage": "warehouse-b"}]
+    customer = {"job": "customer-import", "run": "2026-11-24"}  # fine, weekly
+    events += [{**customer, "kind": "start", "at": at(24, 4, 0)},
+               {**customer, "kind": "finish", "at": at(24, 4, 3), "status": "succeeded"}]
     price = {"job": "price-import", "run": "2026-11-25"}  # failed
     events += [{**price, "kind": "start", "at": at(25, 3, 0)},
                {**price, "kind": "milestone", "at": at(25, 3, 5), "name": "prices-downloaded"},
