@@ -16,7 +16,7 @@ from bot import answers, cards
 from bot.facts import Reply
 from bot.intents import INTENTS, classify
 from bot.jobfinder import GENERIC, Candidate, job_words, pick, rank
-from bot.language import correct, normalize, stem, words
+from bot.language import PLAIN_WORDS, correct, normalize, stem, words
 from bot.when import TIME_WORDS, find_period
 from bot.wording import listing
 from storage.history import last_run_metric_names
@@ -78,6 +78,8 @@ class Answerer:
             job, tied = pick(candidates)
             if len(tied) > 1:
                 return which_one(tied)
+            if job is None and (name := unknown_name(text, self._vocabulary(jobs))):
+                return not_known(name, jobs)
             if job is None:
                 if not jobs:
                     return await answers.no_jobs(self._ask(text, None, asker_zone, session))
@@ -90,10 +92,13 @@ class Answerer:
             return await answers.HANDLERS[intent.name](ask)
 
     def _understand(self, question: str, jobs: list[Job]) -> str:
+        return " ".join(correct(words(normalize(question)), self._vocabulary(jobs)))
+
+    def _vocabulary(self, jobs: list[Job]) -> set[str]:
         vocabulary = set(TIME_WORDS) | set(COMMON_WORDS) | _intent_words()
         for job in jobs:
             vocabulary |= job_words(job)
-        return " ".join(correct(words(normalize(question)), vocabulary))
+        return vocabulary
 
     def _ask(self, text: str, job: Job | None, zone: ZoneInfo | None, session: AsyncSession,
              *, earlier: str | None = None) -> answers.Ask:
@@ -127,6 +132,23 @@ async def jobs_reporting(text: str, jobs: list[Job], session: AsyncSession) -> l
         if overlap and job_id in by_id:
             found.append(Candidate(by_id[job_id], overlap))
     return sorted(found, key=lambda c: -c.score)
+
+
+def unknown_name(text: str, vocabulary: set[str]) -> str | None:
+    """A word that reads like a job's name but names none: "did the foo run"."""
+    for match in re.finditer(r"\bthe ([a-z0-9]+)\b", text):
+        word = match.group(1)
+        if word not in vocabulary and word not in GENERIC and word not in PLAIN_WORDS \
+                and not JOB_WORDS.fullmatch(word):
+            return word
+    return None
+
+
+def not_known(name: str, jobs: list[Job]) -> Reply:
+    known = listing([f"{job.title} ({job.slug})" for job in jobs[:10]])
+    text = f"I don't know a job called '{name}'. I know {known}." if jobs else \
+        f"I don't know a job called '{name}', and no job has reported to OpenTrace yet."
+    return Reply(text, cards.text_card("Unknown job", text))
 
 
 def which_one(tied: list[Job]) -> Reply:

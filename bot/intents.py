@@ -24,7 +24,7 @@ INTENTS = (
                         r"\bknown jobs\b"), about_a_job=False),
     Intent("overview", 80, (r"\bstatus of (everything|all)\b", r"\banything (late|broken|wrong|fail)",
                             r"\bis anything\b", r"\bwhat (is|s) (late|broken|failing|wrong)\b",
-                            r"\bwhats (late|broken|wrong)\b", r"\beverything (ok|okay|fine|good)\b",
+                            r"\bwhats? (late|broken|wrong)\b", r"\beverything (ok|okay|fine|good)\b",
                             r"\ball (jobs|good|ok|fine)\b", r"\boverview\b",
                             r"\bany (failures|problems|issues|errors|late)\b", r"\blate jobs\b",
                             r"\bwhat failed\b", r"\bwhich jobs (failed|are late)\b"),

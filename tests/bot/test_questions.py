@@ -107,6 +107,8 @@ TABLE: list[tuple[str, str | None, list[str], list[str]]] = [
     ("help", BERLIN, ["did the import run today", "anything late"], []),
     ("what can you do", BERLIN, ["how many rows were skipped"], []),
     ("asdfgh", BERLIN, ["not sure", "help"], []),
+    ("did the foo run today", BERLIN, ["don't know a job called 'foo'", "customer-export"], []),
+    ("what's late?", BERLIN, ["customer-export"], ["not sure"]),
     ("did it run today", BERLIN, ["Which job do you mean", "price-import"], []),
     ("did the customer job run", BERLIN, ["Which one do you mean", "customer-export",
                                           "customer-import"], []),
