@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from ingest.auth import ADMIN, READ, authorize
 from ingest.errors import Invalid, NotFound
 from ingest.events_api import decode_json, read_body
-from ingest.schemas import SLUG, JobDefinition
+from ingest.schemas import SLUG, JobDefinition, schedule_problems
 from ingest.timestamps import parse_rfc3339
 from opentrace.keys import CLOCK, ENGINE
 from storage import queries
@@ -64,6 +64,10 @@ async def put_job(request: web.Request) -> web.Response:
              else e["msg"].removeprefix("Value error, ")}
             for e in exc.errors(include_url=False)
         ]) from None
+    problems = schedule_problems(definition)
+    if problems:
+        raise Invalid("invalid job definition; nothing was changed", [
+            {"index": 0, "field": field, "message": message} for field, message in problems])
     fields = definition.model_dump()
     fields["title"] = fields["title"] or slug
     async with _session(request) as session:

@@ -54,7 +54,9 @@ def response_schemas() -> dict[str, Any]:
         "Job": _object({
             "job": STRING, "title": STRING, "description": STRING,
             "aliases": {"type": "array", "items": STRING}, "owner": STRING,
-            "timezone": _nullable(STRING), "created_at": TIME, "updated_at": TIME,
+            "timezone": _nullable(STRING), "schedule": _nullable(STRING),
+            "expect": {"type": "object"}, "alert": {"type": "array", "items": STRING},
+            "created_at": TIME, "updated_at": TIME,
         }),
         "JobList": _object({"jobs": {"type": "array", "items": {"allOf": [_ref("Job"), _object({
             "state": {"enum": ["running", "succeeded", "failed", "partial", "cancelled",

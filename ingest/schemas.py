@@ -2,13 +2,22 @@
 
 import json
 import re
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    model_validator,
+)
 
 from ingest.timestamps import parse_rfc3339
+from storage.schedule import cron_trigger, parse_duration, shortest_gap
 
 MAX_EVENTS = 1000
 MAX_BODY_BYTES = 1024 * 1024
@@ -162,6 +171,50 @@ def check_timezone(value: str) -> str:
 Alias = Annotated[str, Field(min_length=1, max_length=128), AfterValidator(clean_text)]
 
 
+def check_duration(value: str) -> str:
+    parse_duration(value)
+    return value
+
+
+DurationText = Annotated[str, Field(max_length=32), AfterValidator(check_duration)]
+
+
+class MilestoneDeadline(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    by: DurationText  # after the scheduled time
+
+
+class MetricBounds(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    min: Number | None = None
+    max: Number | None = None
+    usual: bool = False  # flag values far outside the job's own recent history
+
+    @model_validator(mode="after")
+    def says_something(self) -> "MetricBounds":
+        if self.min is None and self.max is None and not self.usual:
+            raise ValueError("give min, max or usual: true")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError("min is greater than max")
+        return self
+
+
+class Expectations(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    start_within: DurationText | None = None
+    max_runtime: DurationText | None = None
+    milestones: Annotated[list[MilestoneDeadline], Field(max_length=50)] = Field(default_factory=list)
+    metrics: Annotated[dict[Name, MetricBounds], Field(max_length=50)] = Field(default_factory=dict)
+    final_milestone: Name | None = None
+
+
+AlertTarget = Annotated[str, Field(min_length=1, max_length=500), AfterValidator(clean_text)]
+
+
 class JobDefinition(BaseModel):
     """`PUT /v1/jobs/{job}` replaces these fields; absent ones take their defaults."""
 
@@ -172,3 +225,37 @@ class JobDefinition(BaseModel):
     aliases: Annotated[list[Alias], Field(max_length=50)] = Field(default_factory=list)
     owner: Annotated[str, Field(max_length=200), AfterValidator(clean_text)] = ""
     timezone: Annotated[str, AfterValidator(check_timezone)] | None = None
+    schedule: Annotated[str, Field(max_length=100)] | None = None  # cron, in `timezone`
+    expect: Expectations = Field(default_factory=Expectations)
+    alert: Annotated[list[AlertTarget], Field(max_length=20)] = Field(default_factory=list)
+
+
+def schedule_problems(definition: JobDefinition) -> list[tuple[str, str]]:
+    """(field, message) for what only the fields together can tell: the cron expression in
+    the job's zone, and deadlines that fall beyond the next occurrence."""
+    expect = definition.expect
+    if definition.schedule is None:
+        if expect.start_within:
+            return [("expect.start_within", "a start deadline needs a schedule")]
+        if expect.milestones:
+            return [("expect.milestones", "milestone deadlines need a schedule")]
+        return []
+    try:
+        trigger = cron_trigger(definition.schedule, definition.timezone or "UTC")
+    except ValueError as exc:
+        return [("schedule", str(exc))]
+    gap = shortest_gap(trigger, datetime.now(UTC))
+    problems = []
+    if expect.start_within and parse_duration(expect.start_within) >= gap:
+        problems.append(("expect.start_within", f"{expect.start_within} reaches the next "
+                                                f"occurrence ({_gap(gap)} apart)"))
+    for index, milestone in enumerate(expect.milestones):
+        if parse_duration(milestone.by) >= gap:
+            problems.append((f"expect.milestones.{index}.by", f"{milestone.by} reaches the next "
+                                                              f"occurrence ({_gap(gap)} apart)"))
+    return problems
+
+
+def _gap(gap: timedelta) -> str:
+    hours = gap.total_seconds() / 3600
+    return f"{hours:g} h" if hours < 48 else f"{hours / 24:g} days"

@@ -22,6 +22,13 @@ class Job(SQLModel, table=True):
     aliases: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     owner: str = Field(default="", max_length=200)
     timezone: str | None = Field(default=None, max_length=64)
+    schedule: str | None = Field(default=None, max_length=100)  # cron, in `timezone`
+    expect: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    alert: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # The watcher's bookmark: deadlines up to `checked_until` are judged; the next one falls
+    # due at `next_check_at` (indexed, so one query finds every job due now).
+    checked_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    next_check_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, index=True))
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
 

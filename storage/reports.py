@@ -23,6 +23,9 @@ def job_document(job: Job) -> dict[str, Any]:
         "aliases": list(job.aliases),
         "owner": job.owner,
         "timezone": job.timezone,
+        "schedule": job.schedule,
+        "expect": job.expect,
+        "alert": list(job.alert),
         "created_at": timestamp(job.created_at),
         "updated_at": timestamp(job.updated_at),
     }

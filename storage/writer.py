@@ -191,7 +191,8 @@ class EventWriter:
             now = group[0].received_at
             rows: list[dict[str, Any]] = [
                 {"slug": s, "title": s, "description": "", "aliases": [], "owner": "",
-                 "timezone": None, "created_at": now, "updated_at": now}
+                 "timezone": None, "schedule": None, "expect": {}, "alert": [],
+                 "created_at": now, "updated_at": now}
                 for s in sorted(missing)
             ]
             await conn.execute(self._insert_ignoring_conflicts(JOBS), rows)
