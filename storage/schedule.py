@@ -5,6 +5,7 @@ definition, so every reader (validation, the watcher, answers) agrees on them.""
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
@@ -68,5 +69,5 @@ def previous_occurrence(trigger: CronTrigger, now: datetime, lookback: timedelta
 def shortest_gap(trigger: CronTrigger, start: datetime, samples: int = 60) -> timedelta:
     """The shortest time between two consecutive occurrences over the next `samples`."""
     times = list(occurrences(trigger, start, start + timedelta(days=800), limit=samples))
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in pairwise(times)]
     return min(gaps) if gaps else timedelta(days=366)
