@@ -7,7 +7,7 @@ from alembic import context
 from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
-import storage.alerts
+import storage.alerts  # noqa: F401  (registers the tables on the metadata)
 import storage.models  # noqa: F401
 
 target_metadata = SQLModel.metadata
