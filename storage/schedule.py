@@ -6,7 +6,6 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
-from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger

@@ -7,7 +7,8 @@ from alembic import context
 from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
-import storage.alerts  # noqa: F401  (registers the tables on the metadata)
+# Importing the table modules registers their tables on the metadata.
+import storage.alerts
 import storage.models  # noqa: F401
 
 target_metadata = SQLModel.metadata
