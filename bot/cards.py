@@ -520,3 +520,49 @@ def _humanize(name: str) -> str:
 
 def _zone_name(at: datetime) -> str:
     return str(getattr(at.tzinfo, "key", None) or at.tzname() or "UTC")
+
+
+# --- alerts ----------------------------------------------------------------------------------
+
+ALERT_TITLES = {
+    "did_not_start": "Did not start",
+    "milestone_missed": "Milestone missed",
+    "failed": "Failed",
+    "ended_early": "Ended early",
+    "metric_out_of_range": "Metric out of range",
+    "overran": "Running too long",
+    "stalled": "Stalled",
+}
+
+
+def alert_card(alert_id: int, kind: str, reason: str, since: datetime, title: str,
+               facts: RunFacts | None, *, acknowledged: str | None = None) -> Element:
+    """An alert: what is wrong and since when, the run's facts, and Acknowledge / Snooze.
+    Once acknowledged (`acknowledged` says by whom and when) the actions are gone."""
+    card = run_card(reason, facts) if facts else text_card(title, reason)
+    banner = f"⚠ {ALERT_TITLES.get(kind, kind)} · since {format_time(since)}"
+    card["body"].insert(0, _paragraph([_run(banner, HEADLINE_CHARS, weight="bolder",
+                                            color="attention")]))
+    if acknowledged:
+        card["body"].insert(1, _paragraph([_run(f"✓ {acknowledged}", DETAIL_CHARS, color="good")],
+                                          spacing="small"))
+        return card
+    card["actions"] = [
+        {"type": "Action.Submit", "title": "Acknowledge",
+         "data": {"opentrace": "acknowledge", "alert": alert_id}},
+        {"type": "Action.Submit", "title": "Snooze 1 h",
+         "data": {"opentrace": "snooze", "alert": alert_id, "for": "1h"}},
+        {"type": "Action.Submit", "title": "Snooze until tomorrow",
+         "data": {"opentrace": "snooze", "alert": alert_id, "for": "tomorrow"}},
+    ]
+    return card
+
+
+def recovery_card(kind: str, reason: str, resolution: str, title: str) -> Element:
+    """The follow-up once a later run or milestone resolved an alert."""
+    card = text_card(title, resolution)
+    card["body"].insert(0, _paragraph([_run(f"✓ Recovered · {ALERT_TITLES.get(kind, kind)}",
+                                            HEADLINE_CHARS, weight="bolder", color="good")]))
+    card["body"].append(_paragraph([_run(f"Was: {reason}", NOTE_CHARS, subtle=True)],
+                                   spacing="small"))
+    return card

@@ -12,7 +12,7 @@ from ingest.errors import Invalid, NotFound
 from ingest.events_api import decode_json, read_body
 from ingest.schemas import SLUG, JobDefinition, schedule_problems
 from ingest.timestamps import parse_rfc3339
-from opentrace.keys import CLOCK, ENGINE
+from opentrace.keys import CLOCK, ENGINE, ON_JOB_CHANGE
 from storage import queries
 from storage.models import Job
 from storage.reports import job_document, job_state, run_report, run_summary
@@ -73,6 +73,8 @@ async def put_job(request: web.Request) -> web.Response:
     async with _session(request) as session:
         existed = await queries.get_job(slug, session=session) is not None
         job = await queries.put_job(slug, fields, request.app[CLOCK](), session=session)
+    for changed in request.app[ON_JOB_CHANGE]:
+        changed()
     return web.json_response(job_document(job), status=200 if existed else 201)
 
 

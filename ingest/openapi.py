@@ -84,6 +84,20 @@ def response_schemas() -> dict[str, Any]:
             })},
         })]},
         "Health": _object({"status": {"const": "ok"}}),
+        "AlertList": _object({"alerts": {"type": "array", "items": _object({
+            "id": {"type": "integer"}, "job": STRING,
+            "kind": {"enum": ["did_not_start", "milestone_missed", "failed", "ended_early",
+                              "metric_out_of_range", "overran", "stalled"]},
+            "state": {"enum": ["open", "acknowledged", "resolved"]}, "reason": STRING,
+            "opened_at": TIME, "occurrence_at": _nullable(TIME), "resolved_at": _nullable(TIME),
+            "resolution": _nullable(STRING), "acknowledged_by": _nullable(STRING),
+            "acknowledged_at": _nullable(TIME), "snoozed_until": _nullable(TIME),
+            "deliveries": {"type": "array", "items": _object({
+                "event": {"enum": ["opened", "resolved", "updated"]}, "channel": STRING,
+                "target": STRING, "state": {"enum": ["pending", "sent", "failed"]},
+                "attempts": {"type": "integer"}, "last_error": _nullable(STRING),
+                "sent_at": _nullable(TIME)})},
+        })}}),
     }
 
 
@@ -195,6 +209,15 @@ def openapi_document() -> dict[str, Any]:
                 "summary": "One run with its whole timeline",
                 "parameters": [JOB, RUN],
                 "responses": {**_ok(200, "RunReport", "The run"), **_errors(401, 403, 404)},
+            }},
+            "/v1/alerts": {"get": {
+                "summary": "Alerts, newest first, with their deliveries (failed ones too)",
+                "parameters": [
+                    {"name": "state", "in": "query",
+                     "schema": {"enum": ["open", "acknowledged", "resolved"]}},
+                    {"name": "limit", "in": "query",
+                     "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}],
+                "responses": {**_ok(200, "AlertList", "Alerts"), **_errors(401, 403, 422)},
             }},
             "/v1/openapi.json": {"get": {
                 "summary": "This document", "security": [],

@@ -5,14 +5,29 @@ import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
+import aiohttp
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.alerting import Alerting
+from bot.delivery import Deliverer, WebhookSender
+from bot.leader import Leadership
+from bot.watcher import Watcher
 from ingest.errors import Unavailable, error_middleware
 from ingest.routes import ROUTES
 from ingest.schemas import MAX_BODY_BYTES
-from opentrace.keys import CLOCK, ENGINE, METRICS, SETTINGS, TOKENS, WRITER, Clock
+from opentrace.keys import (
+    ALERTING,
+    CLOCK,
+    ENGINE,
+    METRICS,
+    ON_JOB_CHANGE,
+    SETTINGS,
+    TOKENS,
+    WRITER,
+    Clock,
+)
 from opentrace.metrics import Metrics
 from opentrace.settings import Settings
 from storage import queries
@@ -32,8 +47,10 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> web.Application
     app[SETTINGS] = settings
     app[CLOCK] = clock
     app.cleanup_ctx.append(database)
+    app.cleanup_ctx.append(alerting)
     app.add_routes(ROUTES)
     app[METRICS] = Metrics()
+    app[ON_JOB_CHANGE] = []
     app.router.add_get("/healthz", healthz, name="healthz")
     app.router.add_get("/metrics", metrics, name="metrics")
     return app
@@ -68,6 +85,26 @@ def announce_first_token(token: str) -> None:
         file=sys.stdout,
         flush=True,
     )
+
+
+async def alerting(app: web.Application) -> AsyncIterator[None]:
+    """The watcher and the deliverer, on APScheduler, for the app's whole life."""
+    settings = app[SETTINGS]
+    if not settings.watch:
+        yield
+        return
+    async with aiohttp.ClientSession() as http:
+        engine, clock = app[ENGINE], app[CLOCK]
+        watcher = Watcher(engine, clock=clock, default_timezone=settings.timezone)
+        deliverer = Deliverer(engine, clock=clock, senders={"webhook": WebhookSender(http)},
+                              default_timezone=settings.timezone)
+        service = Alerting(watcher, deliverer, Leadership(engine), clock=clock)
+        app[ALERTING] = service
+        app[WRITER].listeners.append(service.runs_committed)
+        app[ON_JOB_CHANGE].append(service.poke)
+        service.start()
+        yield
+        await service.stop()
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -67,6 +67,17 @@ def build_parser() -> argparse.ArgumentParser:
                                   "OPENTRACE_TIMEZONE)")
     ask.set_defaults(func=run_ask)
 
+    alerts = sub.add_parser("alerts", help="list alerts and where they were delivered")
+    alerts.add_argument("--state", choices=("open", "acknowledged", "resolved"))
+    alerts.add_argument("--limit", type=int, default=50)
+    alerts.set_defaults(func=run_alerts)
+
+    jobs = sub.add_parser("jobs", help="job definitions").add_subparsers(title="jobs commands")
+    apply = jobs.add_parser("apply", help="create or replace job definitions from a YAML file "
+                                          "(idempotent; all or nothing)")
+    apply.add_argument("file")
+    apply.set_defaults(func=run_jobs_apply)
+
     commands.register(sub)
     teams_manifest.register(sub)
     return parser
@@ -134,6 +145,28 @@ def run_ask(args: argparse.Namespace) -> int:
             await engine.dispose()
 
     print(asyncio.run(answer()))
+    return 0
+
+
+def run_alerts(args: argparse.Namespace) -> int:
+    from opentrace.alerts_cli import print_alerts
+
+    return asyncio.run(in_database(lambda session: print_alerts(session, args.state, args.limit)))
+
+
+def run_jobs_apply(args: argparse.Namespace) -> int:
+    from opentrace.app import utc_now
+    from opentrace.job_files import JobFileError, apply_definitions, read_definitions
+
+    try:
+        definitions = read_definitions(args.file)
+    except JobFileError as exc:
+        print(f"opentrace jobs apply: {exc}", file=sys.stderr)
+        return 2
+    changed = asyncio.run(in_database(
+        lambda session: apply_definitions(session, definitions, utc_now())))
+    for slug, what in changed:
+        print(f"{what}\t{slug}")
     return 0
 
 

@@ -28,6 +28,7 @@ class Settings:
     db_timeout_seconds: float = 5.0
     token_cache_seconds: float = 30.0
     log_level: str = "INFO"
+    watch: bool = True  # judge deadlines and send alerts (only the leading replica does)
     # The Teams bot's Azure registration; with no app id the bot accepts unauthenticated local
     # requests (development, tests, the Agents Playground).
     microsoft_app_id: str = ""
@@ -54,6 +55,7 @@ class Settings:
                 float, 0, 3600,
             ),
             log_level=get("OPENTRACE_LOG_LEVEL", cls.log_level).upper(),
+            watch=_switch("OPENTRACE_WATCH", get("OPENTRACE_WATCH", "on")),
             microsoft_app_id=get("MicrosoftAppId", ""),
             microsoft_app_password=get("MicrosoftAppPassword", ""),
             microsoft_app_tenant_id=get("MicrosoftAppTenantId", ""),

@@ -4,11 +4,14 @@ An alert is unique per (job, kind, key): the key names the scheduled occurrence 
 it is about, so judging the same facts twice — after a restart, or on two replicas — can
 never open it twice. Each delivery is one message to one target, retried until sent."""
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, UniqueConstraint, func
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Field, SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import BigId
 from storage.types import UTCDateTime
@@ -72,3 +75,97 @@ class Subscription(SQLModel, table=True):
     conversation_id: str = Field(max_length=500)
     job: str = Field(max_length=128)
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+# --- queries ---------------------------------------------------------------------------------
+
+def _insert_ignoring_conflicts(session: AsyncSession, table: Any) -> Any:
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(table).on_conflict_do_nothing()
+
+
+async def open_alert(session: AsyncSession, *, job_id: int, kind: str, key: str, reason: str,
+                     run_id: int | None, occurrence_at: datetime | None,
+                     facts: dict[str, Any], now: datetime) -> Alert | None:
+    """Open an alert unless one with this (job, kind, key) exists; None when it did."""
+    table = Alert.__table__  # type: ignore[attr-defined]
+    result = await session.exec(_insert_ignoring_conflicts(session, table).values(
+        job_id=job_id, kind=kind, key=key, reason=reason[:2000], run_id=run_id,
+        occurrence_at=occurrence_at, state=OPEN, facts=facts, opened_at=now))
+    if not result.rowcount:
+        return None
+    query = select(Alert).where(Alert.job_id == job_id, Alert.kind == kind, Alert.key == key)
+    return (await session.exec(query)).one()
+
+
+async def unresolved_alerts(session: AsyncSession, job_id: int) -> Sequence[Alert]:
+    query = select(Alert).where(Alert.job_id == job_id, col(Alert.state) != RESOLVED)
+    return (await session.exec(query.order_by(col(Alert.id)))).all()
+
+
+async def list_alerts(session: AsyncSession, *, state: str | None = None,
+                      limit: int = 100) -> Sequence[Alert]:
+    query = select(Alert)
+    if state is not None:
+        query = query.where(Alert.state == state)
+    return (await session.exec(query.order_by(col(Alert.id).desc()).limit(limit))).all()
+
+
+async def get_alert(session: AsyncSession, alert_id: int) -> Alert | None:
+    return await session.get(Alert, alert_id)
+
+
+async def deliveries_of(session: AsyncSession, alert_ids: Sequence[int]) -> Sequence[Delivery]:
+    if not alert_ids:
+        return []
+    query = select(Delivery).where(col(Delivery.alert_id).in_(alert_ids)).order_by(col(Delivery.id))
+    return (await session.exec(query)).all()
+
+
+async def queue_delivery(session: AsyncSession, *, alert_id: int, event: str, channel: str,
+                         target: str, now: datetime) -> None:
+    """Queue one message to one target; a message already queued is not queued again."""
+    table = Delivery.__table__  # type: ignore[attr-defined]
+    await session.exec(_insert_ignoring_conflicts(session, table).values(
+        alert_id=alert_id, event=event, channel=channel, target=target[:500], state=PENDING,
+        attempts=0, next_attempt_at=now, created_at=now))
+
+
+async def due_deliveries(session: AsyncSession, now: datetime, limit: int = 50) -> Sequence[Delivery]:
+    query = (select(Delivery)
+             .where(Delivery.state == PENDING, col(Delivery.next_attempt_at) <= now)
+             .order_by(col(Delivery.next_attempt_at), col(Delivery.id)).limit(limit))
+    return (await session.exec(query)).all()
+
+
+async def next_delivery_at(session: AsyncSession) -> datetime | None:
+    query = select(func.min(Delivery.next_attempt_at)).where(Delivery.state == PENDING)
+    return (await session.exec(query)).one()
+
+
+async def subscribe(session: AsyncSession, conversation_id: str, job: str, now: datetime) -> bool:
+    table = Subscription.__table__  # type: ignore[attr-defined]
+    result = await session.exec(_insert_ignoring_conflicts(session, table).values(
+        conversation_id=conversation_id, job=job, created_at=now))
+    await session.commit()
+    return bool(result.rowcount)
+
+
+async def unsubscribe(session: AsyncSession, conversation_id: str, job: str) -> bool:
+    found = (await session.exec(select(Subscription).where(
+        Subscription.conversation_id == conversation_id, Subscription.job == job))).all()
+    for subscription in found:
+        await session.delete(subscription)
+    await session.commit()
+    return bool(found)
+
+
+async def subscriptions_of(session: AsyncSession, conversation_id: str) -> list[str]:
+    query = select(Subscription.job).where(Subscription.conversation_id == conversation_id)
+    return sorted((await session.exec(query)).all())
+
+
+async def subscribers(session: AsyncSession, job: str) -> list[str]:
+    query = select(Subscription.conversation_id).where(Subscription.job == job)
+    return sorted((await session.exec(query)).all())

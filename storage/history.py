@@ -4,6 +4,7 @@ the metric values and milestones they reported."""
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import pairwise
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -22,6 +23,7 @@ class RunHistory:
     milestones: dict[str, int] = field(default_factory=dict)  # name -> runs that reached it
     milestone_order: list[str] = field(default_factory=list)  # usual order of first reach
     outputs_seen: int = 0  # runs that reported a payload
+    longest_gaps: list[float] = field(default_factory=list)  # per run: its longest silence, s
 
     @property
     def durations(self) -> list[float]:
@@ -89,7 +91,23 @@ async def successful_history(
             if name not in history.milestone_order:
                 history.milestone_order.append(name)
     history.outputs_seen = len(with_payload)
+    history.longest_gaps = _longest_gaps(runs, events)
     return history
+
+
+def _longest_gaps(runs: list[Run], events: Sequence[Event]) -> list[float]:
+    """Each run's longest silence between start, its milestones, metrics and payloads, and
+    finish: how long the job can go quiet without anything being wrong."""
+    moments: dict[int, list[datetime]] = {r.id: [r.started_at] for r in runs if r.id is not None}
+    for event in events:
+        moments[event.run_id].append(event.at)
+    gaps = []
+    for run in runs:
+        if run.id is None or run.finished_at is None:
+            continue
+        times = sorted([*moments[run.id], run.finished_at])
+        gaps.append(max(((b - a).total_seconds() for a, b in pairwise(times)), default=0.0))
+    return gaps
 
 
 async def last_run_metric_names(*, session: AsyncSession) -> dict[int, set[str]]:

@@ -40,7 +40,8 @@ async def get_job(slug: str, *, session: AsyncSession) -> Job | None:
     return (await session.exec(select(Job).where(Job.slug == slug))).first()
 
 
-async def put_job(slug: str, fields: dict[str, Any], now: datetime, *, session: AsyncSession) -> Job:
+async def put_job(slug: str, fields: dict[str, Any], now: datetime, *, session: AsyncSession,
+                  commit: bool = True) -> Job:
     """Create a job, or set the given definition fields of an existing one (callers that
     replace a definition pass every field)."""
     job = await get_job(slug, session=session)
@@ -50,9 +51,11 @@ async def put_job(slug: str, fields: dict[str, Any], now: datetime, *, session: 
         for name, value in fields.items():
             setattr(job, name, value)
         job.updated_at = now
+    job.next_check_at = now  # the watcher works out the new deadlines at its next pass
     session.add(job)
-    await session.commit()
-    await session.refresh(job)
+    if commit:
+        await session.commit()
+        await session.refresh(job)
     return job
 
 

@@ -91,3 +91,26 @@ def run_report(job: Job, run: Run, events: Sequence[Event]) -> dict[str, Any]:
         events=[event_document(e) for e in events],
     )
     return report
+
+
+def alert_document(alert: Any, job: str, deliveries: Sequence[Any]) -> dict[str, Any]:
+    """An alert with where it went; a failed delivery shows its last error."""
+    return {
+        "id": alert.id,
+        "job": job,
+        "kind": alert.kind,
+        "state": alert.state,
+        "reason": alert.reason,
+        "opened_at": timestamp(alert.opened_at),
+        "occurrence_at": timestamp(alert.occurrence_at),
+        "resolved_at": timestamp(alert.resolved_at),
+        "resolution": alert.resolution,
+        "acknowledged_by": alert.acknowledged_by,
+        "acknowledged_at": timestamp(alert.acknowledged_at),
+        "snoozed_until": timestamp(alert.snoozed_until),
+        "deliveries": [
+            {"event": d.event, "channel": d.channel, "target": d.target, "state": d.state,
+             "attempts": d.attempts, "last_error": d.last_error, "sent_at": timestamp(d.sent_at)}
+            for d in deliveries
+        ],
+    }

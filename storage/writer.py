@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -107,6 +107,8 @@ class EventWriter:
         self._run_ids: dict[tuple[int, str], int] = {}
         self._task: asyncio.Task[None] | None = None
         self._closing = False
+        # Called after each commit with the ids of the runs it touched (the watcher judges them).
+        self.listeners: list[Callable[[set[int]], None]] = []
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="event-writer")
@@ -180,6 +182,12 @@ class EventWriter:
         for plan, result in zip(plans, results, strict=True):
             if not plan.request.future.done():
                 plan.request.future.set_result(result)
+        touched = {run_ids[(p.job_id, p.run_key)] for plan in plans for p in plan.placed}
+        for listener in self.listeners:
+            try:
+                listener(touched)
+            except Exception:
+                log.exception("a commit listener failed")
 
     async def _resolve_jobs(
         self, conn: AsyncConnection, group: list[_Request], new: dict[str, int]

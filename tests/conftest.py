@@ -53,7 +53,7 @@ async def _fresh_postgres_database() -> AsyncIterator[str]:
     name = f"opentrace_test_{uuid.uuid4().hex[:12]}"
     admin = await asyncpg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, database=PG_ADMIN_DB)
     try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
         yield f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
@@ -130,6 +130,9 @@ class Api:
 
 
 async def start_api(url: str, clock: Clock, **settings: Any) -> Api:
+    """The server; its watcher stays off unless asked for (`watch=True`), so that tests which
+    drive a watcher themselves see every judgement it makes."""
+    settings.setdefault("watch", False)
     app = create_app(Settings(database_url=url, **settings), clock=clock)
     client: TestClient[Any, Any] = TestClient(TestServer(app, host="127.0.0.1"))
     await client.start_server()

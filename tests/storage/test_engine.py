@@ -10,7 +10,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
-import storage.alerts  # noqa: F401  (every table on the metadata)
+import storage.alerts
+import storage.conversations  # noqa: F401
 from storage.engine import MIGRATIONS, DatabaseURLError, async_url, create_engine, migrate
 
 

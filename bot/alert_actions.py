@@ -1,0 +1,52 @@
+"""What people do with an alert card: acknowledge it (recorded with who and when) or snooze
+it, which quiets the job's repeats of the same kind until the snooze ends."""
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.alerts import ACKNOWLEDGED, OPEN, Alert
+from storage.models import Job
+from storage.schedule import parse_duration
+
+
+async def acknowledge(engine: AsyncEngine, alert_id: int, who: str, now: datetime) -> Alert | None:
+    async with AsyncSession(engine, expire_on_commit=False) as session:
+        alert = await session.get(Alert, alert_id)
+        if alert is None:
+            return None
+        if alert.state == OPEN:
+            alert.state = ACKNOWLEDGED
+            alert.acknowledged_by = who[:200]
+            alert.acknowledged_at = now
+            session.add(alert)
+            await session.commit()
+        return alert
+
+
+async def snooze(engine: AsyncEngine, alert_id: int, span: str, who: str, now: datetime,
+                 default_timezone: str = "UTC") -> Alert | None:
+    """`span` is a duration ("1h") or "tomorrow": the next local midnight of the job's zone."""
+    async with AsyncSession(engine, expire_on_commit=False) as session:
+        alert = await session.get(Alert, alert_id)
+        if alert is None:
+            return None
+        job = await session.get(Job, alert.job_id)
+        zone = ZoneInfo((job.timezone if job else None) or default_timezone)
+        alert.snoozed_until = snooze_end(span, now, zone)
+        if alert.state == OPEN:
+            alert.state = ACKNOWLEDGED
+            alert.acknowledged_by = who[:200]
+            alert.acknowledged_at = now
+        session.add(alert)
+        await session.commit()
+        return alert
+
+
+def snooze_end(span: str, now: datetime, zone: ZoneInfo) -> datetime:
+    if span == "tomorrow":
+        tomorrow = now.astimezone(zone).date() + timedelta(days=1)
+        return datetime.combine(tomorrow, time(0), tzinfo=zone)
+    return now + parse_duration(span)

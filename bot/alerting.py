@@ -1,0 +1,106 @@
+"""The watcher and the deliverer on APScheduler, inside the app.
+
+Wake-ups are exact: after each pass the scheduler is set for the earliest `next_check_at`
+and the earliest due delivery, so a deadline is judged at the instant it falls due, not at
+the next tick of a poll. Telemetry is judged as it is committed. Only the replica holding
+the lead does any of this; the others keep trying to take the lead every few seconds."""
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.delivery import Deliverer
+from bot.leader import TRY_EVERY_SECONDS, Leadership
+from bot.watcher import Watcher
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+SWEEP_EVERY_SECONDS = 60  # a safety net for what arrived at other replicas
+
+
+class Alerting:
+    def __init__(self, watcher: Watcher, deliverer: Deliverer, leadership: Leadership, *,
+                 clock: Clock) -> None:
+        self.watcher = watcher
+        self.deliverer = deliverer
+        self.leadership = leadership
+        self._clock = clock
+        self._scheduler = AsyncIOScheduler(timezone=UTC)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def start(self) -> None:
+        self._scheduler.start()
+        self._scheduler.add_job(self._lead, IntervalTrigger(seconds=TRY_EVERY_SECONDS),
+                                id="lead", next_run_time=datetime.now(UTC),
+                                max_instances=1, coalesce=True)
+        self._scheduler.add_job(self._watch, IntervalTrigger(seconds=SWEEP_EVERY_SECONDS),
+                                id="sweep", max_instances=1, coalesce=True)
+
+    async def stop(self) -> None:
+        self._scheduler.shutdown(wait=False)
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.leadership.release()
+
+    def runs_committed(self, run_ids: set[int]) -> None:
+        """Writer listener: judge fresh telemetry now, without holding up the writer."""
+        if self.leadership.leading:
+            self._spawn(self._judge(run_ids))
+
+    def poke(self) -> None:
+        """A job definition changed, or something became due: plan the next wake-up again."""
+        if self.leadership.leading:
+            self._spawn(self._plan())
+
+    async def _lead(self) -> None:
+        was = self.leadership.leading
+        if await self.leadership.hold() and not was:
+            await self._watch()
+
+    async def _judge(self, run_ids: set[int]) -> None:
+        await self.watcher.judge_runs(run_ids)
+        await self._deliver()
+
+    async def _watch(self) -> None:
+        if not await self.leadership.hold():
+            return
+        await self.watcher.check_due()
+        await self._deliver()
+
+    async def _deliver(self) -> None:
+        if await self.leadership.hold():
+            await self.deliverer.deliver_due()
+        await self._plan()
+
+    async def _plan(self) -> None:
+        """Set the two wake-ups: the next deadline and the next delivery attempt."""
+        self._wake("watch", await self.watcher.next_check_at(), self._watch)
+        self._wake("deliver", await self.deliverer.next_due(), self._deliver)
+
+    def _wake(self, name: str, due: datetime | None, action: Callable[[], object]) -> None:
+        if due is None:
+            if self._scheduler.get_job(name):
+                self._scheduler.remove_job(name)
+            return
+        # `due` is on the injected clock; the scheduler runs on the wall clock.
+        delay = max((due - self._clock()).total_seconds(), 0.0)
+        at = datetime.now(UTC) + timedelta(seconds=delay)
+        self._scheduler.add_job(action, DateTrigger(run_date=at), id=name, replace_existing=True,
+                                misfire_grace_time=None)
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception():
+            log.error("alerting task failed", exc_info=task.exception())

@@ -1,0 +1,220 @@
+"""Judging a job against what it promised and against its own history. Pure functions: the
+same facts and the same "now" always give the same findings, so judging twice (after a
+restart, on two replicas) cannot differ — and the stored alert keys make it harmless."""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from statistics import median
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.usual import is_unusual
+from bot.wording import duration, number, quoted
+from storage.history import RunHistory
+from storage.models import Event, Job, Run
+from storage.schedule import parse_duration
+
+DEFAULT_START_WITHIN = timedelta(minutes=30)
+HISTORY_FOR_USUAL = 7  # successful runs before "far from usual" is judged: a week of nights
+MIN_STALL = timedelta(minutes=15)
+STALL_FACTOR = 10  # silent for ten times its longest usual gap between events
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str  # did_not_start | milestone_missed | failed | ended_early | metric_out_of_range
+    #            | overran | stalled
+    key: str  # what it is about: an occurrence or a run, so it is judged once
+    reason: str  # plain language, shown as is
+    run_id: int | None = None
+    occurrence_at: datetime | None = None
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A moment at which something must have happened for one scheduled occurrence."""
+
+    at: datetime
+    kind: str  # start | milestone
+    occurrence: datetime
+    milestone: str | None = None
+
+
+def start_within(job: Job) -> timedelta:
+    text = job.expect.get("start_within")
+    return parse_duration(text) if text else DEFAULT_START_WITHIN
+
+
+def deadlines(job: Job, occurrence: datetime) -> list[Deadline]:
+    result = [Deadline(occurrence + start_within(job), "start", occurrence)]
+    for item in job.expect.get("milestones", []):
+        result.append(Deadline(occurrence + parse_duration(item["by"]), "milestone", occurrence,
+                               item["name"]))
+    return result
+
+
+def judge_deadline(job: Job, deadline: Deadline, run: Run | None,
+                   reached: dict[str, datetime], zone_name: str) -> Finding | None:
+    """At a deadline: did the occurrence start, and did it reach the milestone in time?"""
+    local = deadline.occurrence.astimezone(_zone(zone_name))
+    when = f"{local:%a %d %b %H:%M}"
+    if deadline.kind == "start":
+        if run is not None:
+            return None
+        return Finding("did_not_start", _iso(deadline.occurrence),
+                       f"{job.title} was due to start at {when} and has not started "
+                       f"({duration(start_within(job).total_seconds())} allowed).",
+                       occurrence_at=deadline.occurrence)
+    name = deadline.milestone or ""
+    if run is None:
+        return None  # the missing start is the news; no second alert for the same night
+    at = reached.get(name)
+    if at is not None and at <= deadline.at:
+        return None
+    due = deadline.at.astimezone(_zone(zone_name))
+    return Finding("milestone_missed", f"{_iso(deadline.occurrence)}:{name}",
+                   f"{job.title}: {quoted(name)} was due by {due:%H:%M} and has not been reached"
+                   f" (run {run.key}, {_state(run)}).",
+                   run_id=run.id, occurrence_at=deadline.occurrence)
+
+
+def judge_run(job: Job, run: Run, events: list[Event], history: RunHistory) -> list[Finding]:
+    """What the telemetry of one run says, as it arrives."""
+    findings: list[Finding] = []
+    key = f"run:{run.key}"
+    if run.status == "failed":
+        text = f": {run.summary}" if run.summary else ""
+        findings.append(Finding("failed", key, f"{job.title} failed{text}.", run.id))
+    for event in events:
+        if event.kind == "milestone" and event.status == "failed" and event.name:
+            why = f": {event.data['text']}" if event.data.get("text") else ""
+            findings.append(Finding("failed", f"{key}:milestone:{event.name}",
+                                    f"{job.title}: milestone {quoted(event.name)} failed{why}.",
+                                    run.id))
+    early = ended_early(job, run, events, history)
+    if early:
+        findings.append(Finding("ended_early", key, early, run.id))
+    findings.extend(metrics_out_of_range(job, run, events, history))
+    return findings
+
+
+def ended_early(job: Job, run: Run, events: list[Event], history: RunHistory) -> str | None:
+    if run.finished_at is None or run.status == "failed":
+        return None  # still running, or already reported as a failure
+    final = final_milestone(job, history)
+    reached = {e.name for e in events if e.kind == "milestone" and e.status == "reached"}
+    last = _last_reached(events)
+    after = f" after {quoted(last)}" if last else ""
+    if final and final not in reached:
+        return (f"{job.title} ended{after} without reaching {quoted(final)} "
+                f"(finished {run.status}).")
+    if run.status == "partial":
+        return f"{job.title} ended early{after} (finished partial)."
+    took = (run.finished_at - run.started_at).total_seconds()
+    durations = history.durations
+    if run.status == "succeeded" and len(durations) >= HISTORY_FOR_USUAL:
+        centre = median(durations)
+        spread = 1.4826 * median([abs(d - centre) for d in durations])
+        if took < centre - max(3 * spread, 0.5 * centre):
+            return (f"{job.title} finished far faster than usual: {duration(took)}, usually "
+                    f"{duration(centre)}.")
+    return None
+
+
+def final_milestone(job: Job, history: RunHistory) -> str | None:
+    """The milestone a complete run always reaches: configured, or learned as the last one
+    most recent successful runs reached."""
+    configured = job.expect.get("final_milestone")
+    if configured:
+        return str(configured)
+    if len(history.runs) < 3 or not history.milestone_order:
+        return None
+    last = history.milestone_order[-1]
+    return last if history.milestones.get(last, 0) * 2 > len(history.runs) else None
+
+
+def metrics_out_of_range(job: Job, run: Run, events: list[Event],
+                         history: RunHistory) -> list[Finding]:
+    latest: dict[str, float] = {}
+    for event in events:
+        if event.kind == "metric" and event.name and event.value is not None:
+            latest[event.name] = event.value
+    findings = []
+    for name, bounds in job.expect.get("metrics", {}).items():
+        if name not in latest:
+            continue
+        value, label = latest[name], name.replace("_", " ")
+        past = history.metrics.get(name, [])
+        if bounds.get("min") is not None and value < bounds["min"]:
+            why = f"{number(value)} {label}, below the minimum {number(bounds['min'])}"
+        elif bounds.get("max") is not None and value > bounds["max"]:
+            why = f"{number(value)} {label}, above the maximum {number(bounds['max'])}"
+        elif bounds.get("usual") and len(past) >= HISTORY_FOR_USUAL and is_unusual(value, past):
+            why = f"{number(value)} {label}, usually {number(min(past))}–{number(max(past))}"
+        else:
+            continue
+        findings.append(Finding("metric_out_of_range", f"run:{run.key}:metric:{name}",
+                                f"{job.title}: {why}.", run.id,
+                                facts={"metric": name, "value": value}))
+    return findings
+
+
+def judge_running(job: Job, run: Run, history: RunHistory, now: datetime) -> list[Finding]:
+    """A run still going: past its maximum runtime, or silent far longer than usual."""
+    findings = []
+    limit = job.expect.get("max_runtime")
+    if limit and now - run.started_at >= parse_duration(limit):
+        findings.append(Finding("overran", f"run:{run.key}",
+                                f"{job.title} has been running for "
+                                f"{duration((now - run.started_at).total_seconds())}, longer than its "
+                                f"maximum of {limit}.", run.id))
+    silence = stall_limit(history)
+    if silence is not None and now - run.last_event_at >= silence:
+        findings.append(Finding("stalled", f"run:{run.key}",
+                                f"{job.title} has been silent for "
+                                f"{duration((now - run.last_event_at).total_seconds())}; it usually "
+                                f"reports at least every {duration(silence.total_seconds() / STALL_FACTOR)}.",
+                                run.id))
+    return findings
+
+
+def running_deadlines(job: Job, run: Run, history: RunHistory) -> list[datetime]:
+    """When `judge_running` could next find something, so the watcher wakes exactly then."""
+    result = []
+    limit = job.expect.get("max_runtime")
+    if limit:
+        result.append(run.started_at + parse_duration(limit))
+    silence = stall_limit(history)
+    if silence is not None:
+        result.append(run.last_event_at + silence)
+    return result
+
+
+def stall_limit(history: RunHistory) -> timedelta | None:
+    gaps = history.longest_gaps
+    if len(gaps) < HISTORY_FOR_USUAL:
+        return None
+    return max(MIN_STALL, timedelta(seconds=STALL_FACTOR * median(gaps)))
+
+
+def succeeded_fully(job: Job, run: Run, events: list[Event], history: RunHistory) -> bool:
+    """A run that resolves what was wrong: succeeded, complete, nothing out of range."""
+    return run.status == "succeeded" and not judge_run(job, run, events, history)
+
+
+def _last_reached(events: list[Event]) -> str | None:
+    reached = [e for e in events if e.kind == "milestone" and e.status == "reached"]
+    return max(reached, key=lambda e: e.at).name if reached else None
+
+
+def _state(run: Run) -> str:
+    return "still running" if run.finished_at is None else f"ended {run.status}"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(_zone("UTC")).strftime("%Y-%m-%dT%H:%MZ")
+
+
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)

@@ -1,0 +1,30 @@
+"""Where a job's alerts go: the conversations that subscribed to it, the targets its
+definition names (a channel or chat by name, or a Teams Workflows webhook URL), and — when
+neither says anything — every conversation the bot is installed in."""
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+from storage.conversations import list_conversations
+
+from storage import alerts
+from storage.models import Job
+
+TEAMS, WEBHOOK = "teams", "webhook"
+
+
+async def targets_for(session: AsyncSession, job: Job) -> list[tuple[str, str]]:
+    targets = {(TEAMS, c) for c in await alerts.subscribers(session, job.slug)}
+    conversations = await list_conversations(session=session)
+    for name in job.alert:
+        if name.lower().startswith(("https://", "http://")):
+            targets.add((WEBHOOK, name))
+            continue
+        wanted = name.strip().lstrip("#").lower()
+        for conversation in conversations:
+            names = {(conversation.channel_name or "").lower(), (conversation.team_name or "").lower(),
+                     f"{conversation.team_name}/{conversation.channel_name}".lower(),
+                     conversation.conversation_id.lower()}
+            if wanted in names:
+                targets.add((TEAMS, conversation.conversation_id))
+    if not targets and not job.alert:
+        targets = {(TEAMS, c.conversation_id) for c in conversations}
+    return sorted(targets)

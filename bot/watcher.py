@@ -1,0 +1,206 @@
+"""The watcher: judges jobs at their deadlines and as their telemetry arrives, opens alerts
+once, resolves them when a later run recovers, and queues the messages that tell people.
+
+State lives in the database, never in memory: each job carries a bookmark (`checked_until`:
+every deadline up to it is judged) and an indexed `next_check_at`. A restart simply finds
+the jobs whose next check has passed and judges the deadlines it slept through, once."""
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.expectations import (
+    Finding,
+    deadlines,
+    judge_deadline,
+    judge_run,
+    judge_running,
+    running_deadlines,
+    succeeded_fully,
+)
+from bot.targets import targets_for
+from storage import alerts, watch
+from storage.alerts import RESOLVED, Alert
+from storage.history import successful_history
+from storage.models import Job, Run
+from storage.queries import run_events
+from storage.schedule import cron_trigger, occurrences, shortest_gap
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+CATCH_UP = timedelta(days=7)  # deadlines missed while down longer ago than this are let go
+RUNNING_LOOKBACK = timedelta(days=7)
+RETRY_BROKEN_JOB = timedelta(hours=1)  # a job whose check raises is tried again an hour later
+
+
+@dataclass(frozen=True)
+class Opened:
+    alert: Alert
+    job: Job
+
+
+class Watcher:
+    def __init__(self, engine: AsyncEngine, *, clock: Clock, default_timezone: str = "UTC",
+                 on_change: Callable[[], None] | None = None) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._default_zone = default_timezone
+        self._on_change = on_change  # something to deliver, or a new next deadline
+        self._lock = asyncio.Lock()  # one judgement at a time in this process
+
+    # --- deadlines -------------------------------------------------------------------------
+
+    async def check_due(self) -> list[Opened]:
+        """Judge every job whose next check has come; returns the alerts it opened."""
+        opened: list[Opened] = []
+        async with self._lock:
+            now = self._clock()
+            async with self._session() as session:
+                for job in await watch.due_jobs(session, now):
+                    try:
+                        opened += await self._check_job(session, job, now)
+                        await session.commit()
+                    except Exception:
+                        log.exception("checking job %s failed; trying again later", job.slug)
+                        await session.rollback()
+                        await watch.set_bookmark(session, job, job.checked_until,
+                                                 now + RETRY_BROKEN_JOB)
+                        await session.commit()
+        self._changed()
+        return opened
+
+    async def next_check_at(self) -> datetime | None:
+        async with self._session() as session:
+            return await watch.next_check_at(session)
+
+    async def _check_job(self, session: AsyncSession, job: Job, now: datetime) -> list[Opened]:
+        zone = job.timezone or self._default_zone
+        since = max(job.checked_until or job.updated_at, now - CATCH_UP)
+        findings: list[Finding] = []
+        upcoming: list[datetime] = []
+        if job.schedule:
+            trigger = cron_trigger(job.schedule, zone)
+            gap = shortest_gap(trigger, since)
+            early = min(timedelta(hours=1), gap / 4)  # a run may start a little before time
+            reach = max((d.at - d.occurrence for d in deadlines(job, since)), default=gap)
+            for occurrence in occurrences(trigger, since - reach, now + gap + reach):
+                run = await watch.first_run_between(session, job, occurrence - early,
+                                                    occurrence + gap - early)
+                reached = await watch.reached_milestones(session, run) if run else {}
+                for deadline in deadlines(job, occurrence):
+                    if since < deadline.at <= now:
+                        finding = judge_deadline(job, deadline, run, reached, zone)
+                        if finding:
+                            findings.append(finding)
+                    elif deadline.at > now:
+                        upcoming.append(deadline.at)
+        for run in await watch.unfinished_runs(session, job, now - RUNNING_LOOKBACK):
+            history = await successful_history(job, before=run.started_at, session=session)
+            findings += judge_running(job, run, history, now)
+            upcoming += [at for at in running_deadlines(job, run, history) if at > now]
+        opened = await self._open(session, job, findings, now)
+        await watch.set_bookmark(session, job, now, min(upcoming, default=None))
+        return opened
+
+    # --- telemetry -------------------------------------------------------------------------
+
+    async def judge_runs(self, run_ids: Iterable[int]) -> list[Opened]:
+        """Judge runs whose telemetry just arrived: failures, early ends, odd metrics —
+        and recoveries, which resolve what was open."""
+        opened: list[Opened] = []
+        async with self._lock:
+            now = self._clock()
+            async with self._session() as session:
+                for run_id in sorted(set(run_ids)):
+                    run = await session.get(Run, run_id)
+                    job = await session.get(Job, run.job_id) if run else None
+                    if run is None or job is None:
+                        continue
+                    opened += await self._judge_run(session, job, run, now)
+                    await session.commit()
+        self._changed()
+        return opened
+
+    async def _judge_run(self, session: AsyncSession, job: Job, run: Run,
+                         now: datetime) -> list[Opened]:
+        events = list(await run_events(run, session=session))
+        history = await successful_history(job, before=run.started_at, session=session)
+        opened = await self._open(session, job, judge_run(job, run, events, history), now)
+        reached = {e.name for e in events if e.kind == "milestone" and e.status == "reached" and e.name}
+        for alert in await alerts.unresolved_alerts(session, job.id or 0):
+            resolution = recovery(alert, run, reached, succeeded_fully(job, run, events, history))
+            if resolution:
+                await self._resolve(session, job, alert, resolution, now)
+        if run.finished_at is None:
+            soonest = [at for at in running_deadlines(job, run, history) if at > now]
+            if soonest:
+                await watch.check_soon(session, job.id or 0, min(soonest))
+        return opened
+
+    # --- alerts ----------------------------------------------------------------------------
+
+    async def _open(self, session: AsyncSession, job: Job, findings: list[Finding],
+                    now: datetime) -> list[Opened]:
+        opened = []
+        for finding in findings:
+            alert = await alerts.open_alert(
+                session, job_id=job.id or 0, kind=finding.kind, key=finding.key,
+                reason=finding.reason, run_id=finding.run_id,
+                occurrence_at=finding.occurrence_at, facts=finding.facts, now=now)
+            if alert is None:
+                continue  # judged before: an alert is opened once
+            log.info("alert %s for %s: %s", alert.kind, job.slug, alert.reason)
+            opened.append(Opened(alert, job))
+            if await self._snoozed(session, job, alert, now):
+                continue
+            for channel, target in await targets_for(session, job):
+                await alerts.queue_delivery(session, alert_id=alert.id or 0, event="opened",
+                                            channel=channel, target=target, now=now)
+        return opened
+
+    async def _snoozed(self, session: AsyncSession, job: Job, alert: Alert, now: datetime) -> bool:
+        """Snoozing one alert quiets its job's repeats of the same kind until the snooze ends."""
+        for other in await alerts.unresolved_alerts(session, job.id or 0):
+            if other.id != alert.id and other.kind == alert.kind and other.snoozed_until \
+                    and other.snoozed_until > now:
+                return True
+        return False
+
+    async def _resolve(self, session: AsyncSession, job: Job, alert: Alert, resolution: str,
+                       now: datetime) -> None:
+        alert.state = RESOLVED
+        alert.resolved_at = now
+        alert.resolution = resolution
+        session.add(alert)
+        log.info("alert %s for %s resolved: %s", alert.kind, job.slug, resolution)
+        told = await alerts.deliveries_of(session, [alert.id or 0])
+        for delivery in {(d.channel, d.target) for d in told if d.event == "opened"}:
+            await alerts.queue_delivery(session, alert_id=alert.id or 0, event="resolved",
+                                        channel=delivery[0], target=delivery[1], now=now)
+
+    def _session(self) -> AsyncSession:
+        return AsyncSession(self._engine, expire_on_commit=False)
+
+    def _changed(self) -> None:
+        if self._on_change is not None:
+            self._on_change()
+
+
+def recovery(alert: Alert, run: Run, reached: set[str], complete: bool) -> str | None:
+    """Why `run` resolves `alert`, or None when it does not."""
+    if alert.kind == "milestone_missed" and alert.run_id == run.id:
+        name = alert.key.rsplit(":", 1)[-1]
+        if name in reached:
+            return f"'{name}' was reached after all (run {run.key})."
+    if complete and (alert.run_id is None or alert.run_id != run.id) \
+            and alert.opened_at <= (run.finished_at or run.started_at):
+        return f"A later run ({run.key}) finished successfully."
+    if alert.kind in ("stalled", "overran") and alert.run_id == run.id and run.finished_at:
+        return f"The run finished ({run.status})."
+    return None
+

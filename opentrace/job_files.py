@@ -1,0 +1,72 @@
+"""`opentrace jobs apply FILE.yaml`: job definitions as code, validated exactly as
+`PUT /v1/jobs/{job}` validates them, applied all together or not at all.
+
+The file maps each job's slug to its definition:
+
+    nightly-product-import:
+      title: Nightly product import
+      aliases: [the import]
+      timezone: Europe/Berlin
+      schedule: "10 0 * * *"
+      expect:
+        start_within: 30m
+        milestones: [{name: report-published, by: 5h50m}]
+        metrics: {rows_skipped: {usual: true}}
+"""
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from ingest.schemas import SLUG, JobDefinition, schedule_problems
+from storage import queries
+
+
+class JobFileError(ValueError):
+    pass
+
+
+def read_definitions(path: str) -> dict[str, JobDefinition]:
+    try:
+        document = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise JobFileError(f"cannot read {path}: {exc}") from None
+    if not isinstance(document, dict) or not document:
+        raise JobFileError(f"{path}: expected a mapping of job slugs to definitions")
+    definitions, problems = {}, []
+    for slug, body in document.items():
+        if not isinstance(slug, str) or not SLUG.match(slug) or slug.strip(".") == "":
+            problems.append(f"{slug!r}: not a job slug (lowercase letters, digits, '.', '_', '-')")
+            continue
+        try:
+            definition = JobDefinition.model_validate(body or {})
+        except ValidationError as exc:
+            problems += [f"{slug}.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                         for e in exc.errors(include_url=False)]
+            continue
+        problems += [f"{slug}.{field}: {message}" for field, message in schedule_problems(definition)]
+        definitions[slug] = definition
+    if problems:
+        raise JobFileError("nothing was changed:\n  " + "\n  ".join(problems))
+    return definitions
+
+
+async def apply_definitions(session: AsyncSession, definitions: dict[str, JobDefinition],
+                            now: datetime) -> list[tuple[str, str]]:
+    """Create or replace each definition; returns (slug, created|updated|unchanged)."""
+    changed = []
+    for slug, definition in definitions.items():
+        fields: dict[str, Any] = definition.model_dump()
+        fields["title"] = fields["title"] or slug
+        existing = await queries.get_job(slug, session=session)
+        if existing is not None and all(getattr(existing, k) == v for k, v in fields.items()):
+            changed.append((slug, "unchanged"))
+            continue
+        await queries.put_job(slug, fields, now, session=session, commit=False)
+        changed.append((slug, "updated" if existing else "created"))
+    await session.commit()
+    return changed

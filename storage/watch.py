@@ -1,0 +1,56 @@
+"""Queries the watcher needs: jobs due for a check, the run of a scheduled occurrence,
+runs still going, and the watcher's bookmark on each job."""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Event, Job, Run
+
+
+async def due_jobs(session: AsyncSession, now: datetime, limit: int = 500) -> Sequence[Job]:
+    query = (select(Job).where(col(Job.next_check_at) <= now)
+             .order_by(col(Job.next_check_at)).limit(limit))
+    return (await session.exec(query)).all()
+
+
+async def next_check_at(session: AsyncSession) -> datetime | None:
+    return (await session.exec(select(func.min(Job.next_check_at)))).one()
+
+
+async def first_run_between(session: AsyncSession, job: Job, start: datetime,
+                            end: datetime) -> Run | None:
+    query = (select(Run).where(Run.job_id == job.id, Run.started_at >= start, Run.started_at < end)
+             .order_by(col(Run.started_at)).limit(1))
+    return (await session.exec(query)).first()
+
+
+async def unfinished_runs(session: AsyncSession, job: Job, since: datetime) -> Sequence[Run]:
+    query = select(Run).where(Run.job_id == job.id, col(Run.finished_at).is_(None),
+                              Run.started_at >= since)
+    return (await session.exec(query)).all()
+
+
+async def reached_milestones(session: AsyncSession, run: Run) -> dict[str, datetime]:
+    """Each milestone the run reached, with the first time it did."""
+    query = (select(Event.name, func.min(Event.at)).where(
+        Event.run_id == run.id, Event.kind == "milestone", Event.status == "reached")
+        .group_by(col(Event.name)))
+    return {name: at for name, at in (await session.exec(query)).all() if name}
+
+
+async def set_bookmark(session: AsyncSession, job: Job, checked_until: datetime | None,
+                       next_check: datetime | None) -> None:
+    await session.exec(update(Job).where(col(Job.id) == job.id).values(
+        checked_until=checked_until, next_check_at=next_check))
+
+
+async def check_soon(session: AsyncSession, job_id: int, at: datetime) -> None:
+    """Bring a job's next check forward to `at` (never push it back)."""
+    await session.exec(update(Job).where(
+        col(Job.id) == job_id,
+        (col(Job.next_check_at).is_(None)) | (col(Job.next_check_at) > at),
+    ).values(next_check_at=at))

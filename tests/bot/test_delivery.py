@@ -1,0 +1,129 @@
+"""Alerts reach people even when the way there is flaky: retries with back-off, nothing
+lost, and a delivery that keeps failing is visible."""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from aiohttp import ClientSession, web
+from aiohttp.test_utils import TestServer
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.delivery import MAX_ATTEMPTS, Deliverer, WebhookSender
+from bot.watcher import Watcher
+from storage.alerts import Delivery
+from tests.bot.test_watcher import berlin
+from tests.conftest import Api, Clock
+
+
+@dataclass
+class Webhook:
+    """A stand-in for a Teams Workflows webhook: answers from a script, records every post."""
+
+    script: list[int] = field(default_factory=list)
+    posts: list[dict[str, Any]] = field(default_factory=list)
+    url: str = ""
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.posts.append(await request.json())
+        status = self.script.pop(0) if self.script else 202
+        headers = {"Retry-After": "120"} if status == 429 else {}
+        return web.Response(status=status, headers=headers)
+
+
+@pytest.fixture
+async def webhook() -> AsyncIterator[Webhook]:
+    hook = Webhook()
+    app = web.Application()
+    app.router.add_post("/workflows/sales", hook.handle)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    hook.url = str(server.make_url("/workflows/sales"))
+    yield hook
+    await server.close()
+
+
+async def alert_for(api: Api, clock: Clock, url: str) -> Watcher:
+    clock.now = berlin(24, 12)
+    await api.put("/v1/jobs/etl", {"timezone": "Europe/Berlin", "schedule": "0 1 * * *",
+                                   "alert": [url]})
+    watcher = Watcher(api.engine, clock=clock)
+    clock.now = berlin(25, 1, 31)
+    [opened] = await watcher.check_due()
+    assert opened.alert.kind == "did_not_start"
+    return watcher
+
+
+async def states(api: Api) -> list[tuple[str, int, str | None]]:
+    async with AsyncSession(api.engine) as session:
+        rows = (await session.exec(select(Delivery))).all()
+        return [(d.state, d.attempts, d.last_error) for d in rows]
+
+
+async def test_a_flaky_webhook_gets_the_alert_once_after_backing_off(
+    api: Api, clock: Clock, webhook: Webhook
+) -> None:
+    await alert_for(api, clock, webhook.url)
+    webhook.script = [503, 429]
+    async with ClientSession() as http:
+        deliverer = Deliverer(api.engine, clock=clock, senders={"webhook": WebhookSender(http)})
+
+        assert await deliverer.deliver_due() == 0  # 503
+        assert await deliverer.deliver_due() == 0  # not due yet: backing off
+        clock.advance(seconds=30)
+        assert await deliverer.deliver_due() == 0  # 429, Retry-After 120
+        clock.advance(seconds=61)
+        assert await deliverer.deliver_due() == 0  # back-off honours Retry-After
+        clock.advance(seconds=60)
+        assert await deliverer.deliver_due() == 1
+        clock.advance(hours=2)
+        assert await deliverer.deliver_due() == 0  # sent once, never again
+
+    assert len(webhook.posts) == 3
+    card = webhook.posts[-1]["attachments"][0]
+    assert card["contentType"] == "application/vnd.microsoft.card.adaptive"
+    assert card["content"]["type"] == "AdaptiveCard"
+    assert "due to start at Wed 25 Nov 01:00" in webhook.posts[-1]["text"]
+    assert await states(api) == [("sent", 3, None)]
+
+
+async def test_a_delivery_that_keeps_failing_is_marked_failed_and_visible(
+    api: Api, clock: Clock, webhook: Webhook
+) -> None:
+    await alert_for(api, clock, webhook.url)
+    webhook.script = [500] * 20
+    async with ClientSession() as http:
+        deliverer = Deliverer(api.engine, clock=clock, senders={"webhook": WebhookSender(http)})
+        for _ in range(MAX_ATTEMPTS + 3):
+            await deliverer.deliver_due()
+            clock.advance(hours=2)
+
+    assert len(webhook.posts) == MAX_ATTEMPTS
+    assert await states(api) == [("failed", MAX_ATTEMPTS, "webhook answered 500")]
+    listed = (await (await api.get("/v1/alerts")).json())["alerts"]
+    assert listed[0]["deliveries"] == [{
+        "event": "opened", "channel": "webhook", "target": webhook.url, "state": "failed",
+        "attempts": MAX_ATTEMPTS, "last_error": "webhook answered 500", "sent_at": None}]
+
+
+async def test_a_gone_webhook_is_not_retried(api: Api, clock: Clock, webhook: Webhook) -> None:
+    await alert_for(api, clock, webhook.url)
+    webhook.script = [404]
+    async with ClientSession() as http:
+        deliverer = Deliverer(api.engine, clock=clock, senders={"webhook": WebhookSender(http)})
+        await deliverer.deliver_due()
+
+    assert await states(api) == [("failed", 1, "webhook answered 404")]
+
+
+async def test_an_unreachable_webhook_is_retried(api: Api, clock: Clock) -> None:
+    await alert_for(api, clock, "http://127.0.0.1:9/nobody-listens")
+    async with ClientSession() as http:
+        deliverer = Deliverer(api.engine, clock=clock, senders={"webhook": WebhookSender(http)})
+        await deliverer.deliver_due()
+
+    [(state, attempts, error)] = await states(api)
+    assert (state, attempts) == ("pending", 1)
+    assert error is not None and "unreachable" in error
