@@ -21,7 +21,7 @@ from bot.watcher import Watcher
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
-SWEEP_EVERY_SECONDS = 60  # a safety net for what arrived at other replicas
+SWEEP_EVERY_SECONDS = 10  # picks up jobs other replicas marked due; one indexed query
 
 
 class Alerting:
@@ -50,9 +50,12 @@ class Alerting:
         await self.leadership.release()
 
     def runs_committed(self, run_ids: set[int]) -> None:
-        """Writer listener: judge fresh telemetry now, without holding up the writer."""
+        """Writer listener: judge fresh telemetry now, without holding up the writer. A
+        replica that does not lead marks the jobs due, for the leader's next sweep."""
         if self.leadership.leading:
             self._spawn(self._judge(run_ids))
+        else:
+            self._spawn(self.watcher.mark_due(run_ids))
 
     def poke(self) -> None:
         """A job definition changed, or something became due: plan the next wake-up again."""

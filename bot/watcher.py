@@ -34,7 +34,8 @@ from storage.schedule import cron_trigger, occurrences, shortest_gap
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 CATCH_UP = timedelta(days=7)  # deadlines missed while down longer ago than this are let go
-RUNNING_LOOKBACK = timedelta(days=7)
+RUNNING_LOOKBACK = timedelta(days=7)  # runs older than this are not watched any more
+RECENT = timedelta(days=1)  # a run's telemetry may trail its start by this much
 RETRY_BROKEN_JOB = timedelta(hours=1)  # a job whose check raises is tried again an hour later
 
 
@@ -99,11 +100,12 @@ class Watcher:
                             findings.append(finding)
                     elif deadline.at > now:
                         upcoming.append(deadline.at)
-        for run in await watch.unfinished_runs(session, job, now - RUNNING_LOOKBACK):
-            history = await successful_history(job, before=run.started_at, session=session)
-            findings += judge_running(job, run, history, now)
-            upcoming += [at for at in running_deadlines(job, run, history) if at > now]
         opened = await self._open(session, job, findings, now)
+        # Runs still going, and runs whose telemetry reached another replica: judged here too.
+        for run in await watch.runs_to_judge(session, job, since - RECENT, now - RUNNING_LOOKBACK):
+            run_opened, run_upcoming = await self._judge_run(session, job, run, now)
+            opened += run_opened
+            upcoming += run_upcoming
         await watch.set_bookmark(session, job, now, min(upcoming, default=None))
         return opened
 
@@ -121,26 +123,36 @@ class Watcher:
                     job = await session.get(Job, run.job_id) if run else None
                     if run is None or job is None:
                         continue
-                    opened += await self._judge_run(session, job, run, now)
+                    run_opened, upcoming = await self._judge_run(session, job, run, now)
+                    if upcoming:
+                        await watch.check_soon(session, job.id or 0, min(upcoming))
+                    opened += run_opened
                     await session.commit()
         self._changed()
         return opened
 
+    async def mark_due(self, run_ids: Iterable[int]) -> None:
+        """On a replica that does not lead: have the leader judge these runs' jobs soon."""
+        async with self._session() as session:
+            await watch.jobs_of_runs_due(session, set(run_ids), self._clock())
+            await session.commit()
+
     async def _judge_run(self, session: AsyncSession, job: Job, run: Run,
-                         now: datetime) -> list[Opened]:
+                         now: datetime) -> tuple[list[Opened], list[datetime]]:
+        """Findings on one run, and when it could next need judging (if it is still going)."""
         events = list(await run_events(run, session=session))
         history = await successful_history(job, before=run.started_at, session=session)
-        opened = await self._open(session, job, judge_run(job, run, events, history), now)
+        findings = judge_run(job, run, events, history)
+        if run.finished_at is None:
+            findings += judge_running(job, run, history, now)
+        opened = await self._open(session, job, findings, now)
         reached = {e.name for e in events if e.kind == "milestone" and e.status == "reached" and e.name}
         for alert in await alerts.unresolved_alerts(session, job.id or 0):
             resolution = recovery(alert, run, reached, succeeded_fully(job, run, events, history))
             if resolution:
                 await self._resolve(session, job, alert, resolution, now)
-        if run.finished_at is None:
-            soonest = [at for at in running_deadlines(job, run, history) if at > now]
-            if soonest:
-                await watch.check_soon(session, job.id or 0, min(soonest))
-        return opened
+        upcoming = [] if run.finished_at else running_deadlines(job, run, history)
+        return opened, [at for at in upcoming if at > now]
 
     # --- alerts ----------------------------------------------------------------------------
 

@@ -28,10 +28,22 @@ async def first_run_between(session: AsyncSession, job: Job, start: datetime,
     return (await session.exec(query)).first()
 
 
-async def unfinished_runs(session: AsyncSession, job: Job, since: datetime) -> Sequence[Run]:
-    query = select(Run).where(Run.job_id == job.id, col(Run.finished_at).is_(None),
-                              Run.started_at >= since)
-    return (await session.exec(query)).all()
+async def runs_to_judge(session: AsyncSession, job: Job, recent: datetime,
+                        oldest_running: datetime) -> Sequence[Run]:
+    """Runs started since `recent`, and runs still going that started since `oldest_running`."""
+    query = select(Run).where(Run.job_id == job.id, col(Run.started_at) >= min(recent, oldest_running),
+                              (col(Run.started_at) >= recent) | col(Run.finished_at).is_(None))
+    return (await session.exec(query.order_by(col(Run.started_at)))).all()
+
+
+async def jobs_of_runs_due(session: AsyncSession, run_ids: set[int], now: datetime) -> None:
+    if not run_ids:
+        return
+    jobs = select(Run.job_id).where(col(Run.id).in_(run_ids))
+    await session.exec(update(Job).where(
+        col(Job.id).in_(jobs),
+        (col(Job.next_check_at).is_(None)) | (col(Job.next_check_at) > now),
+    ).values(next_check_at=now))
 
 
 async def reached_milestones(session: AsyncSession, run: Run) -> dict[str, datetime]:
