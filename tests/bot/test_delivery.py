@@ -1,6 +1,7 @@
 """Alerts reach people even when the way there is flaky: retries with back-off, nothing
 lost, and a delivery that keeps failing is visible."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,9 +26,11 @@ class Webhook:
     script: list[int] = field(default_factory=list)
     posts: list[dict[str, Any]] = field(default_factory=list)
     url: str = ""
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def handle(self, request: web.Request) -> web.Response:
         self.posts.append(await request.json())
+        self.arrived.set()
         status = self.script.pop(0) if self.script else 202
         headers = {"Retry-After": "120"} if status == 429 else {}
         return web.Response(status=status, headers=headers)
