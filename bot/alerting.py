@@ -17,6 +17,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.delivery import Deliverer
 from bot.leader import TRY_EVERY_SECONDS, Leadership
+from bot.observer import AlertObserver
 from bot.watcher import Watcher
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,9 @@ SWEEP_EVERY_SECONDS = 10  # picks up jobs other replicas marked due; one indexed
 
 class Alerting:
     def __init__(self, watcher: Watcher, deliverer: Deliverer, leadership: Leadership, *,
-                 clock: Clock) -> None:
+                 clock: Clock, observer: AlertObserver | None = None) -> None:
+        self._observer = observer
+        self._planned: datetime | None = None  # wall-clock time the next deadline pass is due
         self.watcher = watcher
         self.deliverer = deliverer
         self.leadership = leadership
@@ -72,6 +75,11 @@ class Alerting:
         await self._deliver()
 
     async def _watch(self) -> None:
+        if self._planned is not None and self._observer is not None:
+            lag = (datetime.now(UTC) - self._planned).total_seconds()
+            if lag >= 0:
+                self._observer.deadline_lag(lag)
+        self._planned = None
         if not await self.leadership.hold():
             return
         await self.watcher.check_due()
@@ -95,6 +103,8 @@ class Alerting:
         # `due` is on the injected clock; the scheduler runs on the wall clock.
         delay = max((due - self._clock()).total_seconds(), 0.0)
         at = datetime.now(UTC) + timedelta(seconds=delay)
+        if name == "watch":
+            self._planned = at
         self._scheduler.add_job(action, DateTrigger(run_date=at), id=name, replace_existing=True,
                                 misfire_grace_time=None)
 

@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import cards
 from bot.gather import run_facts
+from bot.observer import AlertObserver
 from storage import alerts
 from storage.alerts import FAILED, SENT, Alert, Delivery
 from storage.models import Job, Run
@@ -72,7 +73,8 @@ class WebhookSender:
 
 class Deliverer:
     def __init__(self, engine: AsyncEngine, *, clock: Clock, senders: dict[str, Sender],
-                 default_timezone: str = "UTC") -> None:
+                 default_timezone: str = "UTC", observer: AlertObserver | None = None) -> None:
+        self._observer = observer
         self._engine = engine
         self._clock = clock
         self._senders = senders
@@ -116,6 +118,7 @@ class Deliverer:
         delivery.activity_id = activity_id
         delivery.last_error = None
         session.add(delivery)
+        self._observe(delivery.channel, SENT)
         return 1
 
     def _failed(self, session: AsyncSession, delivery: Delivery, error: DeliveryError) -> None:
@@ -131,6 +134,11 @@ class Deliverer:
         log.warning("delivery %s to %s: attempt %s failed: %s", delivery.id, delivery.target,
                     delivery.attempts, error)
         session.add(delivery)
+        self._observe(delivery.channel, FAILED if delivery.state == FAILED else "retry")
+
+    def _observe(self, channel: str, outcome: str) -> None:
+        if self._observer is not None:
+            self._observer.delivery_attempted(channel, outcome)
 
     async def message(self, session: AsyncSession, alert: Alert, event: str) -> Message:
         job = await session.get(Job, alert.job_id)

@@ -23,6 +23,7 @@ from bot.expectations import (
     running_deadlines,
     succeeded_fully,
 )
+from bot.observer import AlertObserver
 from bot.targets import targets_for
 from storage import alerts, watch
 from storage.alerts import RESOLVED, Alert
@@ -47,11 +48,11 @@ class Opened:
 
 class Watcher:
     def __init__(self, engine: AsyncEngine, *, clock: Clock, default_timezone: str = "UTC",
-                 on_change: Callable[[], None] | None = None) -> None:
+                 observer: AlertObserver | None = None) -> None:
         self._engine = engine
         self._clock = clock
         self._default_zone = default_timezone
-        self._on_change = on_change  # something to deliver, or a new next deadline
+        self._observer = observer
         self._lock = asyncio.Lock()  # one judgement at a time in this process
 
     # --- deadlines -------------------------------------------------------------------------
@@ -72,7 +73,6 @@ class Watcher:
                         await watch.set_bookmark(session, job, job.checked_until,
                                                  now + RETRY_BROKEN_JOB)
                         await session.commit()
-        self._changed()
         return opened
 
     async def next_check_at(self) -> datetime | None:
@@ -128,7 +128,6 @@ class Watcher:
                         await watch.check_soon(session, job.id or 0, min(upcoming))
                     opened += run_opened
                     await session.commit()
-        self._changed()
         return opened
 
     async def mark_due(self, run_ids: Iterable[int]) -> None:
@@ -167,6 +166,8 @@ class Watcher:
             if alert is None:
                 continue  # judged before: an alert is opened once
             log.info("alert %s for %s: %s", alert.kind, job.slug, alert.reason)
+            if self._observer is not None:
+                self._observer.alert_opened(alert.kind)
             opened.append(Opened(alert, job))
             if await self._snoozed(session, job, alert, now):
                 continue
@@ -197,10 +198,6 @@ class Watcher:
 
     def _session(self) -> AsyncSession:
         return AsyncSession(self._engine, expire_on_commit=False)
-
-    def _changed(self) -> None:
-        if self._on_change is not None:
-            self._on_change()
 
 
 def recovery(alert: Alert, run: Run, reached: set[str], complete: bool) -> str | None:

@@ -28,3 +28,21 @@ class Metrics:
         self.database_errors = Counter(
             "opentrace_database_errors", "Requests that failed because the database did",
             registry=self.registry)
+        self.alerts = Counter(
+            "opentrace_alerts_opened", "Alerts raised, by kind", ["kind"], registry=self.registry)
+        self.deliveries = Counter(
+            "opentrace_alert_deliveries", "Attempts to deliver alerts, by channel and outcome "
+            "(sent, retry, failed)", ["channel", "outcome"], registry=self.registry)
+        self.scheduler_lag = Histogram(
+            "opentrace_scheduler_lag_seconds", "How late a deadline pass ran after its due time",
+            registry=self.registry, buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60))
+
+    # The alerting machinery reports through these (bot.observer.AlertObserver).
+    def alert_opened(self, kind: str) -> None:
+        self.alerts.labels(kind).inc()
+
+    def delivery_attempted(self, channel: str, outcome: str) -> None:
+        self.deliveries.labels(channel, outcome).inc()
+
+    def deadline_lag(self, seconds: float) -> None:
+        self.scheduler_lag.observe(seconds)

@@ -16,6 +16,7 @@ import pytest
 
 from opentrace.app import utc_now
 from tests.bot.test_delivery import Webhook
+from tests.app.test_metrics import scrape
 from tests.conftest import start_api
 from tests.serving import free_port, opentrace_command, wait_for_health
 
@@ -47,8 +48,15 @@ async def test_a_deadline_is_judged_the_moment_it_falls_due(
         [post] = await posts_within(webhook, DEADLINE_SECONDS + 5)
         waited = time.monotonic() - started
         await asyncio.sleep(1.5)  # nothing more arrives: once per run
+        samples = await scrape(api)
     finally:
         await api.client.close()
+
+    assert samples[("opentrace_alerts_opened_total", (("kind", "overran"),))] == 1
+    assert samples[("opentrace_alert_deliveries_total",
+                    (("channel", "webhook"), ("outcome", "sent")))] == 1
+    assert samples[("opentrace_scheduler_lag_seconds_count", ())] >= 1
+    assert samples[("opentrace_scheduler_lag_seconds_sum", ())] < 1.0
 
     assert DEADLINE_SECONDS - 0.2 <= waited <= DEADLINE_SECONDS + 2.5, waited
     assert "running for 2 s, longer than its maximum of 2s" in str(post["text"])
