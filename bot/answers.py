@@ -27,7 +27,7 @@ from bot.wording import (
     quantity,
     quoted,
 )
-from storage import queries
+from storage import alerts, queries
 from storage.history import latest_runs, runs_started_between, successful_history
 from storage.models import Job, Run
 
@@ -79,10 +79,30 @@ def subject(ask: Ask, facts: RunFacts) -> str:
     return f"{facts.title} {ask.period.label}"
 
 
+async def late(ask: Ask, run: Run | None) -> str:
+    """The watcher's open judgements on this run (or, without one, this period), as a
+    clause: "it is late: 'report-published' was due at 06:00"."""
+    assert ask.job is not None
+    clauses = []
+    for alert in await alerts.unresolved_alerts(ask.session, ask.job.id or 0):
+        due = datetime.fromisoformat(alert.facts["due"]).astimezone(ask.zone) \
+            if "due" in alert.facts else None
+        if due is None:
+            continue
+        if alert.kind == "milestone_missed" and run is not None and alert.run_id == run.id:
+            clauses.append(f"{quoted(alert.facts['milestone'])} was due at {clock_time(due)}")
+        elif alert.kind == "did_not_start" and run is None and (
+                ask.period is None or ask.period.covers(due)):
+            clauses.append(f"it was due to start {moment(due, ask.today)}")
+    return f"it is late: {listing(clauses)}" if clauses else ""
+
+
 async def no_run(ask: Ask) -> Reply:
     assert ask.job is not None
     when = ask.period.label if ask.period else "yet"
-    text = f"No — {ask.job.title} has not run {when}."
+    late_clause = await late(ask, None)
+    text = f"No — {ask.job.title} has not run {when}" + (f", and {late_clause}." if late_clause
+                                                        else ".")
     last = await latest_runs(ask.job, 1, session=ask.session)
     if last:
         run = last[0]
@@ -113,6 +133,10 @@ async def with_run(ask: Ask, render: Callable[[Ask, RunFacts], str]) -> Reply:
     assert ask.job is not None
     facts = await run_facts(ask.job, run, ask.zone, session=ask.session)
     text = render(ask, facts)
+    late_clause = await late(ask, run)
+    if late_clause:  # the watcher's judgement joins the first sentence
+        first, _, rest = text.partition("\n")
+        text = f"{first.rstrip('.')}; {late_clause}." + (f"\n{rest}" if rest else "")
     headline = text.split("\n", 1)[0]
     return Reply(text, cards.run_card(headline, facts))
 

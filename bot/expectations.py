@@ -65,7 +65,8 @@ def judge_deadline(job: Job, deadline: Deadline, run: Run | None,
         return Finding("did_not_start", _iso(deadline.occurrence),
                        f"{job.title} was due to start at {when} and has not started "
                        f"({duration(start_within(job).total_seconds())} allowed).",
-                       occurrence_at=deadline.occurrence)
+                       occurrence_at=deadline.occurrence,
+                       facts={"due": deadline.occurrence.isoformat()})
     name = deadline.milestone or ""
     if run is None:
         return None  # the missing start is the news; no second alert for the same night
@@ -76,7 +77,8 @@ def judge_deadline(job: Job, deadline: Deadline, run: Run | None,
     return Finding("milestone_missed", f"{_iso(deadline.occurrence)}:{name}",
                    f"{job.title}: {quoted(name)} was due by {due:%H:%M} and has not been reached"
                    f" (run {run.key}, {_state(run)}).",
-                   run_id=run.id, occurrence_at=deadline.occurrence)
+                   run_id=run.id, occurrence_at=deadline.occurrence,
+                   facts={"milestone": name, "due": deadline.at.isoformat()})
 
 
 def judge_run(job: Job, run: Run, events: list[Event], history: RunHistory) -> list[Finding]:

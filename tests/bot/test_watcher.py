@@ -10,6 +10,7 @@ import pytest
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.answerer import Answerer
 from bot.watcher import Opened, Watcher
 from storage.alerts import Alert, Delivery, subscribe
 from storage.models import Job, Run
@@ -260,3 +261,34 @@ async def test_a_dst_night_without_a_run_alerts_once(api: Api, clock: Clock) -> 
     # The first 02:30 (CEST); an ambiguous local time never compares equal across zones.
     assert [(o.alert.kind, o.alert.occurrence_at) for o in alerts] == [
         ("did_not_start", datetime(2026, 10, 25, 0, 30, tzinfo=UTC))]
+
+
+async def test_the_bots_answer_uses_the_same_judgement(
+    watched: tuple[Api, Watcher, Clock],
+) -> None:
+    api, watcher, clock = watched
+    await report(api, watcher, clock, the_bad_night(), berlin(25, 0, 32))
+    clock.now = berlin(25, 6, 1)
+    await watcher.check_due()
+    answerer = Answerer(api.engine, clock=clock)
+
+    reply = await answerer.reply("has the import run today?", timezone="Europe/Berlin")
+
+    assert reply.text.split("\n")[0] == (
+        "No — today's Nightly product import started at 00:12 but stopped early after "
+        "'file-read' and did not reach 'products-matched', 'promotions-applied' and "
+        "'report-published'; it is late: 'report-published' was due at 06:00.")
+
+
+async def test_a_night_without_a_start_is_late_in_the_answer_too(
+    watched: tuple[Api, Watcher, Clock],
+) -> None:
+    api, watcher, clock = watched
+    clock.now = berlin(25, 8)
+    await watcher.check_due()
+
+    reply = await Answerer(api.engine, clock=clock).reply("did the import run today?",
+                                                          timezone="Europe/Berlin")
+
+    assert reply.text.startswith("No — Nightly product import has not run today, and it is "
+                                 "late: it was due to start at 00:10.")
