@@ -152,7 +152,11 @@ class Deliverer:
         run = await session.get(Run, alert.run_id) if alert.run_id else None
         if run is not None and job is not None:
             facts = await run_facts(job, run, zone, session=session)
-        since = (alert.occurrence_at or alert.opened_at).astimezone(zone)
+        # Since when it is wrong: a missed milestone since its deadline, a missing start
+        # since the scheduled time, anything else since it was noticed.
+        due = alert.facts.get("milestone") and alert.facts.get("due")
+        since = (datetime.fromisoformat(due) if due else
+                 alert.occurrence_at or alert.opened_at).astimezone(zone)
         acknowledged = None
         if alert.acknowledged_by and alert.acknowledged_at:
             acknowledged = (f"Acknowledged by {alert.acknowledged_by} at "

@@ -55,6 +55,7 @@ import json
 import logging
 import math
 import re
+import time
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -68,7 +69,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ingest.auth import WRITE, authorize
 from ingest.errors import Invalid
-from ingest.events_api import decode_json, read_body, to_incoming
+from ingest.events_api import count_ingested, decode_json, read_body, to_incoming
 from ingest.schemas import (
     MAX_JSON_DEPTH,
     MAX_PAYLOAD_BYTES,
@@ -118,12 +119,14 @@ Mapped = tuple[str, dict[str, Any]]  # (role in the event key, v1 event fields)
 
 
 async def post_lineage(request: web.Request) -> web.Response:
+    started = time.perf_counter()
     received_at = request.app[CLOCK]()
     await authorize(request, WRITE)
     event = parse_run_event(decode_json(await read_body(request)))
     job = job_identity(event.job.namespace, event.job.name)
     events = to_incoming_events(map_run_event(event, job.slug), received_at)
     result = await request.app[WRITER].write(events, received_at)
+    count_ingested(request, events, result, started)
     await label_job(request, job)
     return web.json_response(
         {

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from bot import manifest as teams_manifest
 from ingest import commands
+from opentrace import demo as demo_command
 
 if TYPE_CHECKING:
     from sqlmodel.ext.asyncio.session import AsyncSession
@@ -80,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.register(sub)
     teams_manifest.register(sub)
+    demo_command.register(sub)
     return parser
 
 

@@ -15,8 +15,8 @@ import aiohttp
 import pytest
 
 from opentrace.app import utc_now
-from tests.bot.test_delivery import Webhook
 from tests.app.test_metrics import scrape
+from tests.bot.test_delivery import Webhook
 from tests.conftest import start_api
 from tests.serving import free_port, opentrace_command, wait_for_health
 
