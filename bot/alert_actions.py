@@ -17,12 +17,9 @@ async def acknowledge(engine: AsyncEngine, alert_id: int, who: str, now: datetim
         alert = await session.get(Alert, alert_id)
         if alert is None:
             return None
-        if alert.state == OPEN:
-            alert.state = ACKNOWLEDGED
-            alert.acknowledged_by = who[:200]
-            alert.acknowledged_at = now
-            session.add(alert)
-            await session.commit()
+        _acknowledged(alert, who, now)
+        session.add(alert)
+        await session.commit()
         return alert
 
 
@@ -36,13 +33,18 @@ async def snooze(engine: AsyncEngine, alert_id: int, span: str, who: str, now: d
         job = await session.get(Job, alert.job_id)
         zone = ZoneInfo((job.timezone if job else None) or default_timezone)
         alert.snoozed_until = snooze_end(span, now, zone)
-        if alert.state == OPEN:
-            alert.state = ACKNOWLEDGED
-            alert.acknowledged_by = who[:200]
-            alert.acknowledged_at = now
+        _acknowledged(alert, who, now)
         session.add(alert)
         await session.commit()
         return alert
+
+
+def _acknowledged(alert: Alert, who: str, now: datetime) -> None:
+    """The first acknowledgement counts; later ones change nothing."""
+    if alert.state == OPEN:
+        alert.state = ACKNOWLEDGED
+        alert.acknowledged_by = who[:200]
+        alert.acknowledged_at = now
 
 
 def snooze_end(span: str, now: datetime, zone: ZoneInfo) -> datetime:

@@ -10,6 +10,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Event, Job, Run
+from storage.queries import latest_run_ids
 
 SUCCESS = "succeeded"
 
@@ -113,18 +114,10 @@ def _longest_gaps(runs: list[Run], events: Sequence[Event]) -> list[float]:
 async def last_run_metric_names(*, session: AsyncSession) -> dict[int, set[str]]:
     """The metric names each job reported in its latest run, for questions that name a
     metric but no job ("how many rows were skipped last night?")."""
-    latest = (
-        select(Run.id)
-        .where(Run.job_id == Job.id)
-        .order_by(col(Run.started_at).desc(), col(Run.id).desc())
-        .limit(1)
-        .correlate(Job)
-        .scalar_subquery()
-    )
     query = (
         select(Run.job_id, Event.name)
         .join(Event, col(Event.run_id) == Run.id)
-        .where(col(Run.id).in_(select(latest).select_from(Job)), Event.kind == "metric")
+        .where(col(Run.id).in_(latest_run_ids()), Event.kind == "metric")
         .distinct()
     )
     names: dict[int, set[str]] = {}

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from storage.models import Event, Job, Run
 
@@ -18,9 +19,9 @@ class JobWithLastRun:
     last_run: Run | None
 
 
-async def list_jobs(*, session: AsyncSession) -> list[JobWithLastRun]:
-    jobs = (await session.exec(select(Job).order_by(col(Job.slug)))).all()
-    # One indexed probe per job (ix_runs_job_started), so the cost grows with jobs, not runs.
+def latest_run_ids() -> SelectOfScalar[Any]:
+    """Each job's latest run id: one indexed probe per job (ix_runs_job_started), so the cost
+    grows with jobs, not with runs."""
     latest_id = (
         select(Run.id)
         .where(Run.job_id == Job.id)
@@ -29,8 +30,12 @@ async def list_jobs(*, session: AsyncSession) -> list[JobWithLastRun]:
         .correlate(Job)
         .scalar_subquery()
     )
-    per_job = await session.exec(select(latest_id).select_from(Job))
-    last_ids = [i for i in per_job.all() if i is not None]
+    return select(latest_id).select_from(Job)
+
+
+async def list_jobs(*, session: AsyncSession) -> list[JobWithLastRun]:
+    jobs = (await session.exec(select(Job).order_by(col(Job.slug)))).all()
+    last_ids = [i for i in (await session.exec(latest_run_ids())).all() if i is not None]
     runs = (await session.exec(select(Run).where(col(Run.id).in_(last_ids)))).all() if last_ids else []
     by_job = {run.job_id: run for run in runs}
     return [JobWithLastRun(job, by_job.get(job.id or 0)) for job in jobs]

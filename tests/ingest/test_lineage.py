@@ -5,15 +5,13 @@ import asyncio
 import gzip
 import json
 import os
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import attr
 import pytest
 import requests
-from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
 from openlineage.client import OpenLineageClient
 from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
 from openlineage.client.facet_v2 import (
@@ -25,15 +23,10 @@ from openlineage.client.facet_v2 import (
     parent_run,
 )
 from openlineage.client.transport.http import HttpConfig, HttpTransport
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ingest import lineage
 from ingest.schemas import SLUG
-from opentrace.app import create_app
-from opentrace.keys import ENGINE
-from opentrace.settings import Settings
-from storage.tokens import create_token
-from tests.conftest import Api, Clock
+from tests.conftest import Api
 
 PATH = "/api/v1/lineage"
 NAMESPACE = "airflow://etl-prod"
@@ -54,26 +47,6 @@ class ReleaseRunFacet(RunFacet):
 
 
 # --- fixtures -------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def api(database_url: str, clock: Clock) -> AsyncIterator[Api]:
-    """`tests.conftest.api`, with the lineage route added while the app does not serve it yet."""
-    app = create_app(Settings(database_url=database_url), clock=clock)
-    if not serves(app, PATH):
-        app.add_routes(lineage.ROUTES)
-    client: TestClient[Any, Any] = TestClient(TestServer(app, host="127.0.0.1"))
-    await client.start_server()
-    tokens = {}
-    async with AsyncSession(app[ENGINE]) as session:
-        for scope in ("ingest", "read", "admin"):
-            tokens[scope] = await create_token(f"test-{scope}", scope, clock(), session=session)
-    yield Api(client, tokens)
-    await client.close()
-
-
-def serves(app: web.Application, path: str) -> bool:
-    return any(resource.canonical == path for resource in app.router.resources())
 
 
 @pytest.fixture

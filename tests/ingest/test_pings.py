@@ -6,48 +6,20 @@ import os
 import shlex
 import shutil
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from ingest import pings
 from ingest.pings import PING_BODY_LIMIT
-from opentrace.app import create_app
-from opentrace.keys import ENGINE, WRITER
-from opentrace.settings import Settings
-from storage.tokens import create_token
-from tests.conftest import Api, Clock
+from opentrace.keys import WRITER
+from tests.conftest import Api, Clock, start_api
 
 JOB = "nightly-backup"
 CURL = shutil.which("curl")
 CURL_SECONDS = 60.0
 needs_curl = pytest.mark.skipif(CURL is None, reason="the curl binary is not installed")
-
-
-async def start_ping_api(url: str, clock: Clock, **settings: Any) -> Api:
-    """`tests.conftest.start_api`, with the ping routes added unless the app has them already."""
-    app = create_app(Settings(database_url=url, **settings), clock=clock)
-    if not any(r.canonical == pings.PATH for r in app.router.resources()):
-        app.add_routes(pings.ROUTES)
-    client: TestClient[Any, Any] = TestClient(TestServer(app, host="127.0.0.1"))
-    await client.start_server()
-    tokens = {}
-    async with AsyncSession(app[ENGINE]) as session:
-        for scope in ("ingest", "read", "admin"):
-            tokens[scope] = await create_token(f"test-{scope}", scope, clock(), session=session)
-    return Api(client, tokens)
-
-
-@pytest.fixture
-async def api(database_url: str, clock: Clock) -> AsyncIterator[Api]:
-    api = await start_ping_api(database_url, clock)
-    yield api
-    await api.client.close()
 
 
 def ping_url(api: Api, suffix: str = "", *, key: str | None = None, job: str = JOB) -> str:
@@ -377,7 +349,7 @@ async def test_an_admin_token_may_ping_too(api: Api) -> None:
 
 
 async def test_with_auth_off_any_key_is_accepted(database_url: str, clock: Clock) -> None:
-    api = await start_ping_api(database_url, clock, auth=False)
+    api = await start_api(database_url, clock, auth=False)
     try:
         response = await api.client.get(path(api, "/start", key="anything"))
         assert response.status == 200
