@@ -5,9 +5,11 @@ import logging
 import re
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -15,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import answers, cards
 from bot.facts import Reply
 from bot.intents import INTENTS, classify
-from bot.jobfinder import GENERIC, Candidate, job_words, pick, rank
+from bot.jobfinder import GENERIC, Candidate, JobIndex, pick
 from bot.language import PLAIN_WORDS, correct, normalize, stem, words
 from bot.when import TIME_WORDS, find_period
 from bot.wording import listing
@@ -42,6 +44,7 @@ class Answerer:
         self._default_zone = ZoneInfo(default_timezone)
         # The last question about a job per conversation, for follow-ups like "is that normal?".
         self._memory: OrderedDict[str, tuple[str, str]] = OrderedDict()
+        self._known: KnownJobs | None = None
 
     async def reply(self, question: str, *, timezone: str | None = None,
                     conversation: str | None = None) -> Reply:
@@ -57,11 +60,12 @@ class Answerer:
     async def _reply(self, question: str, asker_zone: ZoneInfo | None,
                      conversation: str | None) -> Reply:
         async with AsyncSession(self._engine, expire_on_commit=False) as session:
-            jobs = list((await session.exec(select(Job).order_by(col(Job.slug)))).all())
-            text = self._understand(question, jobs)
+            known = await self._jobs(session)
+            jobs, vocabulary = known.index.jobs, known.vocabulary
+            text = " ".join(correct(words(normalize(question)), vocabulary))
             if not text:
                 return await answers.help_reply(self._ask(text, None, None, session))
-            candidates = rank(text, words(text), jobs)
+            candidates = known.index.rank(text, words(text))
             intent = classify(text, names_a_job=bool(candidates))
             if not intent.about_a_job and not candidates:
                 return await answers.HANDLERS[intent.name](self._ask(text, None, asker_zone, session))
@@ -78,7 +82,7 @@ class Answerer:
             job, tied = pick(candidates)
             if len(tied) > 1:
                 return which_one(tied)
-            if job is None and (name := unknown_name(text, self._vocabulary(jobs))):
+            if job is None and (name := unknown_name(text, vocabulary)):
                 return not_known(name, jobs)
             if job is None:
                 if not jobs:
@@ -91,14 +95,17 @@ class Answerer:
             ask = self._ask(text, job, zone, session, earlier=earlier)
             return await answers.HANDLERS[intent.name](ask)
 
-    def _understand(self, question: str, jobs: list[Job]) -> str:
-        return " ".join(correct(words(normalize(question)), self._vocabulary(jobs)))
-
-    def _vocabulary(self, jobs: list[Job]) -> set[str]:
-        vocabulary = set(TIME_WORDS) | set(COMMON_WORDS) | _intent_words()
-        for job in jobs:
-            vocabulary |= job_words(job)
-        return vocabulary
+    async def _jobs(self, session: AsyncSession) -> "KnownJobs":
+        """The jobs, their name index and the words worth correcting typos towards — built
+        again only when the job list changed (one cheap query per question tells)."""
+        signature = tuple((await session.exec(
+            select(func.count(), func.max(Job.updated_at)))).one())
+        if self._known is None or self._known.signature != signature:
+            jobs = list((await session.exec(select(Job).order_by(col(Job.slug)))).all())
+            index = JobIndex(jobs)
+            vocabulary = set(TIME_WORDS) | set(COMMON_WORDS) | _intent_words() | index.words
+            self._known = KnownJobs(signature, index, vocabulary)
+        return self._known
 
     def _ask(self, text: str, job: Job | None, zone: ZoneInfo | None, session: AsyncSession,
              *, earlier: str | None = None) -> answers.Ask:
@@ -151,6 +158,13 @@ def not_known(name: str, jobs: list[Job]) -> Reply:
     return Reply(text, cards.text_card("Unknown job", text))
 
 
+@dataclass(frozen=True)
+class KnownJobs:
+    signature: tuple[object, ...]
+    index: JobIndex
+    vocabulary: set[str]
+
+
 def which_one(tied: list[Job]) -> Reply:
     options = listing([f"{job.title} ({job.slug})" for job in tied])
     text = f"Which one do you mean: {options}? Ask again with its name."
@@ -168,10 +182,11 @@ def not_understood(jobs: list[Job], *, about_a_run: bool) -> Reply:
 
 
 def _intent_words() -> set[str]:
+    """The words the intents' patterns look for ("\\bwhats" is "whats", not "bwhats")."""
     found: set[str] = set()
     for intent in INTENTS:
         for trigger in intent.triggers:
-            found.update(w for w in re.findall(r"[a-z]{4,}", trigger))
+            found.update(re.findall(r"[a-z]{4,}", re.sub(r"\\[a-zA-Z]", " ", trigger)))
     return found
 
 

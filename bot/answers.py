@@ -1,7 +1,7 @@
 """One small handler per intent. Each reads facts through storage and returns a Reply whose
 first sentence answers the question itself; the details follow, with the usual values."""
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import pairwise
@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import cards
 from bot.facts import JobLine, MetricFact, Reply, RunFacts
 from bot.gather import run_facts
+from bot.jobfinder import job_words
 from bot.language import stem
 from bot.usual import usual
 from bot.when import Period
@@ -28,7 +29,7 @@ from bot.wording import (
     quoted,
 )
 from storage import alerts, queries
-from storage.history import latest_runs, runs_started_between, successful_history
+from storage.history import latest_runs, recent_starts, runs_started_between, successful_history
 from storage.models import Job, Run
 
 MIN_LATE_MARGIN = 15 * 60  # seconds; a start this late after its usual time is still on time
@@ -271,9 +272,11 @@ async def failure(ask: Ask) -> Reply:
 
 # --- how many / is that normal --------------------------------------------------------------
 
-def best_metric(tokens: list[str], metrics: Sequence[MetricFact]) -> MetricFact | None:
-    """The metric the question's words name best: 'rows were skipped' → rows_skipped."""
-    asked = {stem(t) for t in tokens}
+def best_metric(tokens: list[str], metrics: Sequence[MetricFact],
+                ignore: Iterable[str] = ()) -> MetricFact | None:
+    """The metric the question's words name best: 'rows were skipped' → rows_skipped. The
+    job's own name words (`ignore`) do not count: "invoice-export" is not a metric."""
+    asked = {stem(t) for t in tokens} - {stem(w) for w in ignore}
     scored = []
     for m in metrics:
         words = {stem(w) for w in label(m.name).split()}
@@ -301,7 +304,7 @@ def judgement(metric: MetricFact) -> str:
 
 async def metric(ask: Ask) -> Reply:
     def render(a: Ask, f: RunFacts) -> str:
-        chosen = best_metric(a.tokens, f.metrics)
+        chosen = best_metric(a.tokens, f.metrics, job_words(a.job) if a.job else ())
         who = subject(a, f)
         if chosen is None:
             known = listing([label(m.name) for m in f.metrics]) or "none"
@@ -400,9 +403,10 @@ async def eta(ask: Ask) -> Reply:
 
 async def job_lines(ask: Ask) -> list[JobLine]:
     lines = []
+    starts = await recent_starts(session=ask.session)
     for row in await queries.list_jobs(session=ask.session):
         run = row.last_run
-        problem = await problem_of(ask, row.job, run)
+        problem = await problem_of(ask, row.job, run, starts.get(row.job.id or 0, []))
         lines.append(JobLine(
             job=row.job.slug, title=row.job.title, state=run.status if run else "unknown",
             last_started_at=run.started_at.astimezone(ask.zone) if run else None,
@@ -411,14 +415,13 @@ async def job_lines(ask: Ask) -> list[JobLine]:
     return lines
 
 
-async def problem_of(ask: Ask, job: Job, run: Run | None) -> str | None:
-    """A plain-language reason when a job needs attention, judged from its own history."""
+async def problem_of(ask: Ask, job: Job, run: Run | None, starts: list[datetime]) -> str | None:
+    """A plain-language reason when a job needs attention, judged from its own history
+    (`starts`: its recent start times, oldest first)."""
     if run is None:
         return None
     if run.status in ("failed", "partial", "cancelled"):
         return f"last run {status_phrase(run, ask)}"
-    recent = list(await latest_runs(job, 10, session=ask.session))
-    starts = sorted(r.started_at for r in recent)
     gaps = [(b - a).total_seconds() for a, b in pairwise(starts)]
     if len(gaps) >= 3:
         # Late: the usual gap between starts has passed, by more than its usual wobble.

@@ -29,7 +29,7 @@ INTENTS = (
                             r"\bany (failures|problems|issues|errors|late)\b", r"\blate jobs\b",
                             r"\bwhat failed\b", r"\bwhich jobs (failed|are late)\b"),
            about_a_job=False),
-    Intent("eta", 70, (r"\bwhen will (it|the \w+( \w+)?) (be )?(done|finish|end|complete|ready)",
+    Intent("eta", 70, (r"\bwhen will .+? (be )?(done|finish|finished|end|complete|ready)\b",
                        r"\bhow long (left|remaining|to go|until)\b", r"\beta\b", r"\bhow far\b",
                        r"\bprogress\b", r"\bwhen (is|s) it (done|ready)\b",
                        r"\bexpected to (finish|end)\b")),

@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from bot.language import has_phrase, stem
+from bot.language import stem
 from storage.models import Job
 
 # Words that say nothing about which job is meant.
@@ -41,47 +41,71 @@ def job_words(job: Job) -> set[str]:
     return words
 
 
-def rank(text: str, tokens: list[str], jobs: list[Job]) -> list[Candidate]:
-    """Jobs the question may mean, best first; empty when it names none."""
-    candidates = [Candidate(job, score(text, tokens, job)) for job in jobs]
-    return sorted((c for c in candidates if c.score > 0), key=lambda c: -c.score)
+class JobIndex:
+    """The jobs' names, split and stemmed once per job list, so that a question is matched
+    against each distinct word once instead of against every word of every job."""
+
+    def __init__(self, jobs: list[Job]) -> None:
+        self.jobs = jobs
+        self._plain_names = {job.slug: [_plain(n) for n in names_of(job)] for job in jobs}
+        self._distinctive = {job.slug: [_distinctive(n) for n in names_of(job)] for job in jobs}
+        self._by_stem: dict[str, list[tuple[Job, str]]] = {}
+        for job in jobs:
+            for word in job_words(job):
+                self._by_stem.setdefault(stem(word), []).append((job, word))
+        self.words = {word for job in jobs for word in job_words(job)}
+        self._close: dict[str, list[tuple[Job, str]]] = {}
+
+    def rank(self, text: str, tokens: list[str]) -> list[Candidate]:
+        """Jobs the question may mean, best first; empty when it names none."""
+        padded = f" {text} "
+        matched: dict[str, set[str]] = {}
+        for token in tokens:
+            if token in GENERIC or len(token) < 3:
+                continue
+            for job, word in self._matches(stem(token)):
+                matched.setdefault(job.slug, set()).add(word)
+        candidates = []
+        for job in self.jobs:
+            candidate = self._score(job, padded, matched.get(job.slug, set()))
+            if candidate > 0:
+                candidates.append(Candidate(job, candidate))
+        return sorted(candidates, key=lambda c: -c.score)
+
+    def _matches(self, token: str) -> list[tuple[Job, str]]:
+        if token in self._by_stem:
+            return self._by_stem[token]
+        if len(token) < 4:
+            return []
+        if token not in self._close:  # typos: "improt" → import
+            self._close[token] = [hit for candidate, hits in self._by_stem.items()
+                                  if _similar(token, candidate) for hit in hits]
+        return self._close[token]
+
+    def _score(self, job: Job, padded: str, matched: set[str]) -> float:
+        phrases = [n for n in self._plain_names[job.slug] if n and f" {n} " in padded]
+        if phrases:
+            return PHRASE_SCORE + max(len(p) for p in phrases)
+        total = float(sum(WEAK_WORD_SCORE if w in WEAK else WORD_SCORE for w in matched))
+        whole = [len(" ".join(sorted(w))) for w in self._distinctive[job.slug] if w and w <= matched]
+        if whole:  # "import" names the job whose alias is "the import" more than "price-import"
+            return WHOLE_NAME_SCORE + total + max(whole)
+        return total
 
 
-def score(text: str, tokens: list[str], job: Job) -> float:
-    phrases = [n for n in names_of(job) if has_phrase(text, _plain(n))]
-    if phrases:
-        return PHRASE_SCORE + max(len(p) for p in phrases)
-    total = 0.0
-    wanted = {stem(w): w for w in job_words(job)}
-    matched: set[str] = set()
-    for token in tokens:
-        if token in GENERIC or len(token) < 3:
-            continue
-        match = _best_word(stem(token), wanted)
-        if match is not None:
-            matched.add(wanted[match])
-            total += WEAK_WORD_SCORE if wanted[match] in WEAK else WORD_SCORE
-    whole = [n for n in names_of(job) if (w := _distinctive(n)) and w <= matched]
-    if whole:  # "import" names the job whose alias is "the import" more than "price-import"
-        return WHOLE_NAME_SCORE + total + max(len(n) for n in whole)
-    return total
-
-
-def _distinctive(name: str) -> set[str]:
-    return {w for w in re.findall(r"[a-z0-9]+", name) if w not in GENERIC}
-
-
-def _best_word(token: str, wanted: dict[str, str]) -> str | None:
-    if token in wanted:
-        return token
-    for candidate in wanted:
-        if len(token) >= 4 and SequenceMatcher(None, token, candidate).ratio() >= 0.8:
-            return candidate
-    return None
+def _similar(a: str, b: str) -> bool:
+    """Typo-close: SequenceMatcher's ratio ≥ 0.8, with its cheap upper bounds tried first."""
+    matcher = SequenceMatcher(None, a, b)
+    return matcher.real_quick_ratio() >= 0.8 and matcher.quick_ratio() >= 0.8 \
+        and matcher.ratio() >= 0.8
 
 
 def _plain(name: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", name))
+
+
+def _distinctive(name: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z0-9]+", name) if w not in GENERIC}
 
 
 def pick(candidates: list[Candidate]) -> tuple[Job | None, list[Job]]:

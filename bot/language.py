@@ -62,12 +62,3 @@ def correct(tokens: list[str], vocabulary: Iterable[str]) -> list[str]:
         close = get_close_matches(token, ordered, n=1, cutoff=0.8)
         fixed.append(close[0] if close else token)
     return fixed
-
-
-def has_any(tokens: list[str], *candidates: str) -> bool:
-    present = set(tokens)
-    return any(c in present for c in candidates)
-
-
-def has_phrase(text: str, phrase: str) -> bool:
-    return re.search(rf"(?:^| ){re.escape(phrase)}(?: |$)", text) is not None

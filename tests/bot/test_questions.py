@@ -95,7 +95,8 @@ TABLE: list[tuple[str, str | None, list[str], list[str]]] = [
     ("how far is the inventory sync", BERLIN, ["50% done"], []),
     # everything at once
     ("anything late?", BERLIN, ["customer-export", "usually runs every 24 h"], []),
-    ("whats late", BERLIN, ["customer-export"], []),
+    ("whats late", BERLIN, ["customer-export", "usually runs every 24 h"], ["not sure"]),
+    ("when will the inventory sync of warehouse b be finished", BERLIN, ["08:00"], ["Not yet"]),
     ("is anything broken", BERLIN, ["need attention", "Nightly product import", "price-import"],
      []),
     ("status of everything", BERLIN, ["of 5 jobs need attention", "inventory-sync"], []),
