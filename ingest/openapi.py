@@ -239,6 +239,22 @@ def openapi_document() -> dict[str, Any]:
                 "responses": {**_ok(202, "Accepted", "Committed"),
                               **_errors(400, 401, 403, 413, 422, 503)},
             }},
+            "/api/messages": {"post": {
+                "summary": "The Teams bot: a Bot Framework activity from the Bot Connector; needs "
+                           "a Bot Framework token (not an OpenTrace one) when MicrosoftAppId is set",
+                "security": [],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["type", "serviceUrl"],
+                    "externalDocs": {"url": "https://learn.microsoft.com/azure/bot-service/rest-api/"
+                                            "bot-framework-rest-connector-api-reference#activity-object"},
+                }}}},
+                "responses": {
+                    "200": {"description": "An invoke activity's answer",
+                            "content": {"application/json": {"schema": {}}}},
+                    "201": {"description": "Handled; replies went to the activity's serviceUrl"},
+                    **_errors(400, 401, 503),
+                },
+            }},
             **ping_paths(),
             "/healthz": {"get": {
                 "summary": "200 when the database answers", "security": [],

@@ -11,7 +11,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.alerting import Alerting
+from bot.answerer import Answerer
 from bot.delivery import Deliverer, WebhookSender
+from bot.endpoint import setup_bot
 from bot.leader import Leadership
 from bot.watcher import Watcher
 from ingest.errors import Unavailable, error_middleware
@@ -19,6 +21,7 @@ from ingest.routes import ROUTES
 from ingest.schemas import MAX_BODY_BYTES
 from opentrace.keys import (
     ALERTING,
+    ANSWERER,
     CLOCK,
     ENGINE,
     METRICS,
@@ -47,6 +50,8 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> web.Application
     app[SETTINGS] = settings
     app[CLOCK] = clock
     app.cleanup_ctx.append(database)
+    app.cleanup_ctx.append(answering)
+    setup_bot(app)
     app.cleanup_ctx.append(alerting)
     app.add_routes(ROUTES)
     app[METRICS] = Metrics()
@@ -95,16 +100,24 @@ async def alerting(app: web.Application) -> AsyncIterator[None]:
         return
     async with aiohttp.ClientSession() as http:
         engine, clock = app[ENGINE], app[CLOCK]
-        watcher = Watcher(engine, clock=clock, default_timezone=settings.timezone)
+        metrics = app[METRICS]
+        watcher = Watcher(engine, clock=clock, default_timezone=settings.timezone,
+                          observer=metrics)
         deliverer = Deliverer(engine, clock=clock, senders={"webhook": WebhookSender(http)},
-                              default_timezone=settings.timezone)
-        service = Alerting(watcher, deliverer, Leadership(engine), clock=clock)
+                              default_timezone=settings.timezone, observer=metrics)
+        service = Alerting(watcher, deliverer, Leadership(engine), clock=clock, observer=metrics)
         app[ALERTING] = service
         app[WRITER].listeners.append(service.runs_committed)
         app[ON_JOB_CHANGE].append(service.poke)
         service.start()
         yield
         await service.stop()
+
+
+async def answering(app: web.Application) -> AsyncIterator[None]:
+    """The question-answering engine the Teams bot uses, on the app's database and clock."""
+    app[ANSWERER] = Answerer(app[ENGINE], clock=app[CLOCK], default_timezone=app[SETTINGS].timezone)
+    yield
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -84,7 +84,7 @@ async def save_conversation(
 
 async def remove_conversation(conversation_id: str, *, session: AsyncSession) -> bool:
     """Forget one conversation; False when it was not stored."""
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         delete(Conversation).where(col(Conversation.conversation_id) == conversation_id)
     )
     await session.commit()
@@ -93,7 +93,7 @@ async def remove_conversation(conversation_id: str, *, session: AsyncSession) ->
 
 async def remove_team(team_id: str, *, session: AsyncSession) -> int:
     """Forget every channel of a team the bot was removed from; returns how many."""
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         delete(Conversation).where(col(Conversation.team_id) == team_id)
     )
     await session.commit()

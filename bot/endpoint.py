@@ -1,0 +1,134 @@
+"""`POST /api/messages`: Bot Framework activities in, through botbuilder's CloudAdapter.
+
+The handler authenticates itself instead of calling `CloudAdapter.process`, because of what
+botbuilder 4.17.1 does there: a malformed Authorization header raises (a 500, not a 401); the
+token check fetches Microsoft's signing keys with blocking `requests` calls without a timeout,
+which would stall every request the server is handling; and a failure to get an *outgoing*
+token surfaces as a PermissionError that `process` answers with a 401 to the caller.
+
+Outgoing calls go to each activity's `serviceUrl` (botbuilder builds a connector per turn).
+With no app id configured, requests are accepted without a token and replies are sent
+without one: local development, the tests and the Agents Playground."""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from aiohttp import web
+from botbuilder.core import TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.schema import Activity, ActivityTypes
+
+from bot.teams import APOLOGY, OpenTraceBot
+from opentrace.keys import ANSWERER, BOT, BOT_ADAPTER, CLOCK, ENGINE, SETTINGS
+from opentrace.settings import Settings
+
+log = logging.getLogger(__name__)
+AUTH_TIMEOUT_SECONDS = 10.0
+RETRY_AFTER_SECONDS = 5
+
+
+@dataclass(frozen=True)
+class BotConfig:
+    """The attributes botbuilder's ConfigurationBotFrameworkAuthentication reads."""
+
+    APP_ID: str
+    APP_PASSWORD: str
+    APP_TENANTID: str
+    APP_TYPE: str
+
+
+def bot_config(settings: Settings) -> BotConfig:
+    if not settings.microsoft_app_id:
+        # Authentication off. (botbuilder refuses SingleTenant or MSI without an app id.)
+        return BotConfig("", "", "", "MultiTenant")
+    return BotConfig(settings.microsoft_app_id, settings.microsoft_app_password,
+                     settings.microsoft_app_tenant_id, settings.microsoft_app_type)
+
+
+def setup_bot(app: web.Application) -> None:
+    """Mount the bot; its adapter lives as long as the app (after the database and engine)."""
+    app.cleanup_ctx.append(bot_adapter)
+    app.router.add_post("/api/messages", messages, name="bot-messages")
+
+
+async def bot_adapter(app: web.Application) -> AsyncIterator[None]:
+    authentication = ConfigurationBotFrameworkAuthentication(bot_config(app[SETTINGS]))
+    adapter = CloudAdapter(authentication)
+    adapter.on_turn_error = turn_error
+    app[BOT_ADAPTER] = adapter
+    app[BOT] = OpenTraceBot(app[ANSWERER], app[ENGINE], clock=app[CLOCK])
+    yield
+
+
+async def messages(request: web.Request) -> web.Response:
+    app_id = request.app[SETTINGS].microsoft_app_id
+    header = request.headers.get("Authorization", "") if app_id else ""
+    if app_id and not _looks_like_bearer_jwt(header):
+        return _refused("a Bot Framework token is required")
+    activity = await _read_activity(request)
+    if isinstance(activity, web.Response):
+        return activity
+    adapter = request.app[BOT_ADAPTER]
+    try:
+        authenticated = await _authenticate(adapter.bot_framework_authentication, activity, header)
+    except (requests.RequestException, TimeoutError) as exc:
+        log.warning("cannot check a Bot Framework token now: %r", exc)
+        return _error(503, "cannot check the Bot Framework token now; retry shortly",
+                      {"Retry-After": str(RETRY_AFTER_SECONDS)})
+    except Exception as exc:
+        log.warning("refused a bot request: %r", exc)
+        return _refused("the Bot Framework token is not valid for this bot")
+    invoke = await adapter.process_activity(authenticated, activity, request.app[BOT].on_turn)
+    if invoke is None:
+        return web.Response(status=201)
+    body = invoke.body.serialize() if hasattr(invoke.body, "serialize") else invoke.body
+    return web.json_response(body, status=invoke.status)
+
+
+async def _read_activity(request: web.Request) -> Activity | web.Response:
+    if request.content_type != "application/json":
+        return _error(415, "send the activity as application/json")
+    try:
+        body = await request.json()
+        activity = Activity().deserialize(body) if isinstance(body, dict) else None
+    except Exception:
+        return _error(400, "the body is not a Bot Framework activity")
+    if activity is None or not activity.type or not activity.service_url:
+        return _error(400, "an activity needs at least a type and a serviceUrl")
+    return activity
+
+
+async def _authenticate(authentication: Any, activity: Activity, header: str) -> Any:
+    if not header:  # no I/O on this path: botbuilder only checks that auth is off
+        return await authentication.authenticate_request(activity, "")
+    # botbuilder's token check makes blocking HTTP calls: give it a thread and its own loop.
+    check = asyncio.to_thread(asyncio.run, authentication.authenticate_request(activity, header))
+    return await asyncio.wait_for(check, AUTH_TIMEOUT_SECONDS)
+
+
+def _looks_like_bearer_jwt(header: str) -> bool:
+    scheme, _, token = header.partition(" ")
+    return scheme == "Bearer" and token.count(".") == 2 and " " not in token
+
+
+async def turn_error(context: TurnContext, error: Exception) -> None:
+    """Whatever failed is logged; someone who asked something gets an apology, not a trace."""
+    log.error("bot turn for a %s activity failed", context.activity.type, exc_info=error)
+    if context.activity.type == ActivityTypes.message:
+        try:
+            await context.send_activity(APOLOGY)
+        except Exception as exc:
+            log.warning("could not send the apology either: %r", exc)
+
+
+def _refused(message: str) -> web.Response:
+    return _error(401, message, {"WWW-Authenticate": "Bearer"})
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
+    """The app's error shape (`ingest.errors`), without importing ingest into the bot."""
+    return web.json_response({"error": message}, status=status, headers=headers)

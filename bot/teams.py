@@ -1,0 +1,209 @@
+"""The Teams side of the bot: botbuilder activities in, the engine's replies out.
+
+Only this module and `bot.endpoint` know botbuilder. Messages go to the `Answerer` as plain
+text (the bot's own @mention removed) with the asker's time zone; installations are stored as
+conversation references so that alerts can be posted there later."""
+
+import html
+import logging
+import re
+from copy import copy
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from botbuilder.core import ActivityHandler, CardFactory, MessageFactory, TurnContext
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.answerer import Answerer, Clock
+from bot.facts import Reply
+from storage.conversations import (
+    ConversationBase,
+    remove_conversation,
+    remove_team,
+    save_conversation,
+)
+
+log = logging.getLogger(__name__)
+
+APOLOGY = ("Sorry — something went wrong on my side while answering that. "
+           "Try 'help' to see what I can answer.")
+WELCOME = "Hi, I'm OpenTrace: ask me about your batch jobs in your own words."
+AT_TAG = re.compile(r"<at\b[^>]*>(.*?)</at>", re.IGNORECASE | re.DOTALL)
+NAME_LENGTH = 200  # storage.conversations' name columns
+# Teams events about a team's channels (channelData.eventType) and what they mean for us.
+CHANNEL_KEPT = ("channelCreated", "channelRenamed", "channelRestored")
+TEAM_KEPT = ("teamRenamed", "teamRestored", "teamUnarchived")
+TEAM_GONE = ("teamDeleted", "teamHardDeleted")
+
+
+class OpenTraceBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no type hints
+    def __init__(self, answerer: Answerer, engine: AsyncEngine, *, clock: Clock) -> None:
+        super().__init__()
+        self.answerer = answerer
+        self._engine = engine
+        self._clock = clock
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        question = question_text(activity)
+        # Answers usually take milliseconds, but a cold database or a long history may not:
+        # the typing indicator costs one small request and tells the asker we heard them.
+        await turn_context.send_activity(Activity(type=ActivityTypes.typing))
+        try:
+            reply = await self.answerer.reply(
+                question, timezone=asker_timezone(activity), conversation=activity.conversation.id)
+        except Exception:
+            log.exception("answering %r failed", question)
+            reply = Reply(APOLOGY)
+        await turn_context.send_activity(message(reply))
+
+    async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        if _includes_bot(activity.members_added, activity):
+            await self._remember(place(activity))
+        elif _includes_bot(activity.members_removed, activity):
+            await self._forget(activity)
+        event = _channel_data(activity).get("eventType")
+        channel = _channel_data(activity).get("channel") or {}
+        if event in CHANNEL_KEPT and channel.get("id"):
+            await self._remember(place(activity, channel=channel))
+        elif event == "channelDeleted" and channel.get("id"):
+            await self._remove(channel["id"])
+        elif event in TEAM_KEPT:
+            await self._remember(place(activity))
+        elif event in TEAM_GONE:
+            await self._forget(activity)
+
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        await self._remember(place(activity))
+        if activity.action == "add":  # not on "add-upgrade": people already met the bot
+            await turn_context.send_activity(message(await self._welcome(activity)))
+
+    async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
+        await self._forget(turn_context.activity)
+
+    async def _welcome(self, activity: Activity) -> Reply:
+        help_reply = await self.answerer.reply(
+            "help", timezone=asker_timezone(activity), conversation=activity.conversation.id)
+        return Reply(f"{WELCOME}\n\n{help_reply.text}", help_reply.card)
+
+    async def _remember(self, found: ConversationBase) -> None:
+        async with AsyncSession(self._engine) as session:
+            await save_conversation(found, self._clock(), session=session)
+        log.info("bot is in %s conversation %s", found.scope, found.conversation_id)
+
+    async def _forget(self, activity: Activity) -> None:
+        """The bot left: forget the conversation, and every channel of the team it left."""
+        found = place(activity)
+        async with AsyncSession(self._engine) as session:
+            if found.scope == "team" and found.team_id:
+                await remove_team(found.team_id, session=session)
+            await remove_conversation(found.conversation_id, session=session)
+        log.info("bot left %s conversation %s", found.scope, found.conversation_id)
+
+    async def _remove(self, conversation_id: str) -> None:
+        async with AsyncSession(self._engine) as session:
+            await remove_conversation(conversation_id, session=session)
+
+
+def question_text(activity: Activity) -> str:
+    """What the asker typed to the bot: its own @mention removed, other people's mentions
+    kept as plain names, HTML entities decoded and whitespace collapsed."""
+    text = activity.text or ""
+    bot = activity.recipient or ChannelAccount()
+    for entity in activity.entities or []:
+        extra = _extra(entity)
+        mentioned = extra.get("mentioned") or {}
+        if (entity.type or "").lower() == "mention" and bot.id and mentioned.get("id") == bot.id \
+                and extra.get("text"):
+            text = text.replace(extra["text"], " ")
+
+    def leftover(match: re.Match[str]) -> str:
+        name = match.group(1).strip()
+        return " " if bot.name and name.lower() == bot.name.strip().lower() else name
+
+    return " ".join(html.unescape(AT_TAG.sub(leftover, text)).split())
+
+
+def asker_timezone(activity: Activity) -> str | None:
+    """The asker's IANA zone: the activity's `localTimezone`, else the `clientInfo` entity's."""
+    candidates = [activity.local_timezone]
+    candidates += [_extra(e).get("timezone") for e in activity.entities or []
+                   if (e.type or "").lower() == "clientinfo"]
+    for name in candidates:
+        if isinstance(name, str) and name:
+            try:
+                ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+            return name
+    return None
+
+
+def message(reply: Reply) -> Activity:
+    if reply.card is None:
+        return MessageFactory.text(reply.text)
+    return MessageFactory.attachment(CardFactory.adaptive_card(reply.card), text=reply.text)
+
+
+def place(activity: Activity, *, channel: dict[str, Any] | None = None) -> ConversationBase:
+    """Where this activity happened, with the reference a proactive post needs.
+
+    A channel thread's id carries `;messageid=…`; the stored id is the conversation's own, so
+    later posts start a new thread. With `channel` (a Teams channel event) the place is that
+    channel of the activity's team."""
+    data = _channel_data(activity)
+    team = data.get("team") or {}
+    conversation = activity.conversation
+    if channel is None:
+        conversation_id = conversation.id.split(";messageid=")[0]
+        channel = data.get("channel") or {}
+        if channel.get("id") != conversation_id:
+            channel = {}
+    else:
+        conversation_id = channel["id"]
+    kind = conversation.conversation_type
+    scope = ("team" if kind == "channel" or team else
+             "groupChat" if kind == "groupChat" or conversation.is_group else "personal")
+    tenant_id = (data.get("tenant") or {}).get("id") or conversation.tenant_id
+    reference = TurnContext.get_conversation_reference(activity)
+    reference.activity_id = None
+    reference.conversation = copy(conversation)
+    reference.conversation.id = conversation_id
+    serialized: dict[str, Any] = reference.serialize()
+    if tenant_id:  # botbuilder's model spells it tenantID and drops Teams' tenantId
+        serialized["conversation"]["tenantId"] = tenant_id
+    return ConversationBase(
+        conversation_id=conversation_id,
+        scope=scope,
+        tenant_id=tenant_id,
+        team_id=team.get("id"),
+        team_name=_name(team.get("name")),
+        channel_id=(channel.get("id") or conversation_id) if scope == "team" else None,
+        channel_name=_name(channel.get("name")),
+        service_url=activity.service_url,
+        reference=serialized,
+    )
+
+
+def _includes_bot(members: list[ChannelAccount] | None, activity: Activity) -> bool:
+    bot_id = activity.recipient.id if activity.recipient else None
+    return bool(bot_id) and any(member.id == bot_id for member in members or [])
+
+
+def _channel_data(activity: Activity) -> dict[str, Any]:
+    data = activity.channel_data
+    return data if isinstance(data, dict) else {}
+
+
+def _extra(entity: Any) -> dict[str, Any]:
+    """An entity's fields beyond `type` (botbuilder keeps them as additional properties)."""
+    extra = getattr(entity, "additional_properties", None)
+    return extra if isinstance(extra, dict) else {}
+
+
+def _name(value: Any) -> str | None:
+    return value[:NAME_LENGTH] if isinstance(value, str) and value else None

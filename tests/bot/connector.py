@@ -1,0 +1,143 @@
+"""A stand-in for the Bot Framework side of Teams, served on 127.0.0.1.
+
+It answers the Bot Connector REST calls a bot makes (v3 conversations and activities) the way
+the real service does, recording each call, and it publishes OpenID metadata with a signing
+key of its own, so tests can mint Bot Framework tokens that botbuilder checks for real."""
+
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import jwt
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
+
+ISSUER = "https://api.botframework.com"  # the issuer botbuilder expects of channel tokens
+ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    path: str  # decoded, e.g. /v3/conversations/19:x@thread.tacv2;messageid=1/activities/1
+    body: Any
+    authorization: str | None
+
+    @property
+    def activity(self) -> dict[str, Any]:
+        return self.body if isinstance(self.body, dict) else {}
+
+
+@dataclass
+class Connector:
+    calls: list[Call] = field(default_factory=list)
+    failures: int = 0  # answer this many of the next Connector calls with a 500
+    key: rsa.RSAPrivateKey = field(
+        default_factory=lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    kid: str = field(default_factory=lambda: uuid.uuid4().hex)
+    _server: TestServer | None = None
+
+    @property
+    def url(self) -> str:
+        """The serviceUrl activities carry, as Teams writes it (with a trailing slash)."""
+        assert self._server is not None
+        return str(self._server.make_url("/teams/"))
+
+    @property
+    def openid_metadata_url(self) -> str:
+        assert self._server is not None
+        return str(self._server.make_url("/v1/.well-known/openidconfiguration"))
+
+    async def start(self) -> None:
+        app = web.Application()
+        base = "/teams/v3/conversations"
+        app.router.add_post(f"{base}/{{conversation}}/activities", self._send)
+        app.router.add_post(f"{base}/{{conversation}}/activities/{{activity}}", self._send)
+        app.router.add_put(f"{base}/{{conversation}}/activities/{{activity}}", self._update)
+        app.router.add_delete(f"{base}/{{conversation}}/activities/{{activity}}", self._delete)
+        app.router.add_post(base, self._create_conversation)
+        app.router.add_get(f"{base}/{{conversation}}/members", self._members)
+        app.router.add_get("/v1/.well-known/openidconfiguration", self._openid)
+        app.router.add_get("/v1/keys", self._keys)
+        self._server = TestServer(app, host="127.0.0.1")
+        await self._server.start_server()
+
+    async def close(self) -> None:
+        if self._server is not None:
+            await self._server.close()
+
+    def sent(self) -> list[Call]:
+        """Calls to the Bot Connector API (not to the key endpoints), in order."""
+        return [c for c in self.calls if c.path.startswith("/teams/v3/")]
+
+    def messages(self) -> list[dict[str, Any]]:
+        return [c.activity for c in self.sent() if c.activity.get("type") == "message"]
+
+    def token(self, audience: str, service_url: str, *, lifetime: float = 3600,
+              signed_by: rsa.RSAPrivateKey | None = None, kid: str | None = None,
+              issuer: str = ISSUER) -> str:
+        """A Bot Framework channel token, as the Bot Connector sends one to the bot."""
+        now = int(time.time())
+        claims = {"iss": issuer, "aud": audience, "serviceurl": service_url,
+                  "nbf": now - 60, "iat": now - 60, "exp": int(now + lifetime)}
+        return jwt.encode(claims, signed_by or self.key, algorithm="RS256",
+                          headers={"kid": kid or self.kid})
+
+    async def _record(self, request: web.Request) -> Any:
+        body = json.loads(await request.text() or "null")
+        self.calls.append(Call(request.method, request.path, body,
+                               request.headers.get("Authorization")))
+        return body
+
+    def _failing(self) -> web.Response | None:
+        if not self.failures:
+            return None
+        self.failures -= 1
+        return web.json_response(
+            {"error": {"code": "ServiceError", "message": "stand-in failure"}}, status=500)
+
+    async def _send(self, request: web.Request) -> web.Response:
+        body = await self._record(request)
+        if failure := self._failing():
+            return failure
+        if not isinstance(body, dict) or not body.get("type"):
+            return web.json_response(
+                {"error": {"code": "BadArgument", "message": "Activity must have a type"}},
+                status=400)
+        return web.json_response({"id": f"1:{uuid.uuid4().hex}"}, status=201)
+
+    async def _update(self, request: web.Request) -> web.Response:
+        await self._record(request)
+        return self._failing() or web.json_response({"id": request.match_info["activity"]})
+
+    async def _delete(self, request: web.Request) -> web.Response:
+        await self._record(request)
+        return self._failing() or web.Response(status=200)
+
+    async def _create_conversation(self, request: web.Request) -> web.Response:
+        await self._record(request)
+        return self._failing() or web.json_response(
+            {"id": f"a:{uuid.uuid4().hex}", "activityId": f"1:{uuid.uuid4().hex}",
+             "serviceUrl": self.url}, status=201)
+
+    async def _members(self, request: web.Request) -> web.Response:
+        await self._record(request)
+        return self._failing() or web.json_response([])
+
+    async def _openid(self, request: web.Request) -> web.Response:
+        self.calls.append(Call(request.method, request.path, None, None))
+        return web.json_response({
+            "issuer": ISSUER, "jwks_uri": str(request.url.with_path("/v1/keys")),
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "token_endpoint_auth_methods_supported": ["private_key_jwt"],
+        })
+
+    async def _keys(self, request: web.Request) -> web.Response:
+        self.calls.append(Call(request.method, request.path, None, None))
+        jwk = json.loads(RSAAlgorithm.to_jwk(self.key.public_key()))
+        jwk.update({"kid": self.kid, "use": "sig", "endorsements": ["msteams", "webchat"]})
+        return web.json_response({"keys": [jwk]})
