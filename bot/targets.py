@@ -3,9 +3,9 @@ definition names (a channel or chat by name, or a Teams Workflows webhook URL), 
 neither says anything — every conversation the bot is installed in."""
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from storage.conversations import list_conversations
 
 from storage import alerts
+from storage.conversations import list_conversations
 from storage.models import Job
 
 TEAMS, WEBHOOK = "teams", "webhook"
