@@ -11,6 +11,8 @@ from storage.alerts import ACKNOWLEDGED, OPEN, Alert
 from storage.models import Job
 from storage.schedule import parse_duration
 
+MORNING = time(9, 0)  # "until tomorrow" ends at the start of the next working day
+
 
 async def acknowledge(engine: AsyncEngine, alert_id: int, who: str, now: datetime) -> Alert | None:
     async with AsyncSession(engine, expire_on_commit=False) as session:
@@ -25,7 +27,8 @@ async def acknowledge(engine: AsyncEngine, alert_id: int, who: str, now: datetim
 
 async def snooze(engine: AsyncEngine, alert_id: int, span: str, who: str, now: datetime,
                  default_timezone: str = "UTC") -> Alert | None:
-    """`span` is a duration ("1h") or "tomorrow": the next local midnight of the job's zone."""
+    """`span` is a duration ("1h") or "tomorrow": until 09:00 tomorrow in the job's zone, so a
+    nightly job's next night stays quiet and the morning brings it back."""
     async with AsyncSession(engine, expire_on_commit=False) as session:
         alert = await session.get(Alert, alert_id)
         if alert is None:
@@ -50,5 +53,5 @@ def _acknowledged(alert: Alert, who: str, now: datetime) -> None:
 def snooze_end(span: str, now: datetime, zone: ZoneInfo) -> datetime:
     if span == "tomorrow":
         tomorrow = now.astimezone(zone).date() + timedelta(days=1)
-        return datetime.combine(tomorrow, time(0), tzinfo=zone)
+        return datetime.combine(tomorrow, MORNING, tzinfo=zone)
     return now + parse_duration(span)

@@ -60,7 +60,8 @@ async def bot_adapter(app: web.Application) -> AsyncIterator[None]:
     adapter = CloudAdapter(authentication)
     adapter.on_turn_error = turn_error
     app[BOT_ADAPTER] = adapter
-    app[BOT] = OpenTraceBot(app[ANSWERER], app[ENGINE], clock=app[CLOCK])
+    app[BOT] = OpenTraceBot(app[ANSWERER], app[ENGINE], clock=app[CLOCK],
+                            default_timezone=app[SETTINGS].timezone)
     yield
 
 

@@ -14,22 +14,29 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from botbuilder.core import ActivityHandler, CardFactory, MessageFactory, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.alert_actions import acknowledge, snooze
 from bot.answerer import Answerer, Clock
+from bot.delivery import alert_message
 from bot.facts import Reply
+from bot.teams_delivery import activity as teams_activity
+from storage.alerts import subscribe, subscriptions_of, unsubscribe
 from storage.conversations import (
     ConversationBase,
     remove_conversation,
     remove_team,
     save_conversation,
 )
+from storage.models import Job
 
 log = logging.getLogger(__name__)
 
 APOLOGY = ("Sorry — something went wrong on my side while answering that. "
            "Try 'help' to see what I can answer.")
 WELCOME = "Hi, I'm OpenTrace: ask me about your batch jobs in your own words."
+SUBSCRIPTION = re.compile(r"^(subscribe|unsubscribe|subscriptions)\b(.*)$")
 AT_TAG = re.compile(r"<at\b[^>]*>(.*?)</at>", re.IGNORECASE | re.DOTALL)
 NAME_LENGTH = 200  # storage.conversations' name columns
 # Teams events about a team's channels (channelData.eventType) and what they mean for us.
@@ -39,15 +46,24 @@ TEAM_GONE = ("teamDeleted", "teamHardDeleted")
 
 
 class OpenTraceBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no type hints
-    def __init__(self, answerer: Answerer, engine: AsyncEngine, *, clock: Clock) -> None:
+    def __init__(self, answerer: Answerer, engine: AsyncEngine, *, clock: Clock,
+                 default_timezone: str = "UTC") -> None:
         super().__init__()
         self.answerer = answerer
         self._engine = engine
         self._clock = clock
+        self._default_timezone = default_timezone
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
+        if isinstance(activity.value, dict) and activity.value.get("opentrace"):
+            await self._card_action(turn_context, activity.value)
+            return
         question = question_text(activity)
+        command = SUBSCRIPTION.match(question.strip().lower())
+        if command:
+            await self._subscription(turn_context, command.group(1), (command.group(2) or "").strip())
+            return
         # Answers usually take milliseconds, but a cold database or a long history may not:
         # the typing indicator costs one small request and tells the asker we heard them.
         await turn_context.send_activity(Activity(type=ActivityTypes.typing))
@@ -58,6 +74,61 @@ class OpenTraceBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships n
             log.exception("answering %r failed", question)
             reply = Reply(APOLOGY)
         await turn_context.send_activity(message(reply))
+
+    async def _card_action(self, turn_context: TurnContext, value: dict[str, Any]) -> None:
+        """Acknowledge / Snooze on an alert card: record it, then update the card in place."""
+        activity = turn_context.activity
+        who = (activity.from_property.name if activity.from_property else None) or "someone"
+        try:
+            alert_id = int(value.get("alert", 0))
+        except (TypeError, ValueError):
+            alert_id = 0
+        now = self._clock()
+        if value["opentrace"] == "acknowledge":
+            alert = await acknowledge(self._engine, alert_id, who, now)
+        elif value["opentrace"] == "snooze" and value.get("for") in ("1h", "tomorrow"):
+            alert = await snooze(self._engine, alert_id, str(value["for"]), who, now,
+                                 self._default_timezone)
+        else:
+            alert = None
+        if alert is None:
+            await turn_context.send_activity(MessageFactory.text("That alert no longer exists."))
+            return
+        async with AsyncSession(self._engine, expire_on_commit=False) as session:
+            updated = await alert_message(session, alert, "opened", self._default_timezone)
+        if activity.reply_to_id:
+            card = teams_activity(updated)
+            card.id = activity.reply_to_id
+            await turn_context.update_activity(card)
+
+    async def _subscription(self, turn_context: TurnContext, verb: str, name: str) -> None:
+        """`subscribe <job>`, `unsubscribe <job>`, `subscriptions` — for this conversation."""
+        here = place(turn_context.activity)
+        now = self._clock()
+        async with AsyncSession(self._engine, expire_on_commit=False) as session:
+            if verb == "subscriptions":
+                jobs = await subscriptions_of(session, here.conversation_id)
+                text = ("This conversation gets alerts for: " + ", ".join(jobs) + "." if jobs else
+                        "This conversation has no subscriptions; it gets the alerts of jobs that "
+                        "name no target. Say 'subscribe <job>' to follow one.")
+                await turn_context.send_activity(MessageFactory.text(text))
+                return
+            job = await find_job(session, name)
+            if job is None:
+                known = ", ".join(j.slug for j in (await session.exec(select(Job))).all()[:20])
+                text = (f"I don't know a job called '{name}'. I know: {known or 'none yet'}."
+                        if name else f"Say '{verb} <job>', e.g. '{verb} nightly-product-import'.")
+                await turn_context.send_activity(MessageFactory.text(text))
+                return
+            if verb == "subscribe":
+                await save_conversation(here, now, session=session)
+                await subscribe(session, here.conversation_id, job.slug, now)
+                text = f"This conversation now gets the alerts of {job.title} ({job.slug})."
+            else:
+                removed = await unsubscribe(session, here.conversation_id, job.slug)
+                text = (f"This conversation no longer gets the alerts of {job.title}." if removed
+                        else f"This conversation was not subscribed to {job.title}.")
+        await turn_context.send_activity(MessageFactory.text(text))
 
     async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -107,6 +178,17 @@ class OpenTraceBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships n
     async def _remove(self, conversation_id: str) -> None:
         async with AsyncSession(self._engine) as session:
             await remove_conversation(conversation_id, session=session)
+
+
+async def find_job(session: AsyncSession, name: str) -> Job | None:
+    """A job by its slug, title or one of its aliases, ignoring case."""
+    wanted = name.strip().strip("'\"").lower()
+    if not wanted:
+        return None
+    for job in (await session.exec(select(Job))).all():
+        if wanted in (job.slug, job.title.lower(), *(a.lower() for a in job.aliases)):
+            return job
+    return None
 
 
 def question_text(activity: Activity) -> str:

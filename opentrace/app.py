@@ -12,9 +12,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.alerting import Alerting
 from bot.answerer import Answerer
-from bot.delivery import Deliverer, WebhookSender
+from bot.delivery import Deliverer, Sender, WebhookSender
 from bot.endpoint import setup_bot
 from bot.leader import Leadership
+from bot.teams_delivery import TeamsSender
 from bot.watcher import Watcher
 from ingest.errors import Unavailable, error_middleware
 from ingest.routes import ROUTES
@@ -22,6 +23,7 @@ from ingest.schemas import MAX_BODY_BYTES
 from opentrace.keys import (
     ALERTING,
     ANSWERER,
+    BOT_ADAPTER,
     CLOCK,
     ENGINE,
     METRICS,
@@ -103,7 +105,10 @@ async def alerting(app: web.Application) -> AsyncIterator[None]:
         metrics = app[METRICS]
         watcher = Watcher(engine, clock=clock, default_timezone=settings.timezone,
                           observer=metrics)
-        deliverer = Deliverer(engine, clock=clock, senders={"webhook": WebhookSender(http)},
+        senders: dict[str, Sender] = {
+            "webhook": WebhookSender(http),
+            "teams": TeamsSender(app[BOT_ADAPTER], engine, settings.microsoft_app_id)}
+        deliverer = Deliverer(engine, clock=clock, senders=senders,
                               default_timezone=settings.timezone, observer=metrics)
         service = Alerting(watcher, deliverer, Leadership(engine), clock=clock, observer=metrics)
         app[ALERTING] = service

@@ -1,0 +1,202 @@
+"""The seed story, end to end in Teams: a channel subscribes, the import has seven normal
+nights and then the bad one, and the channel receives each alert once, at the moment it is
+due, can acknowledge or snooze it on the card, gets a straight answer when it asks, and hears
+once when the import recovers. Teams is played by activities posted to the real server;
+the Bot Connector by a local stand-in that records every call."""
+
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+from typing import Any
+
+import pytest
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.delivery import Deliverer
+from bot.teams_delivery import TeamsSender
+from bot.watcher import Watcher
+from opentrace.keys import BOT_ADAPTER
+from storage.alerts import Alert, Delivery
+from tests.bot.conftest import Heard
+from tests.bot.connector import ADAPTIVE_CARD, Connector
+from tests.bot.story import IMPORT, normal_night, the_bad_night
+from tests.bot.test_teams_endpoint import BOT_ADDED, CHANNEL, Teams, start_teams
+from tests.bot.test_watcher import DEFINITION, berlin, run_ids
+from tests.conftest import Clock
+
+OPS = CHANNEL["id"]
+
+
+class Night:
+    """Drives one server through the story: telemetry over HTTP, the watcher and the
+    deliverer on the test's clock, Teams sending what people do."""
+
+    def __init__(self, teams: Teams, clock: Clock) -> None:
+        self.teams, self.clock = teams, clock
+        app = teams.api.client.server.app
+        assert app is not None
+        engine = teams.api.engine
+        self.watcher = Watcher(engine, clock=clock)
+        self.deliverer = Deliverer(engine, clock=clock, senders={
+            "teams": TeamsSender(app[BOT_ADAPTER], engine, "")})
+        self.posts: list[tuple[datetime, dict[str, Any]]] = []  # (when, proactive activity)
+
+    async def report(self, events: list[dict[str, Any]], at: datetime) -> None:
+        self.clock.now = at
+        await self.teams.api.send_ok(events)
+        keys = sorted({e["run"] for e in events})
+        await self.watcher.judge_runs(await run_ids(self.teams.api, IMPORT, keys))
+        await self.deliver()
+
+    async def at(self, moment: datetime) -> None:
+        self.clock.now = moment
+        await self.watcher.check_due()
+        await self.deliver()
+
+    async def deliver(self) -> None:
+        before = len(self.teams.connector.calls)
+        await self.deliverer.deliver_due()
+        for call in self.teams.connector.calls[before:]:
+            # A proactive post goes to the channel itself, not into a thread (";messageid=").
+            if call.method == "POST" and f"/conversations/{OPS}/activities" in call.path:
+                self.posts.append((self.clock.now, call.body))
+
+    async def say(self, text: str) -> str:
+        before = len(self.teams.connector.calls)
+        response = await self.teams.post(self.teams.channel_message(f"<at>OpenTrace</at> {text}"))
+        assert response.status in (200, 201), await response.text()
+        replies = [c.body for c in self.teams.connector.calls[before:]
+                   if c.method == "POST" and c.body.get("type") == "message"]
+        return str(replies[-1]["text"]) if replies else ""
+
+
+@pytest.fixture
+async def night(database_url: str, clock: Clock, connector: Connector,
+                overhear: Callable[[Any], Heard]) -> AsyncIterator[Night]:
+    async for teams, _ in start_teams(database_url, clock, connector, overhear):
+        clock.now = berlin(17, 12)
+        assert (await teams.post(teams.team_event("conversationUpdate", **BOT_ADDED))).status \
+            in (200, 201)
+        assert (await teams.api.put(f"/v1/jobs/{IMPORT}", DEFINITION)).status in (200, 201)
+        yield Night(teams, clock)
+
+
+def card_texts(activity: dict[str, Any]) -> str:
+    """Every text on the activity's Adaptive Card, in order."""
+    [attachment] = [a for a in activity["attachments"] if a["contentType"] == ADAPTIVE_CARD]
+    texts: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "TextRun":
+                texts.append(node["text"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(attachment["content"]["body"])
+    return " ".join(texts)
+
+
+async def test_the_channel_gets_each_alert_of_the_bad_night_once_and_a_straight_answer(
+    night: Night,
+) -> None:
+    assert await night.say("subscribe the import") == \
+        "This conversation now gets the alerts of Nightly product import (nightly-product-import)."
+    for day, skipped in zip(range(18, 25), [41, 38, 45, 30, 50, 36, 42], strict=True):
+        await night.report(normal_night(day, skipped), berlin(day, 2))
+        await night.at(berlin(day, 6, 1))
+    quiet_week = list(night.posts)
+
+    await night.report(the_bad_night(), berlin(25, 0, 32))
+    await night.at(berlin(25, 5, 59))
+    await night.at(berlin(25, 6, 0))
+    await night.at(berlin(25, 7, 30))  # nothing is sent twice
+    answer = await night.say("has the import run today?")
+
+    assert quiet_week == []
+    received = sorted((when, post["text"]) for when, post in night.posts)
+    assert received == [
+        (berlin(25, 0, 32), "⚠ Nightly product import ended after 'file-read' without reaching "
+                            "'report-published' (finished partial)."),
+        (berlin(25, 0, 32), "⚠ Nightly product import: 8,911 rows skipped, usually 30–50."),
+        (berlin(25, 6, 0), "⚠ Nightly product import: 'report-published' was due by 06:00 and "
+                           "has not been reached (run 2026-11-25, ended partial)."),
+    ]
+    missed = card_texts(night.posts[-1][1])
+    assert "Milestone missed · since Wed 25 Nov 06:00" in missed
+    assert "/data/supplier/products-2026-11-25.csv" in missed and "8,911" in missed
+    assert answer.startswith("No — today's Nightly product import started at 00:12")
+    assert "it is late: 'report-published' was due at 06:00." in answer
+
+
+async def test_acknowledging_updates_the_card_in_place_and_records_who(night: Night) -> None:
+    await night.say("subscribe nightly-product-import")
+    await night.report(the_bad_night(), berlin(25, 0, 32))
+    async with AsyncSession(night.teams.api.engine) as session:
+        alert, delivery = (await session.exec(
+            select(Alert, Delivery).join(Delivery, Delivery.alert_id == Alert.id)
+            .where(Alert.kind == "ended_early"))).one()
+    assert delivery.activity_id
+
+    night.clock.now = berlin(25, 7, 12)
+    before = len(night.teams.connector.calls)
+    click = night.teams.channel_message("", message_id="1732520000099")
+    click.update(replyToId=delivery.activity_id, value={"opentrace": "acknowledge",
+                                                        "alert": alert.id})
+    assert (await night.teams.post(click)).status in (200, 201)
+
+    [update] = [c for c in night.teams.connector.calls[before:] if c.method == "PUT"]
+    assert update.path.endswith(f"/activities/{delivery.activity_id}")
+    assert "✓ Acknowledged by Sam Ops at 07:12" in card_texts(update.body)
+    assert "actions" not in update.body["attachments"][0]["content"]
+    async with AsyncSession(night.teams.api.engine) as session:
+        stored = await session.get(Alert, alert.id)
+    assert stored is not None
+    assert (stored.state, stored.acknowledged_by) == ("acknowledged", "Sam Ops")
+
+
+async def test_a_snoozed_alert_quiets_the_next_nights_repeat_and_recovery_is_said_once(
+    night: Night,
+) -> None:
+    await night.say("subscribe nightly-product-import")
+    night.clock.now = berlin(24, 12)  # defined again: no catching up on the nights before
+    await night.teams.api.put(f"/v1/jobs/{IMPORT}", DEFINITION)
+    await night.at(berlin(25, 0, 40))  # the 25th: no start
+    async with AsyncSession(night.teams.api.engine) as session:
+        [alert] = (await session.exec(select(Alert))).all()
+    night.clock.now = berlin(25, 7)
+    click = night.teams.channel_message("", message_id="1732520000123")
+    click.update(replyToId="1:the-card", value={"opentrace": "snooze", "alert": alert.id,
+                                                "for": "tomorrow"})
+    await night.teams.post(click)
+
+    await night.at(berlin(26, 0, 40))  # the 26th: no start again, while snoozed until 09:00
+    posts_while_snoozed = [p["text"] for _, p in night.posts]
+    await night.report(normal_night(27, 40), berlin(27, 2))
+    recovered = [p for _, p in night.posts if p["text"].startswith("Recovered")]
+
+    async with AsyncSession(night.teams.api.engine) as session:
+        alerts = (await session.exec(select(Alert).order_by(Alert.id))).all()  # type: ignore[arg-type]
+    assert [a.kind for a in alerts] == ["did_not_start", "did_not_start"]  # both recorded
+    assert posts_while_snoozed == ["⚠ Nightly product import was due to start at Wed 25 Nov "
+                                   "00:10 and has not started (30 min allowed)."]
+    assert [a.state for a in alerts] == ["resolved", "resolved"]
+    [recovery] = recovered  # said once, where the alert was said
+    assert "A later run (2026-11-27) finished successfully." in card_texts(recovery)
+
+
+async def test_subscriptions_can_be_listed_and_dropped(night: Night) -> None:
+    await night.say("subscribe nightly-product-import")
+
+    listed = await night.say("subscriptions")
+    dropped = await night.say("unsubscribe nightly-product-import")
+    unknown = await night.say("subscribe the-moon")
+    after = await night.say("subscriptions")
+
+    assert listed == "This conversation gets alerts for: nightly-product-import."
+    assert dropped == "This conversation no longer gets the alerts of Nightly product import."
+    assert unknown.startswith("I don't know a job called 'the-moon'.")
+    assert after.startswith("This conversation has no subscriptions")
