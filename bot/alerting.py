@@ -22,6 +22,7 @@ from bot.watcher import Watcher
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
+JUDGE_AFTER_SECONDS = 0.5  # telemetry is judged within this (plus the judging itself)
 SWEEP_EVERY_SECONDS = 10  # picks up jobs other replicas marked due; one indexed query
 
 
@@ -36,6 +37,8 @@ class Alerting:
         self._clock = clock
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._pending: set[int] = set()  # runs with fresh telemetry, not judged yet
+        self._judge_scheduled = False
 
     def start(self) -> None:
         self._scheduler.start()
@@ -53,12 +56,24 @@ class Alerting:
         await self.leadership.release()
 
     def runs_committed(self, run_ids: set[int]) -> None:
-        """Writer listener: judge fresh telemetry now, without holding up the writer. A
-        replica that does not lead marks the jobs due, for the leader's next sweep."""
+        """Writer listener: judge fresh telemetry soon, without holding up the writer.
+
+        Commits come in bursts (hundreds a second under load); their runs are collected and
+        judged together JUDGE_AFTER_SECONDS later, so judging costs one pass per burst, not
+        one per commit, and at most one pass waits while another runs."""
+        self._pending |= run_ids
+        if not self._judge_scheduled:
+            self._judge_scheduled = True
+            self._spawn(self._judge_pending())
+
+    async def _judge_pending(self) -> None:
+        await asyncio.sleep(JUDGE_AFTER_SECONDS)
+        run_ids, self._pending = self._pending, set()
+        self._judge_scheduled = False
         if self.leadership.leading:
-            self._spawn(self._judge(run_ids))
-        else:
-            self._spawn(self.watcher.mark_due(run_ids))
+            await self._judge(run_ids)
+        else:  # a replica that does not lead: the leader's next sweep judges these jobs
+            await self.watcher.mark_due(run_ids)
 
     def poke(self) -> None:
         """A job definition changed, or something became due: plan the next wake-up again."""

@@ -139,7 +139,12 @@ class Watcher:
     async def _judge_run(self, session: AsyncSession, job: Job, run: Run,
                          now: datetime) -> tuple[list[Opened], list[datetime]]:
         """Findings on one run, and when it could next need judging (if it is still going)."""
-        events = list(await run_events(run, session=session))
+        # Judging needs the milestones, and the metrics only where the job sets bounds: a long
+        # run's thousands of progress and metric events are not read again on every pass.
+        events = list(await run_events(run, session=session, kinds=("milestone",)))
+        if job.expect.get("metrics"):
+            events += await run_events(run, session=session, kinds=("metric",),
+                                       names=list(job.expect["metrics"]))
         history = await successful_history(job, before=run.started_at, session=session)
         findings = judge_run(job, run, events, history)
         if run.finished_at is None:

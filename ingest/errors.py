@@ -100,6 +100,8 @@ async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
     except StorageUnavailable as exc:
         return error_response(503, f"storage unavailable: {exc}",
                               headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+    except ConnectionResetError:
+        raise  # the client went away mid-request: nothing to answer, and not the database
     except (DBAPIError, OSError, TimeoutError) as exc:
         log.warning("database error on %s %s: %s", request.method, request.path, exc)
         return error_response(503, "storage unavailable, try again shortly",

@@ -86,9 +86,15 @@ async def get_run(job: Job, key: str, *, session: AsyncSession) -> Run | None:
     return (await session.exec(query)).first()
 
 
-async def run_events(run: Run, *, session: AsyncSession) -> Sequence[Event]:
-    query = select(Event).where(Event.run_id == run.id).order_by(col(Event.at), col(Event.id))
-    return (await session.exec(query)).all()
+async def run_events(run: Run, *, session: AsyncSession, kinds: Sequence[str] | None = None,
+                     names: Sequence[str] | None = None) -> Sequence[Event]:
+    """The run's timeline, ordered by `at`; only the given kinds and names when set."""
+    query = select(Event).where(Event.run_id == run.id)
+    if kinds is not None:
+        query = query.where(col(Event.kind).in_(kinds))
+    if names is not None:
+        query = query.where(col(Event.name).in_(names))
+    return (await session.exec(query.order_by(col(Event.at), col(Event.id)))).all()
 
 
 async def count_events(*, session: AsyncSession) -> int:

@@ -1,0 +1,724 @@
+"""Ingest throughput and latency of `POST /v1/events`, against a bare aiohttp handler.
+
+What is measured
+    wrk (a separate process, on loopback) posts events for `--duration` seconds over
+    `--connections` keep-alive connections, after a short warm-up, in two scenarios:
+    one event per request, and batches of 100 events per request. The events are metrics
+    spread over 4 jobs x 2 runs (runs of their own per scenario). Three kinds of server
+    answer, each a subprocess of its own:
+
+    * "bare": an aiohttp app (uvloop when installed, like the real server) whose handler
+      only reads the body, `json.loads` it and answers 202 with a small JSON document;
+    * "sqlite" and "postgresql": the real `opentrace serve` with auth on (an ingest token
+      in `Authorization: Bearer`), on a fresh database, so every 202 means "committed".
+
+How to read the figures
+    req/s, p50 and p99 come from wrk; events/s counts the events the server acknowledged
+    (the `accepted` field of its 202 answers) per second of measurement. "vs bare" is the
+    real server's req/s divided by the bare handler's req/s in the same scenario: the bare
+    handler is the ceiling that aiohttp, JSON and this machine allow, so 0.40 means the
+    real path (token check, validation, group commit, database) leaves 40 % of it. wrk
+    runs on the same CPUs as the server (and the database), so compare ratios, not
+    absolute numbers, across machines. "srv CPU" is the CPU time the server process (all
+    its threads, not the PostgreSQL backends) used per second of measurement: near 100 %
+    means its event loop is the bottleneck; well below, with nothing else running on the
+    machine, means it waits (on the database, or on wrk for CPU). "busy after" is how long
+    the server kept using CPU once wrk had stopped: work the ingest path deferred (e.g.
+    judging the runs it just stored) and had not caught up with; near 0 s is healthy.
+    Each real-server scenario starts only once the server is idle again.
+
+    "every acknowledged event stored" compares, per scenario (warm-up included), the
+    events acknowledged with 202 against the rows the database gained. When wrk stops it
+    drops the requests still in flight without counting them, while the server may still
+    commit them: stored may exceed acknowledged by at most the unanswered requests (sent by
+    the Lua script, never answered; about one per connection) x events per request.
+    Fewer rows than acknowledged, or more than that bound, is a MISMATCH.
+
+Run: python bench/ingest.py [--duration 10] [--connections 64] [--backend sqlite|postgresql|both]
+     [--server-env OPENTRACE_WATCH=off]   (extra environment for the real server; repeatable)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Protocol
+
+import asyncpg  # type: ignore[import-untyped]
+from aiohttp import web
+
+HOST = "127.0.0.1"
+PG_PORT = 5432
+PG_ADMIN_URL = f"postgresql://postgres@{HOST}:{PG_PORT}/postgres"
+REPO = Path(__file__).resolve().parent.parent
+WRK_THREADS = 2
+WRK_TIMEOUT_SECONDS = 10
+STARTUP_TIMEOUT_SECONDS = 60.0
+SETTLE_TIMEOUT_SECONDS = 20.0
+STOP_TIMEOUT_SECONDS = 10.0
+IDLE_TIMEOUT_SECONDS = 300.0
+IDLE_CPU_SHARE = 0.05  # below this share of one CPU over a second, a server counts as idle
+RUN_PYTHON_MAIN = "from opentrace.cli import main; raise SystemExit(main())"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    batch: int  # events per request; 1 sends a single JSON object, more send an array
+
+    @property
+    def run_prefix(self) -> str:
+        """Each scenario writes runs of its own, so none inherits another's run sizes."""
+        return f"b{self.batch}-r"
+
+
+SCENARIOS = (Scenario("single events", 1), Scenario("batches of 100", 100))
+
+
+@dataclass(frozen=True)
+class WrkResult:
+    requests: int
+    seconds: float
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    non_2xx: int
+    socket_errors: str  # wrk's own "connect 0, read 0, write 0, timeout 0"
+    sent: int  # requests wrk's script handed out, answered or not
+    acknowledged_requests: int  # 202 answers
+    acknowledged_events: int  # sum of their `accepted` fields
+    failed_4xx: int
+    failed_5xx: int
+    failed_other: int
+    server_cpu: float | None = None  # CPU seconds the server process used per wall second
+
+    @property
+    def events_per_second(self) -> float:
+        return self.acknowledged_events / self.seconds if self.seconds else 0.0
+
+    @property
+    def unanswered(self) -> int:
+        """Requests still in flight (or timed out) when wrk stopped."""
+        answered = self.acknowledged_requests + self.failed_4xx + self.failed_5xx + self.failed_other
+        return self.sent - answered
+
+
+@dataclass(frozen=True)
+class Measurement:
+    server: str
+    scenario: Scenario
+    result: WrkResult
+    busy_after: float | None  # seconds the server kept working once wrk had stopped
+    went_idle: bool
+
+
+@dataclass(frozen=True)
+class StoredCheck:
+    server: str
+    scenario: Scenario
+    acknowledged: int
+    stored: int
+    in_flight_bound: int
+    settled: bool
+
+    @property
+    def verdict(self) -> str:
+        if not self.settled:
+            return "MISMATCH (row count still moving)"
+        if self.stored == self.acknowledged:
+            return "OK (exact)"
+        if 0 < self.stored - self.acknowledged <= self.in_flight_bound:
+            return "OK (extra rows: in flight when wrk stopped)"
+        return "MISMATCH"
+
+
+class BenchError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Server:
+    port: int
+    pid: int
+
+
+class Database(Protocol):
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def url(self) -> str: ...
+
+    def count_events(self) -> int: ...
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.bare_server is not None:
+        run_bare_server(args.bare_server)
+        return 0
+    if shutil.which("wrk") is None:
+        print("wrk is not installed: run `apt-get install wrk` (or build it from "
+              "https://github.com/wg/wrk) and try again.", file=sys.stderr)
+        return 2
+    backends = choose_backends(args.backend)
+    if backends is None:
+        return 2
+    load_before = os.getloadavg()[0]
+    try:
+        measurements, checks, notes = run_all(args, backends)
+    except BenchError as exc:
+        print(f"bench failed: {exc}", file=sys.stderr)
+        return 1
+    notes.insert(0, f"1-minute load average before the bench started: {load_before:.2f}")
+    print_report(args, measurements, checks, notes)
+    return 0
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
+    parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up before each")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
+                        help="extra environment for the real server, e.g. OPENTRACE_WATCH=off")
+    parser.add_argument("--bare-server", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if any("=" not in item for item in args.server_env):
+        parser.error("--server-env takes NAME=VALUE")
+    if args.duration < 1 or args.warmup < 1 or args.connections < WRK_THREADS:
+        parser.error(f"--duration and --warmup >= 1, --connections >= {WRK_THREADS}")
+    return args
+
+
+def choose_backends(choice: str) -> list[str] | None:
+    """The real-server backends to run; None when PostgreSQL was demanded but is not there."""
+    backends = ["sqlite"] if choice in ("sqlite", "both") else []
+    if choice in ("postgresql", "both"):
+        if postgresql_reachable():
+            backends.append("postgresql")
+        elif choice == "postgresql":
+            print(f"PostgreSQL does not answer on {HOST}:{PG_PORT}.", file=sys.stderr)
+            return None
+        else:
+            print(f"note: PostgreSQL does not answer on {HOST}:{PG_PORT}; running SQLite only.")
+    return backends
+
+
+def postgresql_reachable() -> bool:
+    try:
+        with socket.create_connection((HOST, PG_PORT), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+# --- the whole run --------------------------------------------------------------------------
+
+
+def run_all(
+    args: argparse.Namespace, backends: list[str]
+) -> tuple[list[Measurement], list[StoredCheck], list[str]]:
+    measurements: list[Measurement] = []
+    checks: list[StoredCheck] = []
+    notes: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="opentrace-bench-") as tmp:
+        workdir = Path(tmp)
+        script = workdir / "events.lua"
+        script.write_text(WRK_SCRIPT)
+
+        with bare_server(workdir) as server:
+            for scenario in SCENARIOS:
+                warm_up(args, server, script, scenario, token="bare")
+                result = run_wrk(args, server, script, scenario, args.duration, token="bare")
+                busy_after, idle = wait_idle(server.pid)
+                measurements.append(
+                    Measurement("bare aiohttp", scenario, result, busy_after, idle)
+                )
+
+        for backend in backends:
+            with fresh_database(backend, workdir) as database:
+                env = server_env(database, args.server_env)
+                token = create_token(env)
+                log = workdir / f"server-{backend}.log"
+                with real_server(env, log) as server:
+                    for scenario in SCENARIOS:
+                        measurement, check = measure_real(
+                            args, server, script, scenario, database, token
+                        )
+                        measurements.append(measurement)
+                        checks.append(check)
+                notes.extend(server_log_notes(backend, log))
+    return measurements, checks, notes
+
+
+def measure_real(
+    args: argparse.Namespace,
+    server: Server,
+    script: Path,
+    scenario: Scenario,
+    database: Database,
+    token: str,
+) -> tuple[Measurement, StoredCheck]:
+    """Warm-up and measurement on the real server, with the rows they added to the database.
+
+    The server is first let go idle, so no work left over from the previous scenario
+    (background tasks the ingest path started) is counted against this one."""
+    wait_idle(server.pid)
+    before, settled_before = settled_count(database)
+    warm = warm_up(args, server, script, scenario, token)
+    result = run_wrk(args, server, script, scenario, args.duration, token)
+    busy_after, idle = wait_idle(server.pid)
+    after, settled_after = settled_count(database)
+    check = StoredCheck(
+        server=database.label,
+        scenario=scenario,
+        acknowledged=warm.acknowledged_events + result.acknowledged_events,
+        stored=after - before,
+        in_flight_bound=(warm.unanswered + result.unanswered) * scenario.batch,
+        settled=settled_before and settled_after,
+    )
+    return Measurement(database.label, scenario, result, busy_after, idle), check
+
+
+def warm_up(
+    args: argparse.Namespace, server: Server, script: Path, scenario: Scenario, token: str
+) -> WrkResult:
+    return run_wrk(args, server, script, scenario, args.warmup, token=token)
+
+
+# --- wrk ------------------------------------------------------------------------------------
+
+WRK_SCRIPT = r"""
+-- Written by bench/ingest.py. Args: events per request, bearer token, run key prefix.
+-- Posts metrics spread over JOBS x RUNS runs; counts 202 answers and their `accepted` events.
+local JOBS, RUNS, VARIANTS = 4, 2, 8
+local threads = {}
+local COUNTERS = {
+  "sent", "acked_requests", "acked_events", "failed_4xx", "failed_5xx", "failed_other"}
+
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+local function event(i, prefix)
+  local job = i % JOBS + 1
+  local run = math.floor(i / JOBS) % RUNS + 1
+  return string.format(
+    '{"job": "bench-job-%d", "run": "%s%d", "kind": "metric", "name": "rows", "value": %d}',
+    job, prefix, run, i % 1000)
+end
+
+function init(args)
+  local batch = tonumber(args[1])
+  local headers = {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. args[2]}
+  prepared = {}
+  for v = 1, VARIANTS do
+    local body
+    if batch == 1 then
+      body = event(v - 1, args[3])
+    else
+      local events = {}
+      for i = 1, batch do events[i] = event(v * batch + i, args[3]) end
+      body = "[" .. table.concat(events, ",") .. "]"
+    end
+    prepared[v] = wrk.format("POST", "/v1/events", headers, body)
+  end
+  for _, name in ipairs(COUNTERS) do _G[name] = 0 end
+end
+
+function request()
+  sent = sent + 1
+  return prepared[sent % VARIANTS + 1]
+end
+
+function response(status, headers, body)
+  if status == 202 then
+    acked_requests = acked_requests + 1
+    acked_events = acked_events + (tonumber(body:match('"accepted"%s*:%s*(%d+)')) or 0)
+  elseif status >= 500 then
+    failed_5xx = failed_5xx + 1
+  elseif status >= 400 then
+    failed_4xx = failed_4xx + 1
+  else
+    failed_other = failed_other + 1
+  end
+end
+
+function done(summary, latency, requests)
+  local line = "BENCH"
+  for _, name in ipairs(COUNTERS) do
+    local total = 0
+    for _, thread in ipairs(threads) do total = total + thread:get(name) end
+    line = line .. " " .. name .. "=" .. total
+  end
+  io.write(line .. "\n")
+end
+"""
+
+
+def run_wrk(
+    args: argparse.Namespace, server: Server, script: Path, scenario: Scenario, seconds: int,
+    token: str,
+) -> WrkResult:
+    command = [
+        "wrk", f"-t{WRK_THREADS}", f"-c{args.connections}", f"-d{seconds}s", "--latency",
+        f"--timeout={WRK_TIMEOUT_SECONDS}s", "-s", str(script),
+        f"http://{HOST}:{server.port}/v1/events", "--", str(scenario.batch), token,
+        scenario.run_prefix,
+    ]
+    cpu_before, started = cpu_seconds(server.pid), time.monotonic()
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 30,
+                              check=False)
+    except subprocess.TimeoutExpired:
+        raise BenchError(f"wrk did not finish within {seconds + 30} s") from None
+    if done.returncode != 0:
+        raise BenchError(f"wrk exited with {done.returncode}: {done.stderr.strip()}")
+    cpu_after, elapsed = cpu_seconds(server.pid), time.monotonic() - started
+    result = parse_wrk(done.stdout)
+    if cpu_before is None or cpu_after is None:
+        return result
+    return replace(result, server_cpu=(cpu_after - cpu_before) / elapsed)
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process, all threads (Linux /proc); None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    utime, stime = int(fields[11]), int(fields[12])  # fields 14 and 15 of proc(5)
+    return (utime + stime) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_idle(pid: int) -> tuple[float | None, bool]:
+    """Wait until the process uses under IDLE_CPU_SHARE of a CPU over one second.
+
+    Returns how long it stayed busy (None where CPU time cannot be read) and whether it
+    went idle before IDLE_TIMEOUT_SECONDS."""
+    started = time.monotonic()
+    last = cpu_seconds(pid)
+    if last is None:
+        return None, True
+    while time.monotonic() - started < IDLE_TIMEOUT_SECONDS:
+        time.sleep(1.0)
+        now = cpu_seconds(pid)
+        if now is None:
+            return None, True
+        if now - last < IDLE_CPU_SHARE:
+            return max(0.0, time.monotonic() - started - 1.0), True
+        last = now
+    return time.monotonic() - started, False
+
+
+UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
+
+
+def parse_wrk(output: str) -> WrkResult:
+    """Read wrk's text report plus the BENCH line our script's `done` writes."""
+
+    def find(pattern: str, default: str | None = None) -> str:
+        match = re.search(pattern, output, re.MULTILINE)
+        if match:
+            return match.group(1)
+        if default is None:
+            raise BenchError(f"no {pattern!r} in wrk's output:\n{output}")
+        return default
+
+    counters = dict(re.findall(r"(\w+)=(\d+)", find(r"^(BENCH .*)$")))
+    return WrkResult(
+        requests=int(find(r"^\s+(\d+) requests in")),
+        seconds=to_ms(find(r"requests in ([\d.]+\w+),")) / 1000.0,
+        requests_per_second=float(find(r"^Requests/sec:\s+([\d.]+)")),
+        p50_ms=to_ms(find(r"^\s+50%\s+(\S+)\s*$")),
+        p99_ms=to_ms(find(r"^\s+99%\s+(\S+)\s*$")),
+        non_2xx=int(find(r"^\s+Non-2xx or 3xx responses: (\d+)", "0")),
+        socket_errors=find(r"^\s+Socket errors: (.*)$", "none"),
+        sent=int(counters["sent"]),
+        acknowledged_requests=int(counters["acked_requests"]),
+        acknowledged_events=int(counters["acked_events"]),
+        failed_4xx=int(counters["failed_4xx"]),
+        failed_5xx=int(counters["failed_5xx"]),
+        failed_other=int(counters["failed_other"]),
+    )
+
+
+def to_ms(text: str) -> float:
+    """wrk's durations, e.g. `812.00us`, `4.51ms`, `10.01s`, `1.02m`, in milliseconds."""
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", text)
+    if match is None:
+        raise BenchError(f"unexpected duration in wrk's output: {text!r}")
+    return float(match.group(1)) * UNITS_MS[match.group(2)]
+
+
+# --- servers --------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def bare_server(workdir: Path) -> Iterator[Server]:
+    port = free_port()
+    command = [sys.executable, str(Path(__file__).resolve()), "--bare-server", str(port)]
+    with subprocess_running(command, os.environ.copy(), workdir / "server-bare.log") as process:
+        wait_ready(process, port, workdir / "server-bare.log")
+        yield Server(port, process.pid)
+
+
+@contextlib.contextmanager
+def real_server(env: dict[str, str], log: Path) -> Iterator[Server]:
+    port = free_port()
+    command = [sys.executable, "-c", RUN_PYTHON_MAIN, "serve", "--host", HOST, "--port", str(port)]
+    with subprocess_running(command, env, log) as process:
+        wait_ready(process, port, log)
+        yield Server(port, process.pid)
+
+
+def server_env(database: Database, extra: list[str]) -> dict[str, str]:
+    """The real server's environment: this one, the database, auth on, then `extra`."""
+    env = os.environ.copy()
+    env.update({"OPENTRACE_DATABASE_URL": database.url, "OPENTRACE_AUTH": "on"})
+    env.update(item.partition("=")[::2] for item in extra)
+    return env
+
+
+@contextlib.contextmanager
+def subprocess_running(command: list[str], env: dict[str, str], log: Path) -> Iterator[
+    subprocess.Popen[bytes]
+]:
+    """Start a process with its output in `log`; terminate it (then kill it) on the way out."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=out,
+                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        try:
+            yield process
+        finally:
+            stop(process)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=STOP_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=STOP_TIMEOUT_SECONDS)
+
+
+def wait_ready(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise BenchError(f"server exited with {process.returncode}:\n{tail(log)}")
+        try:
+            with urllib.request.urlopen(f"http://{HOST}:{port}/healthz", timeout=1.0) as answer:
+                if answer.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.2)
+    raise BenchError(f"server not ready within {STARTUP_TIMEOUT_SECONDS:.0f} s:\n{tail(log)}")
+
+
+def tail(log: Path, lines: int = 30) -> str:
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+
+
+def server_log_notes(backend: str, log: Path) -> list[str]:
+    """Warnings, errors and tracebacks the real server logged during the run."""
+    bad = [line for line in log.read_text(errors="replace").splitlines()
+           if re.search(r"\b(WARNING|ERROR|CRITICAL)\b|Traceback", line)]
+    if not bad:
+        return [f"{backend} server log: no warnings or errors"]
+    sample = "\n    ".join(bad[:5])
+    return [f"{backend} server log: {len(bad)} warning/error lines, first ones:\n    {sample}"]
+
+
+def create_token(env: dict[str, str]) -> str:
+    """An ingest token made with the CLI (which also migrates the fresh database)."""
+    command = [sys.executable, "-c", RUN_PYTHON_MAIN, "token", "create", "bench",
+               "--scope", "ingest"]
+    try:
+        done = subprocess.run(command, cwd=REPO, env=env, capture_output=True,
+                              text=True, timeout=STARTUP_TIMEOUT_SECONDS, check=False)
+    except subprocess.TimeoutExpired:
+        raise BenchError("`opentrace token create` did not finish in time") from None
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        raise BenchError(f"`opentrace token create` failed ({done.returncode}):\n{done.stderr}")
+    return lines[-1].strip()
+
+
+def run_bare_server(port: int) -> None:
+    """The baseline: aiohttp reads the body, parses the JSON, answers 202. Nothing else."""
+    async def post_events(request: web.Request) -> web.Response:
+        parsed = json.loads(await request.read())
+        accepted = len(parsed) if isinstance(parsed, list) else 1
+        return web.json_response({"accepted": accepted, "duplicates": 0}, status=202)
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    with contextlib.suppress(ImportError):
+        import uvloop
+
+        uvloop.install()
+    app = web.Application(client_max_size=1024 * 1024)
+    app.router.add_post("/v1/events", post_events)
+    app.router.add_get("/healthz", healthz)
+    web.run_app(app, host=HOST, port=port, access_log=None, print=None)
+
+
+# --- databases ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SqliteDatabase:
+    path: Path
+    label: str = "sqlite"
+
+    @property
+    def url(self) -> str:
+        return f"sqlite:///{self.path}"
+
+    def count_events(self) -> int:
+        with contextlib.closing(sqlite3.connect(self.path, timeout=10)) as connection:
+            return int(connection.execute("SELECT count(*) FROM events").fetchone()[0])
+
+
+@dataclass(frozen=True)
+class PostgresDatabase:
+    name: str
+    label: str = "postgresql"
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@{HOST}:{PG_PORT}/{self.name}"
+
+    def count_events(self) -> int:
+        return asyncio.run(pg_count_events(self.url))
+
+
+async def pg_count_events(url: str) -> int:
+    connection = await asyncpg.connect(url, timeout=10)
+    try:
+        return int(await asyncio.wait_for(connection.fetchval("SELECT count(*) FROM events"), 30))
+    finally:
+        await connection.close(timeout=10)
+
+
+async def pg_execute(query: str) -> None:
+    connection = await asyncpg.connect(PG_ADMIN_URL, timeout=10)
+    try:
+        await asyncio.wait_for(connection.execute(query), timeout=30)
+    finally:
+        await connection.close(timeout=10)
+
+
+@contextlib.contextmanager
+def fresh_database(backend: str, workdir: Path) -> Iterator[Database]:
+    if backend == "sqlite":
+        yield SqliteDatabase(workdir / "bench.db")
+        return
+    name = f"opentrace_bench_{secrets.token_hex(4)}"
+    asyncio.run(pg_execute(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PostgresDatabase(name)
+    finally:
+        asyncio.run(pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def settled_count(database: Database) -> tuple[int, bool]:
+    """Row count once it stops moving (requests in flight when wrk stopped get committed)."""
+    deadline = time.monotonic() + SETTLE_TIMEOUT_SECONDS
+    last = database.count_events()
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = database.count_events()
+        if now == last:
+            return now, True
+        last = now
+    return last, False
+
+
+# --- report ---------------------------------------------------------------------------------
+
+
+def cpu_percent(cpu: float | None) -> str:
+    return "n/a" if cpu is None else f"{cpu:.0%}"
+
+
+def busy_after(m: Measurement) -> str:
+    if m.busy_after is None:
+        return "n/a"
+    return f"{m.busy_after:.0f} s" if m.went_idle else f">{m.busy_after:.0f} s"
+
+
+def print_report(
+    args: argparse.Namespace,
+    measurements: list[Measurement],
+    checks: list[StoredCheck],
+    notes: list[str],
+) -> None:
+    print(f"\nnproc {os.cpu_count()}; wrk -t{WRK_THREADS} -c{args.connections} -d{args.duration}s "
+          f"(after {args.warmup}s warm-up) on {HOST}, sharing the CPUs with the servers")
+    if args.server_env:
+        print(f"real server environment: {' '.join(args.server_env)}")
+    bare = {m.scenario: m.result.requests_per_second
+            for m in measurements if m.server == "bare aiohttp"}
+    header = (f"{'server':<13} {'scenario':<15} {'req/s':>9} {'events/s':>10} {'p50 ms':>8} "
+              f"{'p99 ms':>8} {'non-2xx':>8} {'vs bare':>8} {'srv CPU':>8} {'busy after':>11}")
+    print("\n" + header + "\n" + "-" * len(header))
+    for m in measurements:
+        r = m.result
+        ratio = r.requests_per_second / bare[m.scenario] if bare.get(m.scenario) else 0.0
+        print(f"{m.server:<13} {m.scenario.name:<15} {r.requests_per_second:>9.0f} "
+              f"{r.events_per_second:>10.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} "
+              f"{r.non_2xx:>8} {ratio:>8.2f} {cpu_percent(r.server_cpu):>8} "
+              f"{busy_after(m):>11}")
+    troubles = [m for m in measurements
+                if m.result.non_2xx or m.result.failed_4xx or m.result.failed_5xx
+                or m.result.failed_other or m.result.socket_errors != "none"]
+    for m in troubles:
+        r = m.result
+        print(f"  ! {m.server} {m.scenario.name}: {r.requests} requests, 4xx {r.failed_4xx}, "
+              f"5xx {r.failed_5xx}, other non-202 {r.failed_other}, "
+              f"socket errors: {r.socket_errors}")
+
+    if checks:
+        print("\nevery acknowledged event stored (warm-up + measurement):")
+        for c in checks:
+            print(f"  {c.server:<11} {c.scenario.name:<15} acknowledged {c.acknowledged:>9}  "
+                  f"stored {c.stored:>9}  stored-acknowledged {c.stored - c.acknowledged:>5} "
+                  f"(unanswered events {c.in_flight_bound})  {c.verdict}")
+    for note in notes:
+        print(note)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
