@@ -8,7 +8,7 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
@@ -16,7 +16,7 @@ import pytest
 
 from opentrace.app import utc_now
 from tests.app.test_metrics import scrape
-from tests.bot.test_delivery import Webhook
+from tests.bot.conftest import Webhook
 from tests.conftest import start_api
 from tests.serving import free_port, opentrace_command, wait_for_health
 
@@ -136,19 +136,3 @@ async def test_two_replicas_on_one_database_send_once_and_take_over_when_one_die
 
     assert [str(p["text"]).count("running for") for p in webhook.posts] == [1, 1]
     assert len(webhook.posts) == 2
-
-
-@pytest.fixture
-async def webhook() -> AsyncIterator[Webhook]:
-    from aiohttp import web
-    from aiohttp.test_utils import TestServer
-
-    hook = Webhook()
-    app = web.Application()
-    app.router.add_post("/workflows/ops", hook.handle)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    hook.url = str(server.make_url("/workflows/ops"))
-    yield hook
-    await server.close()
-

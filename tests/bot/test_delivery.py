@@ -1,51 +1,17 @@
 """Alerts reach people even when the way there is flaky: retries with back-off, nothing
 lost, and a delivery that keeps failing is visible."""
 
-import asyncio
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from typing import Any
 
-import pytest
-from aiohttp import ClientSession, web
-from aiohttp.test_utils import TestServer
+from aiohttp import ClientSession
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.delivery import MAX_ATTEMPTS, Deliverer, WebhookSender
 from bot.watcher import Watcher
 from storage.alerts import Delivery
+from tests.bot.conftest import Webhook
 from tests.bot.test_watcher import berlin
 from tests.conftest import Api, Clock
-
-
-@dataclass
-class Webhook:
-    """A stand-in for a Teams Workflows webhook: answers from a script, records every post."""
-
-    script: list[int] = field(default_factory=list)
-    posts: list[dict[str, Any]] = field(default_factory=list)
-    url: str = ""
-    arrived: asyncio.Event = field(default_factory=asyncio.Event)
-
-    async def handle(self, request: web.Request) -> web.Response:
-        self.posts.append(await request.json())
-        self.arrived.set()
-        status = self.script.pop(0) if self.script else 202
-        headers = {"Retry-After": "120"} if status == 429 else {}
-        return web.Response(status=status, headers=headers)
-
-
-@pytest.fixture
-async def webhook() -> AsyncIterator[Webhook]:
-    hook = Webhook()
-    app = web.Application()
-    app.router.add_post("/workflows/sales", hook.handle)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    hook.url = str(server.make_url("/workflows/sales"))
-    yield hook
-    await server.close()
 
 
 async def alert_for(api: Api, clock: Clock, url: str) -> Watcher:
