@@ -70,7 +70,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 import bot
 import storage
-from bot.answerer import Answerer
+from bot.engine import Answerer
 from storage import queries
 from storage.engine import create_engine, migrate
 from storage.models import Event, Job, Run
@@ -851,7 +851,7 @@ OWN_PACKAGES = {Path(package.__file__ or "").parent: package.__name__ for packag
 
 
 def own_module(filename: str) -> str | None:
-    """`bot.answers` for a file of the bot or storage packages; None for anything else."""
+    """`bot.handlers` for a file of the bot or storage packages; None for anything else."""
     path = Path(filename)
     for folder, package in OWN_PACKAGES.items():
         if path.is_relative_to(folder):

@@ -9,7 +9,7 @@ What is measured
     and America/New_York. Each has `start_within` and 1-3 milestone deadlines, some a
     `max_runtime`, a fifth a "rows_skipped: usual" metric; no alert targets and no
     conversations, so nothing is queued for delivery. Every definition is checked with the
-    PUT /v1/jobs validation (JobDefinition + schedule_problems) before it is written.
+    PUT /v1/jobs validation (JobDefinition + definition_problems) before it is written.
 
     Their runs are inserted with Core (not through the ingest path): the last 9 days of
     occurrences (at most 100 per job), each started a little after its scheduled time,
@@ -97,11 +97,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 # the `ingest` package: the repository goes first.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.watcher import Watcher
-from ingest.schemas import JobDefinition, schedule_problems
+from alerts.schedule import cron_trigger, occurrences, parse_duration
+from alerts.watcher import Watcher
+from ingest.schemas import JobDefinition
+from opentrace.job_files import definition_problems
 from storage.engine import create_engine, migrate
 from storage.models import Event, Job, Run
-from storage.schedule import cron_trigger, occurrences, parse_duration
 from storage.types import UTCDateTime
 
 HOST = "127.0.0.1"
@@ -339,7 +340,7 @@ def validate(jobs: Sequence[JobPlan]) -> int:
         if shape in seen:
             continue
         seen.add(shape)
-        problems = schedule_problems(JobDefinition.model_validate(job.definition()))
+        problems = definition_problems(JobDefinition.model_validate(job.definition()))
         if problems:
             raise SystemExit(f"bench bug: {job.slug} {job.definition()} is refused: {problems}")
     return len(seen)

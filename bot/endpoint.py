@@ -12,7 +12,6 @@ without one: local development, the tests and the Agents Playground."""
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,14 +20,25 @@ from aiohttp import web
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity, ActivityTypes
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.engine import Answerer
 from bot.teams import APOLOGY, OpenTraceBot
-from opentrace.keys import ANSWERER, BOT, BOT_ADAPTER, CLOCK, ENGINE, SETTINGS
-from opentrace.settings import Settings
+from storage.clock import Clock
 
 log = logging.getLogger(__name__)
 AUTH_TIMEOUT_SECONDS = 10.0
 RETRY_AFTER_SECONDS = 5
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """The bot's Azure registration; no app id means no authentication (local use)."""
+
+    app_id: str = ""
+    password: str = ""
+    tenant_id: str = ""
+    app_type: str = "MultiTenant"
 
 
 @dataclass(frozen=True)
@@ -41,39 +51,45 @@ class BotConfig:
     APP_TYPE: str
 
 
-def bot_config(settings: Settings) -> BotConfig:
-    if not settings.microsoft_app_id:
+@dataclass(frozen=True)
+class Teams:
+    """The bot as the app holds it: botbuilder's adapter (untyped) and the activity handler."""
+
+    credentials: Credentials
+    adapter: Any
+    bot: OpenTraceBot
+
+
+TEAMS = web.AppKey("teams", Teams)
+
+
+def bot_config(credentials: Credentials) -> BotConfig:
+    if not credentials.app_id:
         # Authentication off. (botbuilder refuses SingleTenant or MSI without an app id.)
         return BotConfig("", "", "", "MultiTenant")
-    return BotConfig(settings.microsoft_app_id, settings.microsoft_app_password,
-                     settings.microsoft_app_tenant_id, settings.microsoft_app_type)
+    return BotConfig(credentials.app_id, credentials.password, credentials.tenant_id,
+                     credentials.app_type)
 
 
-def setup_bot(app: web.Application) -> None:
-    """Mount the bot; its adapter lives as long as the app (after the database and engine)."""
-    app.cleanup_ctx.append(bot_adapter)
-    app.router.add_post("/api/messages", messages, name="bot-messages")
-
-
-async def bot_adapter(app: web.Application) -> AsyncIterator[None]:
-    authentication = ConfigurationBotFrameworkAuthentication(bot_config(app[SETTINGS]))
-    adapter = CloudAdapter(authentication)
+def teams_bot(credentials: Credentials, answerer: Answerer, engine: AsyncEngine, *, clock: Clock,
+              default_timezone: str) -> Teams:
+    """The adapter and the bot; the app factory mounts `messages` at /api/messages."""
+    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(bot_config(credentials)))
     adapter.on_turn_error = turn_error
-    app[BOT_ADAPTER] = adapter
-    app[BOT] = OpenTraceBot(app[ANSWERER], app[ENGINE], clock=app[CLOCK],
-                            default_timezone=app[SETTINGS].timezone)
-    yield
+    bot = OpenTraceBot(answerer, engine, clock=clock, default_timezone=default_timezone)
+    return Teams(credentials, adapter, bot)
 
 
 async def messages(request: web.Request) -> web.Response:
-    app_id = request.app[SETTINGS].microsoft_app_id
+    teams = request.app[TEAMS]
+    app_id = teams.credentials.app_id
     header = request.headers.get("Authorization", "") if app_id else ""
     if app_id and not _looks_like_bearer_jwt(header):
         return _refused("a Bot Framework token is required")
     activity = await _read_activity(request)
     if isinstance(activity, web.Response):
         return activity
-    adapter = request.app[BOT_ADAPTER]
+    adapter = teams.adapter
     try:
         authenticated = await _authenticate(adapter.bot_framework_authentication, activity, header)
     except (requests.RequestException, TimeoutError) as exc:
@@ -83,7 +99,7 @@ async def messages(request: web.Request) -> web.Response:
     except Exception as exc:
         log.warning("refused a bot request: %r", exc)
         return _refused("the Bot Framework token is not valid for this bot")
-    invoke = await adapter.process_activity(authenticated, activity, request.app[BOT].on_turn)
+    invoke = await adapter.process_activity(authenticated, activity, teams.bot.on_turn)
     if invoke is None:
         return web.Response(status=201)
     body = invoke.body.serialize() if hasattr(invoke.body, "serialize") else invoke.body

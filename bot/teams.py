@@ -17,12 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.alert_actions import acknowledge, snooze
-from bot.answerer import Answerer, Clock
-from bot.delivery import alert_message
+from alerts.actions import acknowledge, snooze
+from bot.alert_messages import alert_message
+from bot.engine import Answerer
 from bot.facts import Reply
-from bot.teams_delivery import activity as teams_activity
+from bot.teams_sender import activity as teams_activity
 from storage.alerts import subscribe, subscriptions_of, unsubscribe
+from storage.clock import Clock
 from storage.conversations import (
     ConversationBase,
     remove_conversation,

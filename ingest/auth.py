@@ -2,8 +2,8 @@
 
 from aiohttp import web
 
+from ingest.context import INGEST
 from ingest.errors import Forbidden, Unauthorized
-from opentrace.keys import SETTINGS, TOKENS
 
 WRITE = frozenset({"ingest", "admin"})
 READ = frozenset({"read", "admin"})
@@ -11,7 +11,8 @@ ADMIN = frozenset({"admin"})
 
 
 async def authorize(request: web.Request, allowed: frozenset[str]) -> None:
-    if not request.app[SETTINGS].auth:
+    ingest = request.app[INGEST]
+    if not ingest.auth:
         return
     header = request.headers.get("Authorization", "")
     if not header:
@@ -20,7 +21,7 @@ async def authorize(request: web.Request, allowed: frozenset[str]) -> None:
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("Authorization header must be 'Bearer <token>'")
-    scope = await request.app[TOKENS].scope_of(token)
+    scope = await ingest.tokens.scope_of(token)
     if scope is None:
         raise Unauthorized("unknown or revoked token")
     if scope not in allowed:

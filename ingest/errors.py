@@ -6,9 +6,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 
-from opentrace.keys import METRICS
+from ingest.context import INGEST
 from storage.writer import StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,20 @@ class Unavailable(ApiError):
         super().__init__(message, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
+def problems(exc: ValidationError) -> list[tuple[list[str | int], str, str]]:
+    """Each of pydantic's errors as (location, error type, a message people can read)."""
+    return [(list(error["loc"]), error["type"],
+             "unknown field" if error["type"] == "extra_forbidden"
+             else error["msg"].removeprefix("Value error, "))
+            for error in exc.errors(include_url=False)]
+
+
+def details(exc: ValidationError, what: str = "(body)") -> list[dict[str, Any]]:
+    """`details` of a 422 about one document: each field that is wrong, and why."""
+    return [{"index": 0, "field": ".".join(str(part) for part in loc) or what, "message": message}
+            for loc, _, message in problems(exc)]
+
+
 def error_response(
     status: int, message: str, details: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
@@ -85,10 +100,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     response = await _answer(request, handler)
     if response.status >= 400:
-        metrics = request.app[METRICS]
-        metrics.rejected.labels(str(response.status)).inc()
-        if response.status == 503:
-            metrics.database_errors.inc()
+        request.app[INGEST].observer.rejected(response.status)
     return response
 
 

@@ -10,9 +10,9 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from ingest.auth import WRITE, authorize
-from ingest.errors import BadRequest, Invalid, TooLarge
+from ingest.context import INGEST
+from ingest.errors import BadRequest, Invalid, TooLarge, problems
 from ingest.schemas import EVENT_KINDS, MAX_BODY_BYTES, MAX_EVENTS, AnyEvent, EventBatch
-from opentrace.keys import CLOCK, METRICS, WRITER
 from storage.writer import IncomingEvent, NoOpenRun, WriteResult
 
 COMMON_FIELDS = {"job", "run", "at", "id", "kind"}
@@ -31,7 +31,7 @@ LIFTED: dict[str, tuple[str | None, str | None, str | None]] = {
 
 async def post_events(request: web.Request) -> web.Response:
     started = time.perf_counter()
-    received_at = request.app[CLOCK]()
+    received_at = request.app[INGEST].clock()
     await authorize(request, WRITE)
     items, single = parse_body(await read_body(request))
     events = [to_incoming(event, received_at) for event in validate(items, single)]
@@ -52,7 +52,7 @@ async def write_events(
 ) -> WriteResult:
     """Commit one atomic batch; an event naming no open run makes it a 422."""
     try:
-        return await request.app[WRITER].write(events, received_at)
+        return await request.app[INGEST].writer.write(events, received_at)
     except NoOpenRun as exc:
         raise Invalid("event names no run and its job has no unfinished run", [
             {"index": exc.index, "field": "run", "message": str(exc)}
@@ -62,13 +62,8 @@ async def write_events(
 def count_ingested(
     request: web.Request, events: list[IncomingEvent], result: WriteResult, started: float
 ) -> None:
-    metrics = request.app[METRICS]
-    path = request.path
-    for kind, count in Counter(e.kind for e in events).items():
-        metrics.events.labels(kind, path).inc(count)
-    metrics.duplicates.inc(result.duplicates)
-    metrics.batch_size.observe(len(events))
-    metrics.latency.labels(path).observe(time.perf_counter() - started)
+    request.app[INGEST].observer.ingested(request.path, Counter(e.kind for e in events),
+                                          result.duplicates, time.perf_counter() - started)
 
 
 async def read_body(request: web.Request) -> bytes:
@@ -118,16 +113,14 @@ def validate(items: list[Any], single: bool) -> list[AnyEvent]:
     try:
         return EventBatch.validate_python(items)
     except ValidationError as exc:
-        details = [_detail(error) for error in exc.errors(include_url=False)]
+        details = [_detail(loc, kind, message) for loc, kind, message in problems(exc)]
         count = len({d["index"] for d in details})
         what = "the event is invalid" if single else f"{count} of {len(items)} events are invalid"
         raise Invalid(f"{what}; nothing was stored", details) from None
 
 
-def _detail(error: Any) -> dict[str, Any]:
-    loc = list(error["loc"])
+def _detail(loc: list[str | int], kind: str, message: str) -> dict[str, Any]:
     index = loc.pop(0) if loc and isinstance(loc[0], int) else 0
-    kind = error["type"]
     if kind == "union_tag_not_found":
         return {"index": index, "field": "kind", "message": f"missing; one of {', '.join(EVENT_KINDS)}"}
     if kind == "union_tag_invalid":
@@ -136,8 +129,7 @@ def _detail(error: Any) -> dict[str, Any]:
     if loc and loc[0] in EVENT_KINDS:
         loc.pop(0)
     field = ".".join(str(part) for part in loc) or "(event)"
-    message = "unknown field" if kind == "extra_forbidden" else error["msg"]
-    return {"index": index, "field": field, "message": message.removeprefix("Value error, ")}
+    return {"index": index, "field": field, "message": message}
 
 
 def to_incoming(event: AnyEvent, received_at: datetime) -> IncomingEvent:

@@ -8,20 +8,20 @@ from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ingest.auth import ADMIN, READ, authorize
-from ingest.errors import Invalid, NotFound
+from ingest.context import INGEST
+from ingest.documents import job_document, job_state, run_report, run_summary
+from ingest.errors import Invalid, NotFound, details
 from ingest.events_api import decode_json, read_body
-from ingest.schemas import SLUG, JobDefinition, schedule_problems
+from ingest.schemas import SLUG_RULE, JobDefinition, is_slug
 from ingest.timestamps import parse_rfc3339
-from opentrace.keys import CLOCK, ENGINE, ON_JOB_CHANGE
 from storage import queries
 from storage.models import Job
-from storage.reports import job_document, job_state, run_report, run_summary
 
 MAX_RUNS_LIMIT = 1000
 
 
 def _session(request: web.Request) -> AsyncSession:
-    return AsyncSession(request.app[ENGINE], expire_on_commit=False)
+    return AsyncSession(request.app[INGEST].engine, expire_on_commit=False)
 
 
 async def list_jobs(request: web.Request) -> web.Response:
@@ -48,9 +48,8 @@ async def get_job(request: web.Request) -> web.Response:
 async def put_job(request: web.Request) -> web.Response:
     await authorize(request, ADMIN)
     slug = request.match_info["job"]
-    if not SLUG.match(slug) or slug.strip(".") == "":
-        raise Invalid("invalid job slug", [{"index": 0, "field": "job", "message":
-                      "must be 1-128 of lowercase letters, digits, '.', '_', '-'"}])
+    if not is_slug(slug):
+        raise Invalid("invalid job slug", [{"index": 0, "field": "job", "message": SLUG_RULE}])
     body = decode_json(await read_body(request))
     if not isinstance(body, dict):
         raise Invalid("send one job definition object", [
@@ -58,13 +57,8 @@ async def put_job(request: web.Request) -> web.Response:
     try:
         definition = JobDefinition.model_validate(body)
     except ValidationError as exc:
-        raise Invalid("invalid job definition; nothing was changed", [
-            {"index": 0, "field": ".".join(str(p) for p in e["loc"]) or "(body)",
-             "message": "unknown field" if e["type"] == "extra_forbidden"
-             else e["msg"].removeprefix("Value error, ")}
-            for e in exc.errors(include_url=False)
-        ]) from None
-    problems = schedule_problems(definition)
+        raise Invalid("invalid job definition; nothing was changed", details(exc)) from None
+    problems = request.app[INGEST].schedule_problems(definition)
     if problems:
         raise Invalid("invalid job definition; nothing was changed", [
             {"index": 0, "field": field, "message": message} for field, message in problems])
@@ -72,8 +66,8 @@ async def put_job(request: web.Request) -> web.Response:
     fields["title"] = fields["title"] or slug
     async with _session(request) as session:
         existed = await queries.get_job(slug, session=session) is not None
-        job = await queries.put_job(slug, fields, request.app[CLOCK](), session=session)
-    for changed in request.app[ON_JOB_CHANGE]:
+        job = await queries.put_job(slug, fields, request.app[INGEST].clock(), session=session)
+    for changed in request.app[INGEST].on_job_change:
         changed()
     return web.json_response(job_document(job), status=200 if existed else 201)
 

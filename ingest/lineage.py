@@ -68,7 +68,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ingest.auth import WRITE, authorize
-from ingest.errors import Invalid
+from ingest.context import INGEST
+from ingest.documents import timestamp
+from ingest.errors import Invalid, details, problems
 from ingest.events_api import count_ingested, decode_json, read_body, to_incoming
 from ingest.schemas import (
     MAX_JSON_DEPTH,
@@ -78,9 +80,7 @@ from ingest.schemas import (
     Timestamp,
     clean_text,
 )
-from opentrace.keys import CLOCK, ENGINE, WRITER
 from storage import queries
-from storage.reports import timestamp
 from storage.writer import IncomingEvent
 
 log = logging.getLogger(__name__)
@@ -120,12 +120,12 @@ Mapped = tuple[str, dict[str, Any]]  # (role in the event key, v1 event fields)
 
 async def post_lineage(request: web.Request) -> web.Response:
     started = time.perf_counter()
-    received_at = request.app[CLOCK]()
+    received_at = request.app[INGEST].clock()
     await authorize(request, WRITE)
     event = parse_run_event(decode_json(await read_body(request)))
     job = job_identity(event.job.namespace, event.job.name)
     events = to_incoming_events(map_run_event(event, job.slug), received_at)
-    result = await request.app[WRITER].write(events, received_at)
+    result = await request.app[INGEST].writer.write(events, received_at)
     count_ingested(request, events, result, started)
     await label_job(request, job)
     return web.json_response(
@@ -190,12 +190,7 @@ def parse_run_event(body: Any) -> LineageRunEvent:
     try:
         return LineageRunEvent.model_validate(body)
     except ValidationError as exc:
-        details = [
-            {"index": 0, "field": ".".join(str(part) for part in error["loc"]) or "(body)",
-             "message": error["msg"].removeprefix("Value error, ")}
-            for error in exc.errors(include_url=False)
-        ]
-        raise Invalid(f"{_what_was_sent(body)}; nothing was stored", details) from None
+        raise Invalid(f"{_what_was_sent(body)}; nothing was stored", details(exc)) from None
 
 
 def _what_was_sent(body: dict[str, Any]) -> str:
@@ -257,14 +252,14 @@ async def label_job(request: web.Request, job: JobIdentity) -> None:
     Runs after the batch is committed: the events are stored whatever happens here, and a
     job left unlabelled is labelled by its next event."""
     try:
-        async with AsyncSession(request.app[ENGINE], expire_on_commit=False) as session:
+        async with AsyncSession(request.app[INGEST].engine, expire_on_commit=False) as session:
             stored = await queries.get_job(job.slug, session=session)
             if stored is None or stored.aliases:
                 return
             fields: dict[str, Any] = {"aliases": [job.alias]}
             if stored.title == stored.slug:
                 fields["title"] = job.title
-            await queries.put_job(job.slug, fields, request.app[CLOCK](), session=session)
+            await queries.put_job(job.slug, fields, request.app[INGEST].clock(), session=session)
     except (SQLAlchemyError, OSError, TimeoutError) as exc:
         log.warning("could not label job %r with its OpenLineage names: %s", job.slug, exc)
 
@@ -572,9 +567,9 @@ def to_incoming_events(mapped: list[dict[str, Any]], received_at: datetime) -> l
         events = EventBatch.validate_python(mapped)
     except ValidationError as exc:
         log.error("an OpenLineage RunEvent mapped to invalid v1 events: %s", exc)
-        details = [_mapped_detail(mapped, e["loc"], e["msg"]) for e in exc.errors(include_url=False)]
         raise Invalid("the RunEvent maps to events this server cannot store; nothing was stored",
-                      details) from None
+                      [_mapped_detail(mapped, loc, message) for loc, _, message in problems(exc)]
+                      ) from None
     return [to_incoming(event, received_at) for event in events]
 
 

@@ -66,9 +66,9 @@ from aiohttp import web
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ingest.auth import WRITE
+from ingest.context import INGEST
 from ingest.events_api import count_ingested, to_incoming
 from ingest.schemas import AnyEvent, FinishEvent, NoteEvent, StartEvent, check_slug
-from opentrace.keys import CLOCK, ENGINE, SETTINGS, TOKENS, WRITER
 from storage import queries
 from storage.writer import IncomingEvent, NoOpenRun
 
@@ -128,7 +128,7 @@ async def ping_exit_status(request: web.Request) -> web.Response:
 
 
 async def handle_ping(request: web.Request, kind: Kind, exit_status: str | None = None) -> web.Response:
-    received_at = request.app[CLOCK]()
+    received_at = request.app[INGEST].clock()
     if not await may_ping(request, request.match_info["ping_key"]):
         return plain("not found", status=404)
     try:
@@ -141,9 +141,9 @@ async def handle_ping(request: web.Request, kind: Kind, exit_status: str | None 
 
 
 async def may_ping(request: web.Request, key: str) -> bool:
-    if not request.app[SETTINGS].auth:
+    if not request.app[INGEST].auth:
         return True
-    return await request.app[TOKENS].scope_of(key) in WRITE
+    return await request.app[INGEST].tokens.scope_of(key) in WRITE
 
 
 def parse_ping(job: str, kind: Kind, exit_status: str | None, rid: str) -> Ping:
@@ -223,7 +223,7 @@ async def log_without_open_run(request: web.Request, ping: Ping, text: str) -> l
 
 
 async def latest_run_key(request: web.Request, slug: str) -> str | None:
-    async with AsyncSession(request.app[ENGINE]) as session:
+    async with AsyncSession(request.app[INGEST].engine) as session:
         job = await queries.get_job(slug, session=session)
         runs = await queries.list_runs(job, limit=1, session=session) if job else []
     return runs[0].key if runs else None
@@ -264,7 +264,7 @@ def finish_event(ping: Ping) -> FinishEvent:
 async def write(request: web.Request, events: list[AnyEvent], received_at: datetime) -> None:
     started = time.perf_counter()
     incoming: list[IncomingEvent] = [to_incoming(event, received_at) for event in events]
-    result = await request.app[WRITER].write(incoming, received_at)
+    result = await request.app[INGEST].writer.write(incoming, received_at)
     count_ingested(request, incoming, result, started)
 
 

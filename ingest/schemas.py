@@ -2,7 +2,7 @@
 
 import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -17,7 +17,7 @@ from pydantic import (
 )
 
 from ingest.timestamps import parse_rfc3339
-from storage.schedule import cron_trigger, parse_duration, shortest_gap
+from storage.durations import parse_duration
 
 MAX_EVENTS = 1000
 MAX_BODY_BYTES = 1024 * 1024
@@ -39,9 +39,16 @@ def clean_text(value: str) -> str:
     return value
 
 
+SLUG_RULE = "must be 1-128 of lowercase letters, digits, '.', '_', '-'"
+
+
+def is_slug(value: object) -> bool:
+    return isinstance(value, str) and bool(SLUG.match(value)) and value.strip(".") != ""
+
+
 def check_slug(value: str) -> str:
-    if not SLUG.match(value) or value.strip(".") == "":
-        raise ValueError("must be 1-128 of lowercase letters, digits, '.', '_', '-'")
+    if not is_slug(value):
+        raise ValueError(SLUG_RULE)
     return value
 
 
@@ -228,34 +235,3 @@ class JobDefinition(BaseModel):
     schedule: Annotated[str, Field(max_length=100)] | None = None  # cron, in `timezone`
     expect: Expectations = Field(default_factory=Expectations)
     alert: Annotated[list[AlertTarget], Field(max_length=20)] = Field(default_factory=list)
-
-
-def schedule_problems(definition: JobDefinition) -> list[tuple[str, str]]:
-    """(field, message) for what only the fields together can tell: the cron expression in
-    the job's zone, and deadlines that fall beyond the next occurrence."""
-    expect = definition.expect
-    if definition.schedule is None:
-        if expect.start_within:
-            return [("expect.start_within", "a start deadline needs a schedule")]
-        if expect.milestones:
-            return [("expect.milestones", "milestone deadlines need a schedule")]
-        return []
-    try:
-        trigger = cron_trigger(definition.schedule, definition.timezone or "UTC")
-    except ValueError as exc:
-        return [("schedule", str(exc))]
-    gap = shortest_gap(trigger, datetime.now(UTC))
-    problems = []
-    if expect.start_within and parse_duration(expect.start_within) >= gap:
-        problems.append(("expect.start_within", f"{expect.start_within} reaches the next "
-                                                f"occurrence ({_gap(gap)} apart)"))
-    for index, milestone in enumerate(expect.milestones):
-        if parse_duration(milestone.by) >= gap:
-            problems.append((f"expect.milestones.{index}.by", f"{milestone.by} reaches the next "
-                                                              f"occurrence ({_gap(gap)} apart)"))
-    return problems
-
-
-def _gap(gap: timedelta) -> str:
-    hours = gap.total_seconds() / 3600
-    return f"{hours:g} h" if hours < 48 else f"{hours / 24:g} days"

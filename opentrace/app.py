@@ -1,63 +1,55 @@
-"""The application factory: one aiohttp app with its shared objects and their lifetimes."""
+"""The application factory: one aiohttp app with its shared objects and their lifetimes.
+
+This is the one place that knows every package: it builds the storage objects, hands ingest
+its context, mounts the Teams bot, and wires alerting to the bot's sender and cards."""
 
 import logging
 import sys
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 
 import aiohttp
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.alerting import Alerting
-from bot.answerer import Answerer
-from bot.delivery import Deliverer, Sender, WebhookSender
-from bot.endpoint import setup_bot
-from bot.leader import Leadership
-from bot.teams_delivery import TeamsSender
-from bot.watcher import Watcher
+from alerts.delivery import Deliverer, Sender
+from alerts.leadership import Leadership
+from alerts.service import Alerting
+from alerts.watcher import Watcher
+from alerts.webhook import WebhookSender
+from bot.alert_messages import AlertComposer
+from bot.endpoint import TEAMS, Credentials, messages, teams_bot
+from bot.engine import Answerer
+from bot.teams_sender import TeamsSender
+from ingest.context import INGEST, Ingest
 from ingest.errors import Unavailable, error_middleware
 from ingest.routes import ROUTES
 from ingest.schemas import MAX_BODY_BYTES
-from opentrace.keys import (
-    ALERTING,
-    ANSWERER,
-    BOT_ADAPTER,
-    CLOCK,
-    ENGINE,
-    METRICS,
-    ON_JOB_CHANGE,
-    SETTINGS,
-    TOKENS,
-    WRITER,
-    Clock,
-)
+from opentrace.job_files import definition_problems
+from opentrace.keys import ALERTING, ANSWERER, METRICS, SETTINGS
 from opentrace.metrics import Metrics
 from opentrace.settings import Settings
 from storage import queries
+from storage.clock import Clock, utc_now
 from storage.engine import create_engine, migrate
 from storage.tokens import TokenCache, first_admin_token
 from storage.writer import EventWriter
 
 log = logging.getLogger(__name__)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
+CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 
 
 def create_app(settings: Settings, *, clock: Clock = utc_now) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[error_middleware])
     app[SETTINGS] = settings
     app[CLOCK] = clock
+    app[METRICS] = Metrics()
     app.cleanup_ctx.append(database)
     app.cleanup_ctx.append(answering)
-    setup_bot(app)
+    app.cleanup_ctx.append(teams)
     app.cleanup_ctx.append(alerting)
     app.add_routes(ROUTES)
-    app[METRICS] = Metrics()
-    app[ON_JOB_CHANGE] = []
+    app.router.add_post("/api/messages", messages, name="bot-messages")
     app.router.add_get("/healthz", healthz, name="healthz")
     app.router.add_get("/metrics", metrics, name="metrics")
     return app
@@ -75,9 +67,10 @@ async def database(app: web.Application) -> AsyncIterator[None]:
             announce_first_token(token)
     writer = EventWriter(engine)
     writer.start()
-    app[ENGINE] = engine
-    app[WRITER] = writer
-    app[TOKENS] = TokenCache(engine, app[CLOCK], settings.token_cache_seconds)
+    app[INGEST] = Ingest(
+        engine=engine, writer=writer, clock=app[CLOCK], auth=settings.auth,
+        tokens=TokenCache(engine, app[CLOCK], settings.token_cache_seconds),
+        observer=app[METRICS], schedule_problems=definition_problems)
     yield
     await writer.close()
     await engine.dispose()
@@ -94,6 +87,23 @@ def announce_first_token(token: str) -> None:
     )
 
 
+async def answering(app: web.Application) -> AsyncIterator[None]:
+    """The question-answering engine the Teams bot uses, on the app's database and clock."""
+    app[ANSWERER] = Answerer(app[INGEST].engine, clock=app[CLOCK],
+                             default_timezone=app[SETTINGS].timezone)
+    yield
+
+
+async def teams(app: web.Application) -> AsyncIterator[None]:
+    """The Teams bot behind /api/messages: botbuilder's adapter and the activity handler."""
+    settings = app[SETTINGS]
+    credentials = Credentials(settings.microsoft_app_id, settings.microsoft_app_password,
+                              settings.microsoft_app_tenant_id, settings.microsoft_app_type)
+    app[TEAMS] = teams_bot(credentials, app[ANSWERER], app[INGEST].engine, clock=app[CLOCK],
+                           default_timezone=settings.timezone)
+    yield
+
+
 async def alerting(app: web.Application) -> AsyncIterator[None]:
     """The watcher and the deliverer, on APScheduler, for the app's whole life."""
     settings = app[SETTINGS]
@@ -101,33 +111,26 @@ async def alerting(app: web.Application) -> AsyncIterator[None]:
         yield
         return
     async with aiohttp.ClientSession() as http:
-        engine, clock = app[ENGINE], app[CLOCK]
-        metrics = app[METRICS]
+        engine, clock, observer = app[INGEST].engine, app[CLOCK], app[METRICS]
         watcher = Watcher(engine, clock=clock, default_timezone=settings.timezone,
-                          observer=metrics)
+                          observer=observer)
         senders: dict[str, Sender] = {
             "webhook": WebhookSender(http),
-            "teams": TeamsSender(app[BOT_ADAPTER], engine, settings.microsoft_app_id)}
+            "teams": TeamsSender(app[TEAMS].adapter, engine, settings.microsoft_app_id)}
         deliverer = Deliverer(engine, clock=clock, senders=senders,
-                              default_timezone=settings.timezone, observer=metrics)
-        service = Alerting(watcher, deliverer, Leadership(engine), clock=clock, observer=metrics)
+                              compose=AlertComposer(settings.timezone), observer=observer)
+        service = Alerting(watcher, deliverer, Leadership(engine), clock=clock, observer=observer)
         app[ALERTING] = service
-        app[WRITER].listeners.append(service.runs_committed)
-        app[ON_JOB_CHANGE].append(service.poke)
+        app[INGEST].writer.listeners.append(service.runs_committed)
+        app[INGEST].on_job_change.append(service.poke)
         service.start()
         yield
         await service.stop()
 
 
-async def answering(app: web.Application) -> AsyncIterator[None]:
-    """The question-answering engine the Teams bot uses, on the app's database and clock."""
-    app[ANSWERER] = Answerer(app[ENGINE], clock=app[CLOCK], default_timezone=app[SETTINGS].timezone)
-    yield
-
-
 async def healthz(request: web.Request) -> web.Response:
     try:
-        async with AsyncSession(request.app[ENGINE]) as session:
+        async with AsyncSession(request.app[INGEST].engine) as session:
             await queries.ping(session=session)
     except Exception as exc:
         log.warning("health check failed: %s", exc)

@@ -13,9 +13,10 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
-from bot import manifest as teams_manifest
 from ingest import commands
+from manifest import package as teams_manifest
 from opentrace import demo as demo_command
+from storage.alert_states import ALERT_STATES
 
 if TYPE_CHECKING:
     from sqlmodel.ext.asyncio.session import AsyncSession
@@ -69,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.set_defaults(func=run_ask)
 
     alerts = sub.add_parser("alerts", help="list alerts and where they were delivered")
-    alerts.add_argument("--state", choices=("open", "acknowledged", "resolved"))
+    alerts.add_argument("--state", choices=ALERT_STATES)
     alerts.add_argument("--limit", type=int, default=50)
     alerts.set_defaults(func=run_alerts)
 
@@ -116,9 +117,9 @@ def run_ask(args: argparse.Namespace) -> int:
     from datetime import datetime
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    from bot.answerer import Answerer
+    from bot.engine import Answerer
     from ingest.timestamps import parse_rfc3339
-    from opentrace.app import utc_now
+    from storage.clock import utc_now
     from storage.engine import create_engine, migrate
 
     try:
@@ -157,8 +158,8 @@ def run_alerts(args: argparse.Namespace) -> int:
 
 
 def run_jobs_apply(args: argparse.Namespace) -> int:
-    from opentrace.app import utc_now
     from opentrace.job_files import JobFileError, apply_definitions, read_definitions
+    from storage.clock import utc_now
 
     try:
         definitions = read_definitions(args.file)
@@ -173,8 +174,8 @@ def run_jobs_apply(args: argparse.Namespace) -> int:
 
 
 def run_token_create(args: argparse.Namespace) -> int:
-    from opentrace.app import utc_now
     from storage import tokens
+    from storage.clock import utc_now
 
     async def create(session: AsyncSession) -> str:
         return await tokens.create_token(args.name, args.scope, utc_now(), session=session)
@@ -196,8 +197,8 @@ def run_token_list(args: argparse.Namespace) -> int:
 
 
 def run_token_revoke(args: argparse.Namespace) -> int:
-    from opentrace.app import utc_now
     from storage import tokens
+    from storage.clock import utc_now
 
     async def revoke(session: AsyncSession) -> int:
         return await tokens.revoke_token(args.name, utc_now(), session=session)

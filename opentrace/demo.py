@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from aiohttp import web
     from sqlalchemy.ext.asyncio import AsyncEngine
 
-    from bot.delivery import Message
+    from alerts.delivery import Message
 
 BERLIN = ZoneInfo("Europe/Berlin")
 IMPORT = "nightly-product-import"
@@ -256,7 +256,7 @@ async def serving(app: web.Application) -> AsyncIterator[tuple[str, AsyncEngine]
     """The app served on 127.0.0.1 at a port the system picks; its URL and database engine."""
     from aiohttp import web
 
-    from opentrace.keys import ENGINE
+    from ingest.context import INGEST
 
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
@@ -264,7 +264,7 @@ async def serving(app: web.Application) -> AsyncIterator[tuple[str, AsyncEngine]
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
         host, port = runner.addresses[0][:2]
-        yield f"http://{host}:{port}", app[ENGINE]
+        yield f"http://{host}:{port}", app[INGEST].engine
     finally:
         await runner.cleanup()
 
@@ -278,10 +278,11 @@ class Demo:
 
     def __init__(self, http: aiohttp.ClientSession, engine: AsyncEngine, clock: DemoClock,
                  out: TextIO) -> None:
-        from bot.answerer import Answerer
-        from bot.delivery import Deliverer
-        from bot.targets import TEAMS
-        from bot.watcher import Watcher
+        from alerts.delivery import Deliverer
+        from alerts.targets import TEAMS
+        from alerts.watcher import Watcher
+        from bot.alert_messages import AlertComposer
+        from bot.engine import Answerer
 
         self.http = http
         self.engine = engine
@@ -290,7 +291,7 @@ class Demo:
         self.channel = TerminalSender(out, clock, {CHANNEL_ID: CHANNEL_NAME})
         self.watcher = Watcher(engine, clock=clock, default_timezone="Europe/Berlin")
         self.deliverer = Deliverer(engine, clock=clock, senders={TEAMS: self.channel},
-                                   default_timezone="Europe/Berlin")
+                                   compose=AlertComposer("Europe/Berlin"))
         self.answerer = Answerer(engine, clock=clock, default_timezone="Europe/Berlin")
 
     def say(self, line: str = "") -> None:

@@ -22,7 +22,9 @@ import yaml
 from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from ingest.schemas import SLUG, JobDefinition, schedule_problems
+from alerts.schedule import schedule_problems
+from ingest.errors import problems as field_problems
+from ingest.schemas import JobDefinition, is_slug
 from storage import queries
 
 
@@ -39,20 +41,26 @@ def read_definitions(path: str) -> dict[str, JobDefinition]:
         raise JobFileError(f"{path}: expected a mapping of job slugs to definitions")
     definitions, problems = {}, []
     for slug, body in document.items():
-        if not isinstance(slug, str) or not SLUG.match(slug) or slug.strip(".") == "":
+        if not is_slug(slug):
             problems.append(f"{slug!r}: not a job slug (lowercase letters, digits, '.', '_', '-')")
             continue
         try:
             definition = JobDefinition.model_validate(body or {})
         except ValidationError as exc:
-            problems += [f"{slug}.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-                         for e in exc.errors(include_url=False)]
+            problems += [f"{slug}.{'.'.join(str(p) for p in loc)}: {message}"
+                         for loc, _, message in field_problems(exc)]
             continue
-        problems += [f"{slug}.{field}: {message}" for field, message in schedule_problems(definition)]
+        problems += [f"{slug}.{field}: {message}" for field, message in definition_problems(definition)]
         definitions[slug] = definition
     if problems:
         raise JobFileError("nothing was changed:\n  " + "\n  ".join(problems))
     return definitions
+
+
+def definition_problems(definition: JobDefinition) -> list[tuple[str, str]]:
+    """The schedule checks of `alerts` on a definition of the contract (also used by PUT)."""
+    return schedule_problems(definition.schedule, definition.timezone, definition.expect.start_within,
+                             [milestone.by for milestone in definition.expect.milestones])
 
 
 async def apply_definitions(session: AsyncSession, definitions: dict[str, JobDefinition],

@@ -22,7 +22,7 @@ class Metrics:
         self.batch_size = Histogram(
             "opentrace_ingest_batch_events", "Events per accepted request",
             registry=self.registry, buckets=(1, 2, 5, 10, 50, 100, 250, 500, 1000))
-        self.rejected = Counter(
+        self.rejected_requests = Counter(
             "opentrace_requests_rejected", "Requests answered with an error, by status",
             ["status"], registry=self.registry)
         self.database_errors = Counter(
@@ -37,7 +37,20 @@ class Metrics:
             "opentrace_scheduler_lag_seconds", "How late a deadline pass ran after its due time",
             registry=self.registry, buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60))
 
-    # The alerting machinery reports through these (bot.observer.AlertObserver).
+    # Ingest reports through these (ingest.context.IngestObserver).
+    def ingested(self, path: str, kinds: dict[str, int], duplicates: int, seconds: float) -> None:
+        for kind, count in kinds.items():
+            self.events.labels(kind, path).inc(count)
+        self.duplicates.inc(duplicates)
+        self.batch_size.observe(sum(kinds.values()))
+        self.latency.labels(path).observe(seconds)
+
+    def rejected(self, status: int) -> None:
+        self.rejected_requests.labels(str(status)).inc()
+        if status == 503:
+            self.database_errors.inc()
+
+    # The alerting machinery reports through these (alerts.observer.AlertObserver).
     def alert_opened(self, kind: str) -> None:
         self.alerts.labels(kind).inc()
 

@@ -5,6 +5,7 @@ it is about, so judging the same facts twice — after a restart, or on two repl
 never open it twice. Each delivery is one message to one target, retried until sent."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,11 +14,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import BigId
+from storage.alert_states import OPEN, PENDING, RESOLVED
+from storage.models import BigId, Job
 from storage.types import UTCDateTime
-
-OPEN, ACKNOWLEDGED, RESOLVED = "open", "acknowledged", "resolved"
-PENDING, SENT, FAILED = "pending", "sent", "failed"
 
 
 class Alert(SQLModel, table=True):
@@ -110,6 +109,29 @@ async def list_alerts(session: AsyncSession, *, state: str | None = None,
     if state is not None:
         query = query.where(Alert.state == state)
     return (await session.exec(query.order_by(col(Alert.id).desc()).limit(limit))).all()
+
+
+@dataclass(frozen=True)
+class AlertReport:
+    """An alert with its job's slug and every delivery of it, oldest first."""
+
+    alert: Alert
+    job: str
+    deliveries: list["Delivery"]
+
+
+async def alert_reports(*, state: str | None = None, limit: int = 100,
+                        session: AsyncSession) -> list[AlertReport]:
+    """Alerts newest first, with their jobs and deliveries: three queries, whatever the count."""
+    found = await list_alerts(session, state=state, limit=limit)
+    job_ids = {alert.job_id for alert in found}
+    slugs = dict((await session.exec(select(Job.id, Job.slug).where(col(Job.id).in_(job_ids)))).all()) \
+        if job_ids else {}
+    by_alert: dict[int, list[Delivery]] = {}
+    for delivery in await deliveries_of(session, [alert.id or 0 for alert in found]):
+        by_alert.setdefault(delivery.alert_id, []).append(delivery)
+    return [AlertReport(alert, slugs.get(alert.job_id, "?"), by_alert.get(alert.id or 0, []))
+            for alert in found]
 
 
 async def get_alert(session: AsyncSession, alert_id: int) -> Alert | None:

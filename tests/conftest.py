@@ -18,8 +18,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ingest.context import INGEST
 from opentrace.app import create_app
-from opentrace.keys import ENGINE
 from opentrace.settings import Settings
 from storage.tokens import create_token
 
@@ -93,7 +93,7 @@ class Api:
 
     @property
     def engine(self) -> AsyncEngine:
-        return self.client.server.app[ENGINE]  # type: ignore[union-attr]
+        return self.client.server.app[INGEST].engine  # type: ignore[union-attr]
 
     def auth(self, scope: str | None) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[scope]}"} if scope else {}
@@ -137,7 +137,7 @@ async def start_api(url: str, clock: Clock, **settings: Any) -> Api:
     client: TestClient[Any, Any] = TestClient(TestServer(app, host="127.0.0.1"))
     await client.start_server()
     tokens = {}
-    async with AsyncSession(app[ENGINE]) as session:
+    async with AsyncSession(app[INGEST].engine) as session:
         for scope in ("ingest", "read", "admin"):
             tokens[scope] = await create_token(f"test-{scope}", scope, clock(), session=session)
     return Api(client, tokens)

@@ -54,7 +54,7 @@ def test_every_variable_the_code_reads_is_in_env_example() -> None:
     documented = set(re.findall(r"^((?:OPENTRACE_|MicrosoftApp)[A-Za-z_]+)=", example,
                                 flags=re.MULTILINE))
     read: set[str] = set()
-    for package in ("opentrace", "ingest", "storage", "bot"):
+    for package in ("opentrace", "ingest", "storage", "bot", "alerts"):
         for source in (ROOT / package).rglob("*.py"):
             read |= set(re.findall(r"\"((?:OPENTRACE_|MicrosoftApp)[A-Za-z_]+)\"",
                                    source.read_text()))

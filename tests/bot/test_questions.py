@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from bot.answerer import Answerer
+from bot.engine import Answerer
 from tests.bot.story import NOW, tell_the_story
 from tests.conftest import Clock, start_api
 

@@ -12,16 +12,17 @@ import pytest
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.delivery import Deliverer
-from bot.teams_delivery import TeamsSender
-from bot.watcher import Watcher
-from opentrace.keys import BOT_ADAPTER
+from alerts.delivery import Deliverer
+from alerts.watcher import Watcher
+from bot.alert_messages import AlertComposer
+from bot.endpoint import TEAMS
+from bot.teams_sender import TeamsSender
 from storage.alerts import Alert, Delivery
+from tests.alerts.test_watcher import DEFINITION, berlin, run_ids
 from tests.bot.conftest import Heard
 from tests.bot.connector import ADAPTIVE_CARD, Connector
 from tests.bot.story import IMPORT, normal_night, the_bad_night
 from tests.bot.test_teams_endpoint import BOT_ADDED, CHANNEL, Teams, start_teams
-from tests.bot.test_watcher import DEFINITION, berlin, run_ids
 from tests.conftest import Clock
 
 OPS = CHANNEL["id"]
@@ -38,7 +39,8 @@ class Night:
         engine = teams.api.engine
         self.watcher = Watcher(engine, clock=clock)
         self.deliverer = Deliverer(engine, clock=clock, senders={
-            "teams": TeamsSender(app[BOT_ADAPTER], engine, "")})
+            "teams": TeamsSender(app[TEAMS].adapter, engine, "")},
+            compose=AlertComposer())
         self.posts: list[tuple[datetime, dict[str, Any]]] = []  # (when, proactive activity)
 
     async def report(self, events: list[dict[str, Any]], at: datetime) -> None:

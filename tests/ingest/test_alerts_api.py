@@ -1,7 +1,7 @@
 """`GET /v1/alerts` lists what the watcher found, filtered by state."""
 
-from bot.watcher import Watcher
-from tests.bot.test_watcher import berlin
+from alerts.watcher import Watcher
+from tests.alerts.test_watcher import berlin
 from tests.conftest import Api, Clock
 
 

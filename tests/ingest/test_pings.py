@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from ingest.context import INGEST
 from ingest.pings import PING_BODY_LIMIT
-from opentrace.keys import WRITER
 from tests.conftest import Api, Clock, start_api
 
 JOB = "nightly-backup"
@@ -361,7 +361,7 @@ async def test_with_auth_off_any_key_is_accepted(database_url: str, clock: Clock
 async def test_storage_unavailable_is_503(api: Api) -> None:
     app = api.client.app
     assert app is not None
-    await app[WRITER].close()
+    await app[INGEST].writer.close()
 
     response = await api.client.get(path(api, ""))
 

@@ -10,8 +10,8 @@ import pytest
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.answerer import Answerer
-from bot.watcher import Opened, Watcher
+from alerts.watcher import Opened, Watcher
+from bot.engine import Answerer
 from storage.alerts import Alert, Delivery, subscribe
 from storage.models import Job, Run
 from tests.bot.story import BERLIN, IMPORT, normal_night, the_bad_night

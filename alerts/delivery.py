@@ -1,27 +1,26 @@
 """Sending what the watcher queued: one message per delivery, retried with back-off until it
 is sent. A delivery that keeps failing stays visible (`GET /v1/alerts`, `opentrace alerts`)
-with its last error; after MAX_ATTEMPTS it is marked failed instead of retried forever."""
+with its last error; after MAX_ATTEMPTS it is marked failed instead of retried forever.
+
+Alerts know nothing of Teams: a `Sender` per channel ("teams", "webhook") posts a `Message`
+that a `Composer` made from the alert. The app factory wires the bot's sender and composer."""
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo
 
-import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import cards
-from bot.gather import run_facts
-from bot.observer import AlertObserver
+from alerts.observer import AlertObserver
 from storage import alerts
-from storage.alerts import FAILED, SENT, Alert, Delivery
-from storage.models import Job, Run
+from storage.alert_states import FAILED, SENT
+from storage.alerts import Alert, Delivery
+from storage.clock import Clock
 
 log = logging.getLogger(__name__)
-Clock = Callable[[], datetime]
 MAX_ATTEMPTS = 8
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=1)
@@ -45,40 +44,23 @@ class DeliveryError(Exception):
 
 class Sender(Protocol):
     async def send(self, target: str, message: Message) -> str | None:
-        """Send; returns the id of the posted message when the channel gives one."""
+        """Send; returns the id of the posted message when the channel gives one. Any failure
+        is raised as a DeliveryError, so the deliverer can retry it."""
 
 
-class WebhookSender:
-    """Teams Workflows "post to a channel" webhooks: the same card, as an attachment."""
-
-    def __init__(self, session: aiohttp.ClientSession) -> None:
-        self._session = session
-
-    async def send(self, target: str, message: Message) -> str | None:
-        body = {"type": "message", "text": message.text, "attachments": [
-            {"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None,
-             "content": message.card}]}
-        try:
-            async with self._session.post(target, json=body,
-                                          timeout=aiohttp.ClientTimeout(total=10)) as response:
-                if response.status < 300:
-                    return None
-                retry_after = _seconds(response.headers.get("Retry-After"))
-                raise DeliveryError(f"webhook answered {response.status}",
-                                    retry_after=retry_after,
-                                    permanent=response.status in (400, 401, 403, 404, 410))
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise DeliveryError(f"webhook unreachable: {exc!r}") from exc
+class Composer(Protocol):
+    async def __call__(self, session: AsyncSession, alert: Alert, event: str) -> Message:
+        """What a channel sees for `event` ("opened", "resolved") of `alert`."""
 
 
 class Deliverer:
     def __init__(self, engine: AsyncEngine, *, clock: Clock, senders: dict[str, Sender],
-                 default_timezone: str = "UTC", observer: AlertObserver | None = None) -> None:
+                 compose: Composer, observer: AlertObserver | None = None) -> None:
         self._observer = observer
         self._engine = engine
         self._clock = clock
         self._senders = senders
-        self._default_zone = default_timezone
+        self.compose = compose
 
     async def deliver_due(self, limit: int = 50) -> int:
         """Send every delivery that is due; returns how many were sent."""
@@ -103,7 +85,7 @@ class Deliverer:
                                                           permanent=True))
             return 0
         try:
-            message = await self.message(session, alert, delivery.event)
+            message = await self.compose(session, alert, delivery.event)
             activity_id = await sender.send(delivery.target, message)
         except DeliveryError as exc:
             self._failed(session, delivery, exc)
@@ -140,46 +122,19 @@ class Deliverer:
         if self._observer is not None:
             self._observer.delivery_attempted(channel, outcome)
 
-    async def message(self, session: AsyncSession, alert: Alert, event: str) -> Message:
-        return await alert_message(session, alert, event, self._default_zone)
 
-
-async def alert_message(session: AsyncSession, alert: Alert, event: str,
-                        default_timezone: str) -> Message:
-    """What a channel sees: the alert card (or the recovery card), with the run's facts as
-    they are now, and who acknowledged it, if anyone did."""
-    job = await session.get(Job, alert.job_id)
-    title = job.title if job else "A job"
-    zone = ZoneInfo((job.timezone if job else None) or default_timezone)
-    if event == "resolved":
-        resolution = alert.resolution or "resolved"
-        text = f"Recovered — {title}: {resolution}"
-        return Message(text, cards.recovery_card(alert.kind, alert.reason, resolution, title))
-    facts = None
-    run = await session.get(Run, alert.run_id) if alert.run_id else None
-    if run is not None and job is not None:
-        facts = await run_facts(job, run, zone, session=session)
-    # Since when it is wrong: a missed milestone since its deadline, a missing start
-    # since the scheduled time, anything else since it was noticed.
-    due = alert.facts.get("milestone") and alert.facts.get("due")
-    since = (datetime.fromisoformat(due) if due else
-             alert.occurrence_at or alert.opened_at).astimezone(zone)
-    card = cards.alert_card(alert.id or 0, alert.kind, alert.reason, since, title, facts,
-                            acknowledged=acknowledgement(alert, zone))
-    return Message(f"⚠ {alert.reason}", card)
-
-
-def acknowledgement(alert: Alert, zone: ZoneInfo) -> str | None:
-    if not (alert.acknowledged_by and alert.acknowledged_at):
+def retry_after_seconds(value: object) -> float | None:
+    """A Retry-After header in seconds ("120", or an HTTP date); None when absent or unreadable."""
+    if not isinstance(value, str) or not value.strip():
         return None
-    text = f"Acknowledged by {alert.acknowledged_by} at {alert.acknowledged_at.astimezone(zone):%H:%M}"
-    if alert.snoozed_until:
-        text += f"; repeats snoozed until {alert.snoozed_until.astimezone(zone):%a %H:%M}"
-    return text
-
-
-def _seconds(value: str | None) -> float | None:
     try:
-        return float(value) if value else None
+        return max(0.0, float(value))
     except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
         return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())

@@ -3,8 +3,7 @@ Microsoft App ID and host name filled in, zipped with its two icons.
 
     opentrace manifest --app-id 1b4e28ba-2fa1-11d2-883f-0016d3cca427 --domain bot.example.com -o app.zip
 
-The template lives in the repository's `manifest/` folder (next to `bot/`), so this works from a
-checkout or an editable install.
+The template and icons sit beside this module and ship with the package.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-MANIFEST_DIR = Path(__file__).resolve().parents[1] / "manifest"
+MANIFEST_DIR = Path(__file__).resolve().parent
 APP_ID_PLACEHOLDER = "${{MICROSOFT_APP_ID}}"
 DOMAIN_PLACEHOLDER = "${{BOT_DOMAIN}}"
 ICON_SIZES = {"color": (192, 192), "outline": (32, 32)}

@@ -1,9 +1,10 @@
-"""JSON-ready views of jobs and runs, shared by the HTTP API and the bot."""
+"""JSON-ready views of jobs, runs and alerts: the shapes the HTTP API answers with."""
 
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from storage.alerts import Alert, Delivery
 from storage.models import Event, Job, Run
 
 
@@ -93,7 +94,7 @@ def run_report(job: Job, run: Run, events: Sequence[Event]) -> dict[str, Any]:
     return report
 
 
-def alert_document(alert: Any, job: str, deliveries: Sequence[Any]) -> dict[str, Any]:
+def alert_document(alert: Alert, job: str, deliveries: Sequence[Delivery]) -> dict[str, Any]:
     """An alert with where it went; a failed delivery shows its last error."""
     return {
         "id": alert.id,

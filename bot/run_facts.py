@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from alerts.baselines import is_unusual, usual
 from bot.facts import MetricFact, MilestoneFact, NoteFact, ProgressFact, RunFacts
-from bot.usual import is_unusual, usual
 from storage import queries
 from storage.history import RunHistory, successful_history
 from storage.models import Event, Job, Run

@@ -4,9 +4,7 @@
 import logging
 import re
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func
@@ -14,18 +12,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import answers, cards
+from alerts.wording import listing
+from bot import cards, handlers
 from bot.facts import Reply
 from bot.intents import INTENTS, classify
 from bot.jobfinder import GENERIC, Candidate, JobIndex, pick
 from bot.language import PLAIN_WORDS, correct, normalize, stem, words
-from bot.when import TIME_WORDS, find_period
-from bot.wording import listing
+from bot.periods import TIME_WORDS, find_period
+from storage.clock import Clock
 from storage.history import last_run_metric_names
 from storage.models import Job
 
 log = logging.getLogger(__name__)
-Clock = Callable[[], datetime]
 MEMORY_SIZE = 1000
 # Words people use in questions, so that typos of them can be corrected.
 COMMON_WORDS = ("run", "running", "finished", "finish", "done", "failed", "fail", "happened",
@@ -64,11 +62,11 @@ class Answerer:
             jobs, vocabulary = known.index.jobs, known.vocabulary
             text = " ".join(correct(words(normalize(question)), vocabulary))
             if not text:
-                return await answers.help_reply(self._ask(text, None, None, session))
+                return await handlers.help_reply(self._ask(text, None, None, session))
             candidates = known.index.rank(text, words(text))
             intent = classify(text, names_a_job=bool(candidates))
             if not intent.about_a_job and not candidates:
-                return await answers.HANDLERS[intent.name](self._ask(text, None, asker_zone, session))
+                return await handlers.HANDLERS[intent.name](self._ask(text, None, asker_zone, session))
             if intent.name == "status" and not candidates and not JOB_WORDS.search(text):
                 return not_understood(jobs, about_a_run=False)
             if not candidates and intent.name == "metric":
@@ -86,14 +84,14 @@ class Answerer:
                 return not_known(name, jobs)
             if job is None:
                 if not jobs:
-                    return await answers.no_jobs(self._ask(text, None, asker_zone, session))
+                    return await handlers.no_jobs(self._ask(text, None, asker_zone, session))
                 if len(jobs) > 1:
                     return not_understood(jobs, about_a_run=True)
                 job = jobs[0]
             self._remember(conversation, job.slug, f"{earlier} {text}" if earlier else text)
             zone = asker_zone or _zone(job.timezone) or self._default_zone
             ask = self._ask(text, job, zone, session, earlier=earlier)
-            return await answers.HANDLERS[intent.name](ask)
+            return await handlers.HANDLERS[intent.name](ask)
 
     async def _jobs(self, session: AsyncSession) -> "KnownJobs":
         """The jobs, their name index and the words worth correcting typos towards — built
@@ -108,7 +106,7 @@ class Answerer:
         return self._known
 
     def _ask(self, text: str, job: Job | None, zone: ZoneInfo | None, session: AsyncSession,
-             *, earlier: str | None = None) -> answers.Ask:
+             *, earlier: str | None = None) -> handlers.Ask:
         """`earlier` is the question a follow-up refers to: its words still count (which
         metric), and its period holds unless the follow-up names another."""
         now = self._clock()
@@ -117,7 +115,7 @@ class Answerer:
         if period is None and earlier:
             period = find_period(earlier, now, zone)
         context = f"{earlier} {text}" if earlier else text
-        return answers.Ask(text=text, tokens=words(context), now=now, zone=zone, period=period,
+        return handlers.Ask(text=text, tokens=words(context), now=now, zone=zone, period=period,
                            job=job, session=session)
 
     def _remember(self, conversation: str | None, slug: str, text: str) -> None:

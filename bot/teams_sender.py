@@ -14,7 +14,7 @@ from msrest.exceptions import ClientException, HttpOperationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.delivery import DeliveryError, Message
+from alerts.delivery import DeliveryError, Message, retry_after_seconds
 from storage.conversations import get_conversation
 
 log = logging.getLogger(__name__)
@@ -79,8 +79,4 @@ def _status(exc: HttpOperationError) -> int | None:
 
 def _retry_after(exc: HttpOperationError) -> float | None:
     headers = getattr(getattr(exc, "response", None), "headers", None) or {}
-    value = headers.get("Retry-After")
-    try:
-        return float(value) if value is not None else None
-    except (TypeError, ValueError):
-        return None
+    return retry_after_seconds(headers.get("Retry-After"))

@@ -8,11 +8,11 @@ from statistics import median
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.usual import is_unusual
-from bot.wording import duration, number, quoted
+from alerts.baselines import is_unusual
+from alerts.wording import duration, number, quoted
+from storage.durations import parse_duration
 from storage.history import RunHistory
 from storage.models import Event, Job, Run
-from storage.schedule import parse_duration
 
 DEFAULT_START_WITHIN = timedelta(minutes=30)
 HISTORY_FOR_USUAL = 7  # successful runs before "far from usual" is judged: a week of nights

@@ -7,9 +7,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.alerts import ACKNOWLEDGED, OPEN, Alert
+from storage.alert_states import ACKNOWLEDGED, OPEN
+from storage.alerts import Alert
+from storage.durations import parse_duration
 from storage.models import Job
-from storage.schedule import parse_duration
 
 MORNING = time(9, 0)  # "until tomorrow" ends at the start of the next working day
 

@@ -15,13 +15,13 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.delivery import Deliverer
-from bot.leader import TRY_EVERY_SECONDS, Leadership
-from bot.observer import AlertObserver
-from bot.watcher import Watcher
+from alerts.delivery import Deliverer
+from alerts.leadership import TRY_EVERY_SECONDS, Leadership
+from alerts.observer import AlertObserver
+from alerts.watcher import Watcher
+from storage.clock import Clock
 
 log = logging.getLogger(__name__)
-Clock = Callable[[], datetime]
 JUDGE_AFTER_SECONDS = 0.5  # telemetry is judged within this (plus the judging itself)
 SWEEP_EVERY_SECONDS = 10  # picks up jobs other replicas marked due; one indexed query
 

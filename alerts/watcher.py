@@ -7,14 +7,14 @@ the jobs whose next check has passed and judges the deadlines it slept through, 
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.expectations import (
+from alerts.expectations import (
     Finding,
     deadlines,
     judge_deadline,
@@ -23,17 +23,18 @@ from bot.expectations import (
     running_deadlines,
     succeeded_fully,
 )
-from bot.observer import AlertObserver
-from bot.targets import targets_for
+from alerts.observer import AlertObserver
+from alerts.schedule import cron_trigger, occurrences, shortest_gap
+from alerts.targets import targets_for
 from storage import alerts, watch
-from storage.alerts import RESOLVED, Alert
+from storage.alert_states import RESOLVED
+from storage.alerts import Alert
+from storage.clock import Clock
 from storage.history import successful_history
 from storage.models import Job, Run
 from storage.queries import run_events
-from storage.schedule import cron_trigger, occurrences, shortest_gap
 
 log = logging.getLogger(__name__)
-Clock = Callable[[], datetime]
 CATCH_UP = timedelta(days=7)  # deadlines missed while down longer ago than this are let go
 RUNNING_LOOKBACK = timedelta(days=7)  # runs older than this are not watched any more
 RECENT = timedelta(days=1)  # a run's telemetry may trail its start by this much

@@ -14,9 +14,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from opentrace.app import utc_now
+from storage.clock import utc_now
+from tests.alerts.conftest import Webhook
 from tests.app.test_metrics import scrape
-from tests.bot.conftest import Webhook
 from tests.conftest import start_api
 from tests.serving import free_port, opentrace_command, wait_for_health
 

@@ -10,14 +10,8 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import cards
-from bot.facts import JobLine, MetricFact, Reply, RunFacts
-from bot.gather import run_facts
-from bot.jobfinder import job_words
-from bot.language import stem
-from bot.usual import usual
-from bot.when import Period
-from bot.wording import (
+from alerts.baselines import usual
+from alerts.wording import (
     capital,
     clock_time,
     day_name,
@@ -28,6 +22,12 @@ from bot.wording import (
     quantity,
     quoted,
 )
+from bot import cards
+from bot.facts import JobLine, MetricFact, Reply, RunFacts
+from bot.jobfinder import job_words
+from bot.language import stem
+from bot.periods import Period
+from bot.run_facts import run_facts
 from storage import alerts, queries
 from storage.history import latest_runs, recent_starts, runs_started_between, successful_history
 from storage.models import Job, Run

@@ -1,29 +1,16 @@
-"""A job's schedule as pure functions: durations like "1h30m", cron expressions in the job's
-time zone, and the occurrences they produce. Deadlines are computed here from the stored
-definition, so every reader (validation, the watcher, answers) agrees on them."""
+"""A job's schedule as pure functions: cron expressions in the job's time zone, the
+occurrences they produce, and the checks a definition's deadlines must pass. Deadlines are
+computed here from the stored definition, so every reader (validation, the watcher,
+answers) agrees on them."""
 
-import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
-DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
-MAX_DURATION = timedelta(days=366)
-
-
-def parse_duration(text: str) -> timedelta:
-    """ "30m", "6h", "1h30m", "2d", "45s" → timedelta; anything else is a ValueError."""
-    match = DURATION.match(text.strip().lower()) if isinstance(text, str) else None
-    if not match or not any(match.groups()):
-        raise ValueError(f"{text!r} is not a duration such as 30m, 6h, 1h30m or 2d")
-    days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
-    value = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
-    if value > MAX_DURATION:
-        raise ValueError(f"{text!r} is longer than a year")
-    return value
+from storage.durations import parse_duration
 
 
 def cron_trigger(expression: str, zone: str) -> CronTrigger:
@@ -71,3 +58,34 @@ def shortest_gap(trigger: CronTrigger, start: datetime, samples: int = 60) -> ti
     times = list(occurrences(trigger, start, start + timedelta(days=800), limit=samples))
     gaps = [b - a for a, b in pairwise(times)]
     return min(gaps) if gaps else timedelta(days=366)
+
+
+def schedule_problems(schedule: str | None, zone: str | None, start_within: str | None,
+                      milestone_deadlines: Sequence[str]) -> list[tuple[str, str]]:
+    """(field, message) for what only a definition's fields together can tell: the cron
+    expression in the job's zone, and deadlines that fall beyond the next occurrence."""
+    if schedule is None:
+        if start_within:
+            return [("expect.start_within", "a start deadline needs a schedule")]
+        if milestone_deadlines:
+            return [("expect.milestones", "milestone deadlines need a schedule")]
+        return []
+    try:
+        trigger = cron_trigger(schedule, zone or "UTC")
+    except ValueError as exc:
+        return [("schedule", str(exc))]
+    gap = shortest_gap(trigger, datetime.now(UTC))
+    problems = []
+    if start_within and parse_duration(start_within) >= gap:
+        problems.append(("expect.start_within", f"{start_within} reaches the next "
+                                                f"occurrence ({_gap(gap)} apart)"))
+    for index, by in enumerate(milestone_deadlines):
+        if parse_duration(by) >= gap:
+            problems.append((f"expect.milestones.{index}.by", f"{by} reaches the next "
+                                                              f"occurrence ({_gap(gap)} apart)"))
+    return problems
+
+
+def _gap(gap: timedelta) -> str:
+    hours = gap.total_seconds() / 3600
+    return f"{hours:g} h" if hours < 48 else f"{hours / 24:g} days"

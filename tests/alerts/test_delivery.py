@@ -6,11 +6,13 @@ from aiohttp import ClientSession
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.delivery import MAX_ATTEMPTS, Deliverer, WebhookSender
-from bot.watcher import Watcher
+from alerts.delivery import MAX_ATTEMPTS, Deliverer
+from alerts.watcher import Watcher
+from alerts.webhook import WebhookSender
+from bot.alert_messages import AlertComposer
 from storage.alerts import Delivery
-from tests.bot.conftest import Webhook
-from tests.bot.test_watcher import berlin
+from tests.alerts.conftest import Webhook
+from tests.alerts.test_watcher import berlin
 from tests.conftest import Api, Clock
 
 
@@ -37,7 +39,8 @@ async def test_a_flaky_webhook_gets_the_alert_once_after_backing_off(
     await alert_for(api, clock, webhook.url)
     webhook.script = [503, 429]
     async with ClientSession() as http:
-        deliverer = Deliverer(api.engine, clock=clock, senders={"webhook": WebhookSender(http)})
+        deliverer = Deliverer(api.engine, clock=clock, senders={"webhook": WebhookSender(http)},
+                              compose=AlertComposer())
 
         assert await deliverer.deliver_due() == 0  # 503
         assert await deliverer.deliver_due() == 0  # not due yet: backing off
@@ -64,7 +67,8 @@ async def test_a_delivery_that_keeps_failing_is_marked_failed_and_visible(
     await alert_for(api, clock, webhook.url)
     webhook.script = [500] * 20
     async with ClientSession() as http:
-        deliverer = Deliverer(api.engine, clock=clock, senders={"webhook": WebhookSender(http)})
+        deliverer = Deliverer(api.engine, clock=clock, senders={"webhook": WebhookSender(http)},
+                              compose=AlertComposer())
         for _ in range(MAX_ATTEMPTS + 3):
             await deliverer.deliver_due()
             clock.advance(hours=2)
@@ -81,7 +85,8 @@ async def test_a_gone_webhook_is_not_retried(api: Api, clock: Clock, webhook: We
     await alert_for(api, clock, webhook.url)
     webhook.script = [404]
     async with ClientSession() as http:
-        deliverer = Deliverer(api.engine, clock=clock, senders={"webhook": WebhookSender(http)})
+        deliverer = Deliverer(api.engine, clock=clock, senders={"webhook": WebhookSender(http)},
+                              compose=AlertComposer())
         await deliverer.deliver_due()
 
     assert await states(api) == [("failed", 1, "webhook answered 404")]
@@ -90,7 +95,8 @@ async def test_a_gone_webhook_is_not_retried(api: Api, clock: Clock, webhook: We
 async def test_an_unreachable_webhook_is_retried(api: Api, clock: Clock) -> None:
     await alert_for(api, clock, "http://127.0.0.1:9/nobody-listens")
     async with ClientSession() as http:
-        deliverer = Deliverer(api.engine, clock=clock, senders={"webhook": WebhookSender(http)})
+        deliverer = Deliverer(api.engine, clock=clock, senders={"webhook": WebhookSender(http)},
+                              compose=AlertComposer())
         await deliverer.deliver_due()
 
     [(state, attempts, error)] = await states(api)

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from bot import manifest as teams_manifest
+from manifest import package as teams_manifest
 
 HERE = Path(__file__).resolve().parent
 VALIDATOR = HERE / "validate_manifest.js"
