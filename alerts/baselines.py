@@ -1,11 +1,20 @@
 """What is usual for a job, from its own recent successful runs: robust statistics that one
 odd night cannot drag along (median and MAD, not mean and standard deviation)."""
 
+from dataclasses import dataclass
 from statistics import median
 
-from bot.facts import Usual
-
 MIN_RUNS = 3  # fewer than this and "usually" would be a guess
+
+
+@dataclass(frozen=True)
+class Usual:
+    """A value's usual range from the job's recent successful runs."""
+
+    median: float
+    low: float
+    high: float
+    runs: int
 
 
 def usual(values: list[float]) -> Usual | None:

@@ -66,14 +66,14 @@ class Deliverer:
         """Send every delivery that is due; returns how many were sent."""
         sent = 0
         async with AsyncSession(self._engine, expire_on_commit=False) as session:
-            for delivery in await alerts.due_deliveries(session, self._clock(), limit):
+            for delivery in await alerts.due_deliveries(self._clock(), limit, session=session):
                 sent += await self._deliver(session, delivery)
                 await session.commit()
         return sent
 
     async def next_due(self) -> datetime | None:
         async with AsyncSession(self._engine) as session:
-            return await alerts.next_delivery_at(session)
+            return await alerts.next_delivery_at(session=session)
 
     async def _deliver(self, session: AsyncSession, delivery: Delivery) -> int:
         sender = self._senders.get(delivery.channel)

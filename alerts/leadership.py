@@ -6,8 +6,9 @@ it within one `TRY_EVERY`. SQLite serves a single process, which always leads.""
 
 import logging
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from storage import locks
 
 log = logging.getLogger(__name__)
 WATCH_LOCK_ID = 0x0DE7_7AD0
@@ -30,7 +31,7 @@ class Leadership:
             return True
         if self._connection is not None:
             try:
-                await self._connection.execute(text("SELECT 1"))
+                await locks.still_connected(self._connection)
                 return True
             except Exception as exc:
                 log.warning("lost the watcher lead: %s", exc)
@@ -41,9 +42,7 @@ class Leadership:
     async def _take(self) -> bool:
         connection = await self._engine.connect()
         try:
-            await connection.execution_options(isolation_level="AUTOCOMMIT")
-            taken = (await connection.execute(
-                text("SELECT pg_try_advisory_lock(:id)"), {"id": WATCH_LOCK_ID})).scalar()
+            taken = await locks.try_lock(connection, WATCH_LOCK_ID)
         except Exception:
             await connection.close()
             raise
@@ -57,8 +56,7 @@ class Leadership:
     async def release(self) -> None:
         if self._connection is not None:
             try:
-                await self._connection.execute(
-                    text("SELECT pg_advisory_unlock(:id)"), {"id": WATCH_LOCK_ID})
+                await locks.unlock(self._connection, WATCH_LOCK_ID)
             finally:
                 await self._drop()
 

@@ -12,7 +12,7 @@ TEAMS, WEBHOOK = "teams", "webhook"
 
 
 async def targets_for(session: AsyncSession, job: Job) -> list[tuple[str, str]]:
-    targets = {(TEAMS, c) for c in await alerts.subscribers(session, job.slug)}
+    targets = {(TEAMS, c) for c in await alerts.subscribers(job.slug, session=session)}
     conversations = await list_conversations(session=session)
     for name in job.alert:
         if name.lower().startswith(("https://", "http://")):

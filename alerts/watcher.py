@@ -26,7 +26,7 @@ from alerts.expectations import (
 from alerts.observer import AlertObserver
 from alerts.schedule import cron_trigger, occurrences, shortest_gap
 from alerts.targets import targets_for
-from storage import alerts, watch
+from storage import alerts, queries, watch
 from storage.alert_states import RESOLVED
 from storage.alerts import Alert
 from storage.clock import Clock
@@ -64,21 +64,21 @@ class Watcher:
         async with self._lock:
             now = self._clock()
             async with self._session() as session:
-                for job in await watch.due_jobs(session, now):
+                for job in await watch.due_jobs(now, session=session):
                     try:
                         opened += await self._check_job(session, job, now)
                         await session.commit()
                     except Exception:
                         log.exception("checking job %s failed; trying again later", job.slug)
                         await session.rollback()
-                        await watch.set_bookmark(session, job, job.checked_until,
-                                                 now + RETRY_BROKEN_JOB)
+                        await watch.set_bookmark(job, job.checked_until,
+                                                 now + RETRY_BROKEN_JOB, session=session)
                         await session.commit()
         return opened
 
     async def next_check_at(self) -> datetime | None:
         async with self._session() as session:
-            return await watch.next_check_at(session)
+            return await watch.next_check_at(session=session)
 
     async def _check_job(self, session: AsyncSession, job: Job, now: datetime) -> list[Opened]:
         zone = job.timezone or self._default_zone
@@ -91,9 +91,10 @@ class Watcher:
             early = min(timedelta(hours=1), gap / 4)  # a run may start a little before time
             reach = max((d.at - d.occurrence for d in deadlines(job, since)), default=gap)
             for occurrence in occurrences(trigger, since - reach, now + gap + reach):
-                run = await watch.first_run_between(session, job, occurrence - early,
-                                                    occurrence + gap - early)
-                reached = await watch.reached_milestones(session, run) if run else {}
+                first = await queries.list_runs(job, since=occurrence - early, until=occurrence + gap - early,
+                                                limit=1, oldest_first=True, session=session)
+                run = first[0] if first else None
+                reached = await watch.reached_milestones(run, session=session) if run else {}
                 for deadline in deadlines(job, occurrence):
                     if since < deadline.at <= now:
                         finding = judge_deadline(job, deadline, run, reached, zone)
@@ -103,11 +104,11 @@ class Watcher:
                         upcoming.append(deadline.at)
         opened = await self._open(session, job, findings, now)
         # Runs still going, and runs whose telemetry reached another replica: judged here too.
-        for run in await watch.runs_to_judge(session, job, since - RECENT, now - RUNNING_LOOKBACK):
+        for run in await watch.runs_to_judge(job, since - RECENT, now - RUNNING_LOOKBACK, session=session):
             run_opened, run_upcoming = await self._judge_run(session, job, run, now)
             opened += run_opened
             upcoming += run_upcoming
-        await watch.set_bookmark(session, job, now, min(upcoming, default=None))
+        await watch.set_bookmark(job, now, min(upcoming, default=None), session=session)
         return opened
 
     # --- telemetry -------------------------------------------------------------------------
@@ -126,7 +127,7 @@ class Watcher:
                         continue
                     run_opened, upcoming = await self._judge_run(session, job, run, now)
                     if upcoming:
-                        await watch.check_soon(session, job.id or 0, min(upcoming))
+                        await watch.check_soon(job.id or 0, min(upcoming), session=session)
                     opened += run_opened
                     await session.commit()
         return opened
@@ -134,7 +135,7 @@ class Watcher:
     async def mark_due(self, run_ids: Iterable[int]) -> None:
         """On a replica that does not lead: have the leader judge these runs' jobs soon."""
         async with self._session() as session:
-            await watch.jobs_of_runs_due(session, set(run_ids), self._clock())
+            await watch.jobs_of_runs_due(set(run_ids), self._clock(), session=session)
             await session.commit()
 
     async def _judge_run(self, session: AsyncSession, job: Job, run: Run,
@@ -152,7 +153,7 @@ class Watcher:
             findings += judge_running(job, run, history, now)
         opened = await self._open(session, job, findings, now)
         reached = {e.name for e in events if e.kind == "milestone" and e.status == "reached" and e.name}
-        for alert in await alerts.unresolved_alerts(session, job.id or 0):
+        for alert in await alerts.unresolved_alerts(job.id or 0, session=session):
             resolution = recovery(alert, run, reached, succeeded_fully(job, run, events, history))
             if resolution:
                 await self._resolve(session, job, alert, resolution, now)
@@ -165,10 +166,9 @@ class Watcher:
                     now: datetime) -> list[Opened]:
         opened = []
         for finding in findings:
-            alert = await alerts.open_alert(
-                session, job_id=job.id or 0, kind=finding.kind, key=finding.key,
+            alert = await alerts.open_alert(job_id=job.id or 0, kind=finding.kind, key=finding.key,
                 reason=finding.reason, run_id=finding.run_id,
-                occurrence_at=finding.occurrence_at, facts=finding.facts, now=now)
+                occurrence_at=finding.occurrence_at, facts=finding.facts, now=now, session=session)
             if alert is None:
                 continue  # judged before: an alert is opened once
             log.info("alert %s for %s: %s", alert.kind, job.slug, alert.reason)
@@ -178,13 +178,13 @@ class Watcher:
             if await self._snoozed(session, job, alert, now):
                 continue
             for channel, target in await targets_for(session, job):
-                await alerts.queue_delivery(session, alert_id=alert.id or 0, event="opened",
-                                            channel=channel, target=target, now=now)
+                await alerts.queue_delivery(alert_id=alert.id or 0, event="opened",
+                                            channel=channel, target=target, now=now, session=session)
         return opened
 
     async def _snoozed(self, session: AsyncSession, job: Job, alert: Alert, now: datetime) -> bool:
         """Snoozing one alert quiets its job's repeats of the same kind until the snooze ends."""
-        for other in await alerts.unresolved_alerts(session, job.id or 0):
+        for other in await alerts.unresolved_alerts(job.id or 0, session=session):
             if other.id != alert.id and other.kind == alert.kind and other.snoozed_until \
                     and other.snoozed_until > now:
                 return True
@@ -197,10 +197,10 @@ class Watcher:
         alert.resolution = resolution
         session.add(alert)
         log.info("alert %s for %s resolved: %s", alert.kind, job.slug, resolution)
-        told = await alerts.deliveries_of(session, [alert.id or 0])
+        told = await alerts.deliveries_of([alert.id or 0], session=session)
         for delivery in {(d.channel, d.target) for d in told if d.event == "opened"}:
-            await alerts.queue_delivery(session, alert_id=alert.id or 0, event="resolved",
-                                        channel=delivery[0], target=delivery[1], now=now)
+            await alerts.queue_delivery(alert_id=alert.id or 0, event="resolved",
+                                        channel=delivery[0], target=delivery[1], now=now, session=session)
 
     def _session(self) -> AsyncSession:
         return AsyncSession(self._engine, expire_on_commit=False)

@@ -1,13 +1,22 @@
-"""How numbers, times and durations read in an answer."""
+"""How numbers, times and durations read for people: in alert reasons, in the bot's answers
+and on its cards — one definition, so a card never says what the text says differently."""
 
+import math
 from datetime import date, datetime
+
+from alerts.baselines import Usual
+
+DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def number(value: float) -> str:
-    """8911 → "8,911"; 12.5 → "12.5"; 0.333333 → "0.33"."""
-    if value == int(value) and abs(value) < 1e15:
-        return f"{int(value):,}"
-    return f"{value:,.2f}".rstrip("0").rstrip(".")
+    """8911 → "8,911"; 12.5 → "12.5"; 0.333333 → "0.33"; 0.00042 → "0.00042"."""
+    if not math.isfinite(value):
+        return str(value)
+    small = value != 0 and abs(value) < 0.01
+    text = f"{value:.2g}" if small else f"{value:,.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
 
 
 def quantity(value: float, unit: str | None) -> str:
@@ -31,6 +40,22 @@ def duration(seconds: float) -> str:
 
 def clock_time(moment: datetime) -> str:
     return moment.strftime("%H:%M")
+
+
+def date_time(at: datetime, *, same_day_as: datetime | None = None) -> str:
+    """"Wed 25 Nov 00:12" in the datetime's own zone (English whatever the locale), or
+    "00:12" on the day of `same_day_as`."""
+    if same_day_as is not None and at.date() == same_day_as.date():
+        return clock_time(at)
+    return f"{DAYS[at.weekday()]} {at.day:02d} {MONTHS[at.month - 1]} {clock_time(at)}"
+
+
+def usual_range(usual: Usual) -> str:
+    """"~40 (30\N{EN DASH}50)", or "~40" when every recent run had the same value."""
+    text = f"~{number(usual.median)}"
+    if usual.low != usual.high:
+        text += f" ({number(usual.low)}\N{EN DASH}{number(usual.high)})"
+    return text
 
 
 def day_name(day: date, today: date) -> str:

@@ -27,14 +27,14 @@ Design choices:
 """
 
 import json
-import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from bot.facts import JobLine, MetricFact, MilestoneFact, NoteFact, ProgressFact, RunFacts, Usual
+from alerts.wording import date_time, duration, number, usual_range
+from bot.facts import JobLine, MetricFact, MilestoneFact, NoteFact, ProgressFact, RunFacts
 
 Element = dict[str, Any]
 T = TypeVar("T")
@@ -86,8 +86,6 @@ _NOTES: dict[str, tuple[str, str, int]] = {
     "info": ("\N{INFORMATION SOURCE}", "default", 2),
 }
 
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -183,45 +181,11 @@ def _text_body(title: str, body: str, shrink: int) -> list[Element]:
 # ---------------------------------------------------------------- formatting
 
 
-def format_number(value: float) -> str:
-    """8911 -> '8,911'; 12.5 -> '12.5'; 0.00042 -> '0.00042'."""
-    if not math.isfinite(value):
-        return str(value)
-    small = value != 0 and abs(value) < 0.01
-    text = f"{value:.2g}" if small else f"{value:,.2f}".rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
-
-
-def format_time(at: datetime, *, same_day_as: datetime | None = None) -> str:
-    """'Wed 25 Nov 00:12' in the datetime's own zone, or '00:12' on the day of `same_day_as`."""
-    if same_day_as is not None and at.date() == same_day_as.date():
-        return f"{at:%H:%M}"
-    return f"{_DAYS[at.weekday()]} {at.day:02d} {_MONTHS[at.month - 1]} {at:%H:%M}"
-
-
-def format_duration(seconds: float) -> str:
-    """45 -> '45 s'; 1320 -> '22 min'; 6000 -> '1 h 40 min'; 7200 -> '2 h'."""
-    if seconds < 59.5:
-        return f"{max(0, round(seconds))} s"
-    hours, minutes = divmod(round(seconds / 60), 60)
-    if not hours:
-        return f"{minutes} min"
-    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-
-
-def format_usual(usual: Usual) -> str:
-    """'~40 (30\N{EN DASH}50)', or '~40' when every recent run had the same value."""
-    text = f"~{format_number(usual.median)}"
-    if usual.low != usual.high:
-        text += f" ({format_number(usual.low)}\N{EN DASH}{format_number(usual.high)})"
-    return text
-
-
 def _with_unit(value: float, unit: str | None) -> str:
-    number = format_number(value)
+    text = number(value)
     if not unit:
-        return number
-    return f"{number}{unit}" if unit == "%" else f"{number} {_clean(unit, 20)}"
+        return text
+    return f"{text}{unit}" if unit == "%" else f"{text} {_clean(unit, 20)}"
 
 
 # ---------------------------------------------------------------- run card parts
@@ -252,15 +216,15 @@ def _badge(state: str) -> Element:
 
 
 def _timing(facts: RunFacts) -> Element:
-    runs = [_label("Started "), _run(format_time(facts.started_at))]
+    runs = [_label("Started "), _run(date_time(facts.started_at))]
     if facts.finished_at is not None:
-        runs += [_label(" · finished "), _run(format_time(facts.finished_at, same_day_as=facts.started_at))]
+        runs += [_label(" · finished "), _run(date_time(facts.finished_at, same_day_as=facts.started_at))]
     if facts.duration_seconds is not None:
         verb = " · running for " if facts.status == "running" else " · took "
         colour = _duration_colour(facts.duration_seconds, facts.usual_duration_seconds)
-        runs += [_label(verb), _run(format_duration(facts.duration_seconds), color=colour)]
+        runs += [_label(verb), _run(duration(facts.duration_seconds), color=colour)]
     if facts.usual_duration_seconds is not None:
-        runs += [_label(", usually "), _run(format_duration(facts.usual_duration_seconds))]
+        runs += [_label(", usually "), _run(duration(facts.usual_duration_seconds))]
     return _paragraph(runs)
 
 
@@ -285,9 +249,9 @@ def _progress_section(progress: ProgressFact | None, start: datetime) -> Element
     if progress.stage:
         runs += [_label(" · stage "), _run(progress.stage, NAME_CHARS)]
     if progress.eta is not None:
-        runs += [_label(" · done around "), _run(format_time(progress.eta, same_day_as=start),
+        runs += [_label(" · done around "), _run(date_time(progress.eta, same_day_as=start),
                                                   weight="bolder")]
-    runs.append(_label(f" (as of {format_time(progress.at, same_day_as=start)})"))
+    runs.append(_label(f" (as of {date_time(progress.at, same_day_as=start)})"))
     return _section("Progress", [_paragraph(runs)])
 
 
@@ -304,7 +268,7 @@ def _milestone_row(milestone: MilestoneFact, start: datetime) -> Element:
     glyph, colour, subtle = _MILESTONES.get(milestone.status, ("?", "default", True))
     runs = [_run(glyph, color=colour, weight="bolder"), _label(" ")]
     if milestone.at is not None:
-        runs += [_run(format_time(milestone.at, same_day_as=start), subtle=True), _label(" ")]
+        runs += [_run(date_time(milestone.at, same_day_as=start), subtle=True), _label(" ")]
     runs.append(_run(milestone.name, NAME_CHARS, subtle=subtle))
     if milestone.status == "missing":
         runs.append(_label(" — not reached (usually is)"))
@@ -344,7 +308,7 @@ def _metric_row(metric: MetricFact, with_usual: bool) -> Element:
     shown = (_run(value, color="attention", weight="bolder") if metric.unusual else _run(value))
     cells = [[_run(_humanize(metric.name), NAME_CHARS)], [shown]]
     if with_usual:
-        cells.append([_run(format_usual(metric.usual), subtle=True) if metric.usual else _label("—")])
+        cells.append([_run(usual_range(metric.usual), subtle=True) if metric.usual else _label("—")])
     return _table_row(cells)
 
 
@@ -356,7 +320,7 @@ def _note_section(notes: list[NoteFact], start: datetime, limit: int) -> Element
     for note in shown:
         glyph, colour, _ = _NOTES.get(note.level, _NOTES["info"])
         rows.append(_paragraph([_run(glyph, color=colour, weight="bolder"), _label(" "),
-                                _run(format_time(note.at, same_day_as=start), subtle=True), _label(" "),
+                                _run(date_time(note.at, same_day_as=start), subtle=True), _label(" "),
                                 _run(note.text, NOTE_CHARS)], spacing="small"))
     return _section("Notes", rows + _more(len(hidden), "note"))
 
@@ -398,9 +362,9 @@ def _state_counts(lines: Sequence[JobLine]) -> list[Element]:
 def _job_row(line: JobLine) -> Element:
     when: list[Element] = [_label("Never ran")]
     if line.last_started_at is not None:
-        when = [_label("Last started "), _run(format_time(line.last_started_at))]
+        when = [_label("Last started "), _run(date_time(line.last_started_at))]
         if line.last_finished_at is not None:
-            finished = format_time(line.last_finished_at, same_day_as=line.last_started_at)
+            finished = date_time(line.last_finished_at, same_day_as=line.last_started_at)
             when += [_label(" · finished "), _run(finished)]
     items = [
         {"type": "ColumnSet", "columns": [
@@ -540,7 +504,7 @@ def alert_card(alert_id: int, kind: str, reason: str, since: datetime, title: st
     """An alert: what is wrong and since when, the run's facts, and Acknowledge / Snooze.
     Once acknowledged (`acknowledged` says by whom and when) the actions are gone."""
     card = run_card(reason, facts) if facts else text_card(title, reason)
-    banner = f"⚠ {ALERT_TITLES.get(kind, kind)} · since {format_time(since)}"
+    banner = f"⚠ {ALERT_TITLES.get(kind, kind)} · since {date_time(since)}"
     card["body"].insert(0, _paragraph([_run(banner, HEADLINE_CHARS, weight="bolder",
                                             color="attention")]))
     if acknowledged:

@@ -7,9 +7,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from alerts.wording import listing
@@ -19,6 +17,7 @@ from bot.intents import INTENTS, classify
 from bot.jobfinder import GENERIC, Candidate, JobIndex, pick
 from bot.language import PLAIN_WORDS, correct, normalize, stem, words
 from bot.periods import TIME_WORDS, find_period
+from storage import queries
 from storage.clock import Clock
 from storage.history import last_run_metric_names
 from storage.models import Job
@@ -96,10 +95,9 @@ class Answerer:
     async def _jobs(self, session: AsyncSession) -> "KnownJobs":
         """The jobs, their name index and the words worth correcting typos towards — built
         again only when the job list changed (one cheap query per question tells)."""
-        signature = tuple((await session.exec(
-            select(func.count(), func.max(Job.updated_at)))).one())
+        signature = await queries.jobs_signature(session=session)
         if self._known is None or self._known.signature != signature:
-            jobs = list((await session.exec(select(Job).order_by(col(Job.slug)))).all())
+            jobs = list(await queries.all_jobs(session=session))
             index = JobIndex(jobs)
             vocabulary = set(TIME_WORDS) | set(COMMON_WORDS) | _intent_words() | index.words
             self._known = KnownJobs(signature, index, vocabulary)

@@ -6,15 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-
-@dataclass(frozen=True)
-class Usual:
-    """A value's usual range from the job's recent successful runs."""
-
-    median: float
-    low: float
-    high: float
-    runs: int
+from alerts.baselines import Usual
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from bot.language import stem
 from bot.periods import Period
 from bot.run_facts import run_facts
 from storage import alerts, queries
-from storage.history import latest_runs, recent_starts, runs_started_between, successful_history
+from storage.history import recent_starts, successful_history
 from storage.models import Job, Run
 
 MIN_LATE_MARGIN = 15 * 60  # seconds; a start this late after its usual time is still on time
@@ -60,10 +60,11 @@ Handler = Callable[[Ask], Awaitable[Reply]]
 async def the_run(ask: Ask) -> Run | None:
     assert ask.job is not None
     if ask.period is None:
-        runs = await latest_runs(ask.job, 1, session=ask.session)
+        runs = await queries.list_runs(ask.job, limit=1, session=ask.session)
     else:
         start, end = ask.period.start, min(ask.period.end, ask.now)
-        runs = await runs_started_between(ask.job, start, end, session=ask.session)
+        runs = await queries.list_runs(ask.job, since=start, until=end, limit=None,
+                                       session=ask.session)
     return runs[0] if runs else None
 
 
@@ -85,7 +86,7 @@ async def late(ask: Ask, run: Run | None) -> str:
     clause: "it is late: 'report-published' was due at 06:00"."""
     assert ask.job is not None
     clauses = []
-    for alert in await alerts.unresolved_alerts(ask.session, ask.job.id or 0):
+    for alert in await alerts.unresolved_alerts(ask.job.id or 0, session=ask.session):
         due = datetime.fromisoformat(alert.facts["due"]).astimezone(ask.zone) \
             if "due" in alert.facts else None
         if due is None:
@@ -104,7 +105,7 @@ async def no_run(ask: Ask) -> Reply:
     late_clause = await late(ask, None)
     text = f"No — {ask.job.title} has not run {when}" + (f", and {late_clause}." if late_clause
                                                         else ".")
-    last = await latest_runs(ask.job, 1, session=ask.session)
+    last = await queries.list_runs(ask.job, limit=1, session=ask.session)
     if last:
         run = last[0]
         text += f" Its last run started {moment(run.started_at.astimezone(ask.zone), ask.today)}"
@@ -321,27 +322,25 @@ async def metric(ask: Ask) -> Reply:
 # --- which file / what did it produce -------------------------------------------------------
 
 async def inputs(ask: Ask) -> Reply:
-    def render(a: Ask, f: RunFacts) -> str:
-        who = subject(a, f)
-        if f.inputs:
-            return f"{capital(who)} read {listing(f.inputs[:5])}."
-        return (f"{capital(who)} did not report an input file. Jobs report it as a "
-                f"payload named like 'input-file'.")
-
-    return await with_run(ask, render)
+    return await with_run(ask, lambda a, f: files(a, f, reading=True))
 
 
 async def outputs(ask: Ask) -> Reply:
-    def render(a: Ask, f: RunFacts) -> str:
-        who = subject(a, f)
-        if f.outputs:
-            return f"{capital(who)} produced {listing(f.outputs[:5])}."
-        missing = [m.name for m in f.milestones if m.status == "missing"]
-        tail = (f" It did not reach {listing([quoted(n) for n in missing])}, which it usually does."
-                if missing else "")
-        return f"{capital(who)} reported no output.{tail}"
+    return await with_run(ask, lambda a, f: files(a, f, reading=False))
 
-    return await with_run(ask, render)
+
+def files(ask: Ask, f: RunFacts, *, reading: bool) -> str:
+    """What a run read, or what it produced; when it reported nothing, why that may be."""
+    who = capital(subject(ask, f))
+    found = f.inputs if reading else f.outputs
+    if found:
+        return f"{who} {'read' if reading else 'produced'} {listing(found[:5])}."
+    if reading:
+        return f"{who} did not report an input file. Jobs report it as a payload named like 'input-file'."
+    missing = [m.name for m in f.milestones if m.status == "missing"]
+    tail = (f" It did not reach {listing([quoted(n) for n in missing])}, which it usually does."
+            if missing else "")
+    return f"{who} reported no output.{tail}"
 
 
 # --- how long -------------------------------------------------------------------------------

@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from botbuilder.core import ActivityHandler, CardFactory, MessageFactory, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from alerts.actions import acknowledge, snooze
@@ -22,6 +21,7 @@ from bot.alert_messages import alert_message
 from bot.engine import Answerer
 from bot.facts import Reply
 from bot.teams_sender import activity as teams_activity
+from storage import queries
 from storage.alerts import subscribe, subscriptions_of, unsubscribe
 from storage.clock import Clock
 from storage.conversations import (
@@ -108,7 +108,7 @@ class OpenTraceBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships n
         now = self._clock()
         async with AsyncSession(self._engine, expire_on_commit=False) as session:
             if verb == "subscriptions":
-                jobs = await subscriptions_of(session, here.conversation_id)
+                jobs = await subscriptions_of(here.conversation_id, session=session)
                 text = ("This conversation gets alerts for: " + ", ".join(jobs) + "." if jobs else
                         "This conversation has no subscriptions; it gets the alerts of jobs that "
                         "name no target. Say 'subscribe <job>' to follow one.")
@@ -116,17 +116,17 @@ class OpenTraceBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships n
                 return
             job = await find_job(session, name)
             if job is None:
-                known = ", ".join(j.slug for j in (await session.exec(select(Job))).all()[:20])
+                known = ", ".join(j.slug for j in (await queries.all_jobs(session=session))[:20])
                 text = (f"I don't know a job called '{name}'. I know: {known or 'none yet'}."
                         if name else f"Say '{verb} <job>', e.g. '{verb} nightly-product-import'.")
                 await turn_context.send_activity(MessageFactory.text(text))
                 return
             if verb == "subscribe":
                 await save_conversation(here, now, session=session)
-                await subscribe(session, here.conversation_id, job.slug, now)
+                await subscribe(here.conversation_id, job.slug, now, session=session)
                 text = f"This conversation now gets the alerts of {job.title} ({job.slug})."
             else:
-                removed = await unsubscribe(session, here.conversation_id, job.slug)
+                removed = await unsubscribe(here.conversation_id, job.slug, session=session)
                 text = (f"This conversation no longer gets the alerts of {job.title}." if removed
                         else f"This conversation was not subscribed to {job.title}.")
         await turn_context.send_activity(MessageFactory.text(text))
@@ -186,7 +186,7 @@ async def find_job(session: AsyncSession, name: str) -> Job | None:
     wanted = name.strip().strip("'\"").lower()
     if not wanted:
         return None
-    for job in (await session.exec(select(Job))).all():
+    for job in await queries.all_jobs(session=session):
         if wanted in (job.slug, job.title.lower(), *(a.lower() for a in job.aliases)):
             return job
     return None

@@ -62,7 +62,7 @@ async def database(app: web.Application) -> AsyncIterator[None]:
     await migrate(engine)
     if settings.auth:
         async with AsyncSession(engine) as session:
-            token = await first_admin_token(session, app[CLOCK]())
+            token = await first_admin_token(app[CLOCK](), session=session)
         if token:
             announce_first_token(token)
     writer = EventWriter(engine)

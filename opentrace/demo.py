@@ -104,13 +104,21 @@ def at(day: int, hour: int, minute: int) -> str:
     return berlin(day, hour, minute).isoformat()
 
 
-def normal_night(day: int, skipped: int) -> list[Event]:
+def night_opens(day: int) -> tuple[dict[str, str], list[Event]]:
+    """Every night starts alike: the run, its input file, the file read."""
     run = {"job": IMPORT, "run": f"2026-11-{day:02}"}
-    return [
+    return run, [
         {**run, "kind": "start", "at": at(day, 0, 12), "attributes": {"host": "etl-1"}},
         {**run, "kind": "payload", "at": at(day, 0, 13), "name": "input-file",
          "data": {"path": f"/data/supplier/products-2026-11-{day:02}.csv"}},
         {**run, "kind": "milestone", "at": at(day, 0, 14), "name": "file-read"},
+    ]
+
+
+def normal_night(day: int, skipped: int) -> list[Event]:
+    run, opening = night_opens(day)
+    return [
+        *opening,
         {**run, "kind": "metric", "at": at(day, 0, 40), "name": "rows_processed",
          "value": 120_000 + day * 10, "unit": "rows"},
         {**run, "kind": "metric", "at": at(day, 0, 40), "name": "rows_skipped", "value": skipped,
@@ -127,12 +135,9 @@ def normal_night(day: int, skipped: int) -> list[Event]:
 
 
 def the_bad_night() -> list[Event]:
-    run = {"job": IMPORT, "run": f"2026-11-{BAD_DAY}"}
+    run, opening = night_opens(BAD_DAY)
     return [
-        {**run, "kind": "start", "at": at(BAD_DAY, 0, 12), "attributes": {"host": "etl-1"}},
-        {**run, "kind": "payload", "at": at(BAD_DAY, 0, 13), "name": "input-file",
-         "data": {"path": f"/data/supplier/products-2026-11-{BAD_DAY}.csv"}},
-        {**run, "kind": "milestone", "at": at(BAD_DAY, 0, 14), "name": "file-read"},
+        *opening,
         {**run, "kind": "note", "at": at(BAD_DAY, 0, 20), "level": "warning",
          "text": "unknown column 'EAN13' in supplier file"},
         {**run, "kind": "metric", "at": at(BAD_DAY, 0, 30), "name": "rows_processed",
@@ -305,7 +310,7 @@ class Demo:
         self.clock.now = DEFINED_AT
         await self.request("PUT", f"/v1/jobs/{IMPORT}", DEFINITION)
         async with AsyncSession(self.engine) as session:
-            await subscribe(session, CHANNEL_ID, IMPORT, self.clock())
+            await subscribe(CHANNEL_ID, IMPORT, self.clock(), session=session)
         expect = DEFINITION["expect"]
         [milestone] = expect["milestones"]
         self.say(f"{self.clock.now:%a %d %b %H:%M} — PUT /v1/jobs/{IMPORT}: "
@@ -368,15 +373,12 @@ class Demo:
             return answer
 
     async def run_ids(self, events: list[Event]) -> list[int]:
-        from sqlmodel import col, select
         from sqlmodel.ext.asyncio.session import AsyncSession
 
-        from storage.models import Job, Run
+        from storage import queries
 
-        keys = {e["run"] for e in events}
         async with AsyncSession(self.engine) as session:
-            query = select(Run.id).join(Job).where(Job.slug == IMPORT, col(Run.key).in_(keys))
-            return [run_id for run_id in (await session.exec(query)).all() if run_id is not None]
+            return await queries.run_ids(IMPORT, sorted({e["run"] for e in events}), session=session)
 
 
 def batches(events: list[Event]) -> Iterator[tuple[datetime, list[Event]]]:

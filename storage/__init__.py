@@ -1,4 +1,4 @@
-"""Durable storage for OpenTrace: tables, migrations, the event writer and read queries.
+"""Durable storage for OpenTrace: tables, migrations, the event writer and every query.
 
-Storage imports neither `ingest` nor `bot`; both reach the database only through here.
-"""
+The bottom layer: it imports none of `ingest`, `alerts`, `bot` or `opentrace`, and they reach
+the database only through the `(…, *, session)` functions here."""

@@ -84,9 +84,9 @@ def _insert_ignoring_conflicts(session: AsyncSession, table: Any) -> Any:
     return module.insert(table).on_conflict_do_nothing()
 
 
-async def open_alert(session: AsyncSession, *, job_id: int, kind: str, key: str, reason: str,
+async def open_alert(*, job_id: int, kind: str, key: str, reason: str,
                      run_id: int | None, occurrence_at: datetime | None,
-                     facts: dict[str, Any], now: datetime) -> Alert | None:
+                     facts: dict[str, Any], now: datetime, session: AsyncSession) -> Alert | None:
     """Open an alert unless one with this (job, kind, key) exists; None when it did."""
     table = Alert.__table__  # type: ignore[attr-defined]
     result = await session.exec(_insert_ignoring_conflicts(session, table).values(
@@ -98,13 +98,13 @@ async def open_alert(session: AsyncSession, *, job_id: int, kind: str, key: str,
     return (await session.exec(query)).one()
 
 
-async def unresolved_alerts(session: AsyncSession, job_id: int) -> Sequence[Alert]:
+async def unresolved_alerts(job_id: int, *, session: AsyncSession) -> Sequence[Alert]:
     query = select(Alert).where(Alert.job_id == job_id, col(Alert.state) != RESOLVED)
     return (await session.exec(query.order_by(col(Alert.id)))).all()
 
 
-async def list_alerts(session: AsyncSession, *, state: str | None = None,
-                      limit: int = 100) -> Sequence[Alert]:
+async def list_alerts(*, state: str | None = None,
+                      limit: int = 100, session: AsyncSession) -> Sequence[Alert]:
     query = select(Alert)
     if state is not None:
         query = query.where(Alert.state == state)
@@ -123,30 +123,30 @@ class AlertReport:
 async def alert_reports(*, state: str | None = None, limit: int = 100,
                         session: AsyncSession) -> list[AlertReport]:
     """Alerts newest first, with their jobs and deliveries: three queries, whatever the count."""
-    found = await list_alerts(session, state=state, limit=limit)
+    found = await list_alerts(state=state, limit=limit, session=session)
     job_ids = {alert.job_id for alert in found}
     slugs = dict((await session.exec(select(Job.id, Job.slug).where(col(Job.id).in_(job_ids)))).all()) \
         if job_ids else {}
     by_alert: dict[int, list[Delivery]] = {}
-    for delivery in await deliveries_of(session, [alert.id or 0 for alert in found]):
+    for delivery in await deliveries_of([alert.id or 0 for alert in found], session=session):
         by_alert.setdefault(delivery.alert_id, []).append(delivery)
     return [AlertReport(alert, slugs.get(alert.job_id, "?"), by_alert.get(alert.id or 0, []))
             for alert in found]
 
 
-async def get_alert(session: AsyncSession, alert_id: int) -> Alert | None:
+async def get_alert(alert_id: int, *, session: AsyncSession) -> Alert | None:
     return await session.get(Alert, alert_id)
 
 
-async def deliveries_of(session: AsyncSession, alert_ids: Sequence[int]) -> Sequence[Delivery]:
+async def deliveries_of(alert_ids: Sequence[int], *, session: AsyncSession) -> Sequence[Delivery]:
     if not alert_ids:
         return []
     query = select(Delivery).where(col(Delivery.alert_id).in_(alert_ids)).order_by(col(Delivery.id))
     return (await session.exec(query)).all()
 
 
-async def queue_delivery(session: AsyncSession, *, alert_id: int, event: str, channel: str,
-                         target: str, now: datetime) -> None:
+async def queue_delivery(*, alert_id: int, event: str, channel: str,
+                         target: str, now: datetime, session: AsyncSession) -> None:
     """Queue one message to one target; a message already queued is not queued again."""
     table = Delivery.__table__  # type: ignore[attr-defined]
     await session.exec(_insert_ignoring_conflicts(session, table).values(
@@ -154,19 +154,19 @@ async def queue_delivery(session: AsyncSession, *, alert_id: int, event: str, ch
         attempts=0, next_attempt_at=now, created_at=now))
 
 
-async def due_deliveries(session: AsyncSession, now: datetime, limit: int = 50) -> Sequence[Delivery]:
+async def due_deliveries(now: datetime, limit: int = 50, *, session: AsyncSession) -> Sequence[Delivery]:
     query = (select(Delivery)
              .where(Delivery.state == PENDING, col(Delivery.next_attempt_at) <= now)
              .order_by(col(Delivery.next_attempt_at), col(Delivery.id)).limit(limit))
     return (await session.exec(query)).all()
 
 
-async def next_delivery_at(session: AsyncSession) -> datetime | None:
+async def next_delivery_at(*, session: AsyncSession) -> datetime | None:
     query = select(func.min(Delivery.next_attempt_at)).where(Delivery.state == PENDING)
     return (await session.exec(query)).one()
 
 
-async def subscribe(session: AsyncSession, conversation_id: str, job: str, now: datetime) -> bool:
+async def subscribe(conversation_id: str, job: str, now: datetime, *, session: AsyncSession) -> bool:
     table = Subscription.__table__  # type: ignore[attr-defined]
     result = await session.exec(_insert_ignoring_conflicts(session, table).values(
         conversation_id=conversation_id, job=job, created_at=now))
@@ -174,7 +174,7 @@ async def subscribe(session: AsyncSession, conversation_id: str, job: str, now: 
     return bool(result.rowcount)
 
 
-async def unsubscribe(session: AsyncSession, conversation_id: str, job: str) -> bool:
+async def unsubscribe(conversation_id: str, job: str, *, session: AsyncSession) -> bool:
     found = (await session.exec(select(Subscription).where(
         Subscription.conversation_id == conversation_id, Subscription.job == job))).all()
     for subscription in found:
@@ -183,11 +183,11 @@ async def unsubscribe(session: AsyncSession, conversation_id: str, job: str) -> 
     return bool(found)
 
 
-async def subscriptions_of(session: AsyncSession, conversation_id: str) -> list[str]:
+async def subscriptions_of(conversation_id: str, *, session: AsyncSession) -> list[str]:
     query = select(Subscription.job).where(Subscription.conversation_id == conversation_id)
     return sorted((await session.exec(query)).all())
 
 
-async def subscribers(session: AsyncSession, job: str) -> list[str]:
+async def subscribers(job: str, *, session: AsyncSession) -> list[str]:
     query = select(Subscription.conversation_id).where(Subscription.job == job)
     return sorted((await session.exec(query)).all())

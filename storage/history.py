@@ -33,27 +33,6 @@ class RunHistory:
         return [(r.finished_at - r.started_at).total_seconds() for r in self.runs if r.finished_at]
 
 
-async def runs_started_between(
-    job: Job, start: datetime, end: datetime, *, session: AsyncSession
-) -> Sequence[Run]:
-    query = (
-        select(Run)
-        .where(Run.job_id == job.id, Run.started_at >= start, Run.started_at < end)
-        .order_by(col(Run.started_at).desc(), col(Run.id).desc())
-    )
-    return (await session.exec(query)).all()
-
-
-async def latest_runs(job: Job, limit: int, *, session: AsyncSession) -> Sequence[Run]:
-    query = (
-        select(Run)
-        .where(Run.job_id == job.id)
-        .order_by(col(Run.started_at).desc(), col(Run.id).desc())
-        .limit(limit)
-    )
-    return (await session.exec(query)).all()
-
-
 async def successful_history(
     job: Job, *, before: datetime, limit: int = 20, session: AsyncSession
 ) -> RunHistory:

@@ -41,6 +41,23 @@ async def list_jobs(*, session: AsyncSession) -> list[JobWithLastRun]:
     return [JobWithLastRun(job, by_job.get(job.id or 0)) for job in jobs]
 
 
+async def all_jobs(*, session: AsyncSession) -> Sequence[Job]:
+    return (await session.exec(select(Job).order_by(col(Job.slug)))).all()
+
+
+async def jobs_signature(*, session: AsyncSession) -> tuple[int, datetime | None]:
+    """How many jobs there are and when one last changed: cheap, and it changes whenever the
+    job list does, so a cache of anything built from the jobs knows when to rebuild."""
+    count, changed = (await session.exec(select(func.count(), func.max(Job.updated_at)))).one()
+    return int(count), changed
+
+
+async def run_ids(job_slug: str, keys: Sequence[str], *, session: AsyncSession) -> list[int]:
+    """The ids of a job's runs with these keys."""
+    query = select(Run.id).join(Job).where(Job.slug == job_slug, col(Run.key).in_(keys))
+    return [run_id for run_id in (await session.exec(query)).all() if run_id is not None]
+
+
 async def get_job(slug: str, *, session: AsyncSession) -> Job | None:
     return (await session.exec(select(Job).where(Job.slug == slug))).first()
 
@@ -69,15 +86,22 @@ async def list_runs(
     *,
     since: datetime | None = None,
     until: datetime | None = None,
-    limit: int = 50,
+    limit: int | None = 50,
+    oldest_first: bool = False,
     session: AsyncSession,
 ) -> Sequence[Run]:
+    """The job's runs that started in [since, until), newest first (or oldest first); every
+    one of them when `limit` is None. One indexed range scan (ix_runs_job_started)."""
     query = select(Run).where(Run.job_id == job.id)
     if since is not None:
         query = query.where(Run.started_at >= since)
     if until is not None:
         query = query.where(Run.started_at < until)
-    query = query.order_by(col(Run.started_at).desc(), col(Run.id).desc()).limit(limit)
+    order = (col(Run.started_at), col(Run.id)) if oldest_first else \
+        (col(Run.started_at).desc(), col(Run.id).desc())
+    query = query.order_by(*order)
+    if limit is not None:
+        query = query.limit(limit)
     return (await session.exec(query)).all()
 
 

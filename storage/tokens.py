@@ -54,7 +54,7 @@ async def revoke_token(name: str, now: datetime, *, session: AsyncSession) -> in
     return len(tokens)
 
 
-async def first_admin_token(session: AsyncSession, now: datetime) -> str | None:
+async def first_admin_token(now: datetime, *, session: AsyncSession) -> str | None:
     """Create the bootstrap admin token when no token exists yet; None otherwise.
 
     On PostgreSQL the check runs under an advisory lock so that replicas starting together

@@ -1,5 +1,5 @@
-"""Queries the watcher needs: jobs due for a check, the run of a scheduled occurrence,
-runs still going, and the watcher's bookmark on each job."""
+"""Queries the watcher needs: jobs due for a check, runs still going, and the watcher's
+bookmark on each job."""
 
 from collections.abc import Sequence
 from datetime import datetime
@@ -11,32 +11,25 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.models import Event, Job, Run
 
 
-async def due_jobs(session: AsyncSession, now: datetime, limit: int = 500) -> Sequence[Job]:
+async def due_jobs(now: datetime, limit: int = 500, *, session: AsyncSession) -> Sequence[Job]:
     query = (select(Job).where(col(Job.next_check_at) <= now)
              .order_by(col(Job.next_check_at)).limit(limit))
     return (await session.exec(query)).all()
 
 
-async def next_check_at(session: AsyncSession) -> datetime | None:
+async def next_check_at(*, session: AsyncSession) -> datetime | None:
     return (await session.exec(select(func.min(Job.next_check_at)))).one()
 
 
-async def first_run_between(session: AsyncSession, job: Job, start: datetime,
-                            end: datetime) -> Run | None:
-    query = (select(Run).where(Run.job_id == job.id, Run.started_at >= start, Run.started_at < end)
-             .order_by(col(Run.started_at)).limit(1))
-    return (await session.exec(query)).first()
-
-
-async def runs_to_judge(session: AsyncSession, job: Job, recent: datetime,
-                        oldest_running: datetime) -> Sequence[Run]:
+async def runs_to_judge(job: Job, recent: datetime,
+                        oldest_running: datetime, *, session: AsyncSession) -> Sequence[Run]:
     """Runs started since `recent`, and runs still going that started since `oldest_running`."""
     query = select(Run).where(Run.job_id == job.id, col(Run.started_at) >= min(recent, oldest_running),
                               (col(Run.started_at) >= recent) | col(Run.finished_at).is_(None))
     return (await session.exec(query.order_by(col(Run.started_at)))).all()
 
 
-async def jobs_of_runs_due(session: AsyncSession, run_ids: set[int], now: datetime) -> None:
+async def jobs_of_runs_due(run_ids: set[int], now: datetime, *, session: AsyncSession) -> None:
     if not run_ids:
         return
     jobs = select(Run.job_id).where(col(Run.id).in_(run_ids))
@@ -46,7 +39,7 @@ async def jobs_of_runs_due(session: AsyncSession, run_ids: set[int], now: dateti
     ).values(next_check_at=now))
 
 
-async def reached_milestones(session: AsyncSession, run: Run) -> dict[str, datetime]:
+async def reached_milestones(run: Run, *, session: AsyncSession) -> dict[str, datetime]:
     """Each milestone the run reached, with the first time it did."""
     query = (select(Event.name, func.min(Event.at)).where(
         Event.run_id == run.id, Event.kind == "milestone", Event.status == "reached")
@@ -54,13 +47,13 @@ async def reached_milestones(session: AsyncSession, run: Run) -> dict[str, datet
     return {name: at for name, at in (await session.exec(query)).all() if name}
 
 
-async def set_bookmark(session: AsyncSession, job: Job, checked_until: datetime | None,
-                       next_check: datetime | None) -> None:
+async def set_bookmark(job: Job, checked_until: datetime | None,
+                       next_check: datetime | None, *, session: AsyncSession) -> None:
     await session.exec(update(Job).where(col(Job.id) == job.id).values(
         checked_until=checked_until, next_check_at=next_check))
 
 
-async def check_soon(session: AsyncSession, job_id: int, at: datetime) -> None:
+async def check_soon(job_id: int, at: datetime, *, session: AsyncSession) -> None:
     """Bring a job's next check forward to `at` (never push it back)."""
     await session.exec(update(Job).where(
         col(Job.id) == job_id,

@@ -64,7 +64,7 @@ async def watched(api: Api, clock: Clock) -> tuple[Api, Watcher, Clock]:
     clock.now = berlin(17, 12)
     assert (await api.put(f"/v1/jobs/{IMPORT}", DEFINITION)).status in (200, 201)
     async with AsyncSession(api.engine) as session:
-        await subscribe(session, SALES, IMPORT, clock.now)
+        await subscribe(SALES, IMPORT, clock.now, session=session)
     watcher = Watcher(api.engine, clock=clock)
     for day, skipped in zip(range(18, 25), [41, 38, 45, 30, 50, 36, 42], strict=True):
         assert await report(api, watcher, clock, normal_night(day, skipped), berlin(day, 2)) == []

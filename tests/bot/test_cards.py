@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from alerts.baselines import Usual
+from alerts.wording import date_time, duration, number
 from bot.cards import (
     CARD_BUDGET,
     HEADLINE_CHARS,
@@ -28,14 +30,11 @@ from bot.cards import (
     PATH_CHARS,
     TEAMS_MAX_BYTES,
     card_bytes,
-    format_duration,
-    format_number,
-    format_time,
     jobs_card,
     run_card,
     text_card,
 )
-from bot.facts import JobLine, MetricFact, MilestoneFact, NoteFact, ProgressFact, RunFacts, Usual
+from bot.facts import JobLine, MetricFact, MilestoneFact, NoteFact, ProgressFact, RunFacts
 
 NODE_TOOLS = Path(__file__).parents[1] / "node"
 VALIDATOR = Path(__file__).with_name("validate_card.js")
@@ -377,7 +376,7 @@ def test_huge_run_is_capped_with_the_important_entries_kept() -> None:
     metric_rows = table(card)[1:]
     assert len(metric_rows) == MAX_METRICS
     assert [row[1] for row in metric_rows if row[1].endswith("↑")] == [  # every unusual one
-        f"{format_number(i * 1_000_003.5)} rows ↑" for i in range(7, 50, 7)]
+        f"{number(i * 1_000_003.5)} rows ↑" for i in range(7, 50, 7)]
     assert "and 38 more metrics" in lines
     milestones = [line for line in lines if line.startswith(("✓", "○"))]
     assert len(milestones) == MAX_MILESTONES
@@ -439,7 +438,7 @@ def test_text_card_keeps_lines_as_plain_paragraphs() -> None:
     (-0.0001, "-0.0001"), (float("nan"), "nan"),
 ])
 def test_numbers_have_thousands_separators_and_no_trailing_zeros(value: float, text: str) -> None:
-    assert format_number(value) == text
+    assert number(value) == text
 
 
 @pytest.mark.parametrize(("seconds", "text"), [
@@ -447,15 +446,15 @@ def test_numbers_have_thousands_separators_and_no_trailing_zeros(value: float, t
     (6000, "1 h 40 min"), (7200, "2 h"), (26 * 3600 + 300, "26 h 5 min"),
 ])
 def test_durations_read_like_people_say_them(seconds: float, text: str) -> None:
-    assert format_duration(seconds) == text
+    assert duration(seconds) == text
 
 
 def test_times_are_english_in_their_own_zone_whatever_the_locale() -> None:
     tokyo = at(25, 0, 12).astimezone(ZoneInfo("Asia/Tokyo"))
-    assert format_time(tokyo) == "Wed 25 Nov 08:12"
-    assert format_time(at(25, 0, 34), same_day_as=at(25, 0, 12)) == "00:34"
-    assert format_time(at(26, 0, 34), same_day_as=at(25, 23, 12)) == "Thu 26 Nov 00:34"
-    assert format_time(at(25, 0, 12) + timedelta(days=4)) == "Sun 29 Nov 00:12"
+    assert date_time(tokyo) == "Wed 25 Nov 08:12"
+    assert date_time(at(25, 0, 34), same_day_as=at(25, 0, 12)) == "00:34"
+    assert date_time(at(26, 0, 34), same_day_as=at(25, 23, 12)) == "Thu 26 Nov 00:34"
+    assert date_time(at(25, 0, 12) + timedelta(days=4)) == "Sun 29 Nov 00:12"
 
 
 # ---------------------------------------------------------------- reading cards back
