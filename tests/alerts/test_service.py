@@ -16,8 +16,8 @@ import pytest
 
 from storage.clock import utc_now
 from tests.alerts.conftest import Webhook
-from tests.app.test_metrics import scrape
 from tests.conftest import start_api
+from tests.opentrace.test_metrics import scrape
 from tests.serving import free_port, opentrace_command, wait_for_health
 
 DEADLINE_SECONDS = 2
