@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from alerts.observer import AlertObserver
 from storage import alerts
-from storage.alert_states import FAILED, SENT
+from storage.alert_states import FAILED, RESOLVED, SENT, UPDATED
 from storage.alerts import Alert, Delivery
 from storage.clock import Clock
 
@@ -43,9 +43,12 @@ class DeliveryError(Exception):
 
 
 class Sender(Protocol):
-    async def send(self, target: str, message: Message) -> str | None:
-        """Send; returns the id of the posted message when the channel gives one. Any failure
-        is raised as a DeliveryError, so the deliverer can retry it."""
+    async def send(self, target: str, message: Message, *, thread: str | None = None,
+                   replace: str | None = None) -> str | None:
+        """Post `message` to `target` — as a reply in `thread` (the id the alert's own post was
+        given) where the channel has threads, or in place of the posted message `replace`
+        where it can update one. Returns the id of the posted message when the channel gives
+        one. Every failure is raised as a DeliveryError, so the deliverer can retry it."""
 
 
 class Composer(Protocol):
@@ -86,7 +89,10 @@ class Deliverer:
             return 0
         try:
             message = await self.compose(session, alert, delivery.event)
-            activity_id = await sender.send(delivery.target, message)
+            thread = (await alerts.posted_activity(delivery.alert_id, delivery.target, session=session)
+                      if delivery.event == RESOLVED else None)
+            replace = delivery.activity_id if delivery.event == UPDATED else None
+            activity_id = await sender.send(delivery.target, message, thread=thread, replace=replace)
         except DeliveryError as exc:
             self._failed(session, delivery, exc)
             return 0

@@ -9,16 +9,21 @@ GONE = (400, 401, 403, 404, 410)  # the URL is wrong or revoked: retrying cannot
 
 
 class WebhookSender:
-    def __init__(self, session: aiohttp.ClientSession) -> None:
-        self._session = session
+    """`alerts.delivery.Sender` for webhook URLs."""
 
-    async def send(self, target: str, message: Message) -> str | None:
+    def __init__(self, session: aiohttp.ClientSession, *, timeout: float = TIMEOUT_SECONDS) -> None:
+        self._session = session
+        self._timeout = timeout
+
+    async def send(self, target: str, message: Message, *, thread: str | None = None,
+                   replace: str | None = None) -> str | None:
+        """Webhooks have no threads and cannot update a post: each message is a new post."""
         body = {"type": "message", "text": message.text, "attachments": [
             {"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None,
              "content": message.card}]}
         try:
             async with self._session.post(target, json=body,
-                                          timeout=aiohttp.ClientTimeout(total=TIMEOUT_SECONDS)) as response:
+                                          timeout=aiohttp.ClientTimeout(total=self._timeout)) as response:
                 if response.status < 300:
                     return None
                 raise DeliveryError(f"webhook answered {response.status}",

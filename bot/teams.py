@@ -4,6 +4,7 @@ Only this module and `bot.endpoint` know botbuilder. Messages go to the `Answere
 text (the bot's own @mention removed) with the asker's time zone; installations are stored as
 conversation references so that alerts can be posted there later."""
 
+import asyncio
 import html
 import logging
 import re
@@ -17,12 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from alerts.actions import acknowledge, snooze
+from alerts.targets import TEAMS
 from bot.alert_messages import alert_message
 from bot.engine import Answerer
 from bot.facts import Reply
 from bot.teams_sender import activity as teams_activity
+from bot.teams_sender import delivery_error
 from storage import queries
-from storage.alerts import subscribe, subscriptions_of, unsubscribe
+from storage.alerts import queue_update, subscribe, subscriptions_of, unsubscribe
 from storage.clock import Clock
 from storage.conversations import (
     ConversationBase,
@@ -40,6 +43,7 @@ WELCOME = "Hi, I'm OpenTrace: ask me about your batch jobs in your own words."
 SUBSCRIPTION = re.compile(r"^(subscribe|unsubscribe|subscriptions)\b(.*)$")
 AT_TAG = re.compile(r"<at\b[^>]*>(.*?)</at>", re.IGNORECASE | re.DOTALL)
 NAME_LENGTH = 200  # storage.conversations' name columns
+UPDATE_TIMEOUT_SECONDS = 10.0
 # Teams events about a team's channels (channelData.eventType) and what they mean for us.
 CHANNEL_KEPT = ("channelCreated", "channelRenamed", "channelRestored")
 TEAM_KEPT = ("teamRenamed", "teamRestored", "teamUnarchived")
@@ -54,6 +58,7 @@ class OpenTraceBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships n
         self._engine = engine
         self._clock = clock
         self._default_timezone = default_timezone
+        self.update_timeout = UPDATE_TIMEOUT_SECONDS  # an acknowledged card, updated in the turn
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -100,7 +105,14 @@ class OpenTraceBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships n
         if activity.reply_to_id:
             card = teams_activity(updated)
             card.id = activity.reply_to_id
-            await turn_context.update_activity(card)
+            try:
+                await asyncio.wait_for(turn_context.update_activity(card), self.update_timeout)
+            except Exception as exc:  # throttled, down or silent: the deliverer retries it
+                async with AsyncSession(self._engine) as session:
+                    await queue_update(alert_id=alert.id or 0, channel=TEAMS,
+                                       target=place(activity).conversation_id,
+                                       activity_id=activity.reply_to_id, error=str(delivery_error(exc)),
+                                       now=now, session=session)
 
     async def _subscription(self, turn_context: TurnContext, verb: str, name: str) -> None:
         """`subscribe <job>`, `unsubscribe <job>`, `subscriptions` — for this conversation."""

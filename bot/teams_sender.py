@@ -1,13 +1,19 @@
-"""Posting alerts into Teams conversations the bot was added to (proactive messages), and
-updating an alert's card in place once someone acknowledged or snoozed it.
+"""Posting alerts into Teams conversations the bot was added to (proactive messages): a new
+thread in a channel, a reply in an alert's thread, or the alert's card replaced in place.
 
 The stored conversation reference carries the serviceUrl and the conversation; botbuilder's
-`continue_conversation` builds a connector for it and sends without a turn from the user.
-In a channel the post starts a new thread (the reference holds the channel, not a thread)."""
+`continue_conversation` builds a connector for it and runs our logic as a turn. Botbuilder
+hands an exception raised inside that turn to the adapter's turn-error handler, which logs
+and swallows it — a throttled or failed post would look sent. So the logic catches what the
+Bot Connector answered and the sender raises it here, as a `DeliveryError` the deliverer
+retries (honouring Retry-After); a connector that does not answer within `timeout` is a
+failure too, not a deliverer stuck for ever."""
 
+import asyncio
 import logging
 from typing import Any
 
+import aiohttp
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
 from botbuilder.schema import Activity, ConversationReference
 from msrest.exceptions import ClientException, HttpOperationError
@@ -19,35 +25,53 @@ from storage.conversations import get_conversation
 
 log = logging.getLogger(__name__)
 GONE = (403, 404)  # the bot was removed, or the conversation no longer exists
+SEND_TIMEOUT_SECONDS = 30.0
 
 
 class TeamsSender:
-    def __init__(self, adapter: Any, engine: AsyncEngine, app_id: str) -> None:
+    """`alerts.delivery.Sender` for Teams conversations."""
+
+    def __init__(self, adapter: Any, engine: AsyncEngine, app_id: str, *,
+                 timeout: float = SEND_TIMEOUT_SECONDS) -> None:
         self._adapter = adapter
         self._engine = engine
         self._app_id = app_id
+        self._timeout = timeout
 
-    async def send(self, target: str, message: Message) -> str | None:
+    async def send(self, target: str, message: Message, *, thread: str | None = None,
+                   replace: str | None = None) -> str | None:
+        """Post `message` (into `thread`, when given), or put it in place of the posted
+        activity `replace`; returns the activity id Teams gave the post."""
         reference = await self._reference(target)
-        sent: list[str | None] = []
+        if thread:
+            reference.conversation.id = f"{reference.conversation.id};messageid={thread}"
+        outcome: list[str | BaseException | None] = []
 
         async def post(turn_context: TurnContext) -> None:
-            response = await turn_context.send_activity(activity(message))
-            sent.append(getattr(response, "id", None))
+            try:
+                if replace:
+                    updated = activity(message)
+                    updated.id = replace
+                    await turn_context.update_activity(updated)
+                    outcome.append(replace)
+                else:
+                    response = await turn_context.send_activity(activity(message))
+                    outcome.append(getattr(response, "id", None))
+            except Exception as exc:  # surfaced below, after botbuilder's turn has ended
+                outcome.append(exc)
 
-        await self._continue(reference, post)
-        return sent[0] if sent else None
-
-    async def update(self, target: str, activity_id: str, message: Message) -> None:
-        """Replace a card already posted (the Bot Connector's update activity)."""
-        reference = await self._reference(target)
-
-        async def replace(turn_context: TurnContext) -> None:
-            updated = activity(message)
-            updated.id = activity_id
-            await turn_context.update_activity(updated)
-
-        await self._continue(reference, replace)
+        try:
+            await asyncio.wait_for(
+                self._adapter.continue_conversation(reference, post, self._app_id or None), self._timeout)
+        except TimeoutError as exc:
+            raise DeliveryError(f"Bot Connector did not answer within {self._timeout:g} s") from exc
+        except Exception as exc:
+            raise delivery_error(exc) from exc
+        if not outcome:
+            raise DeliveryError("the Bot Connector turn ended without sending anything")
+        if isinstance(outcome[0], BaseException):
+            raise delivery_error(outcome[0]) from outcome[0]
+        return outcome[0]
 
     async def _reference(self, target: str) -> ConversationReference:
         async with AsyncSession(self._engine) as session:
@@ -56,15 +80,17 @@ class TeamsSender:
             raise DeliveryError("the bot is no longer in that conversation", permanent=True)
         return ConversationReference().deserialize(conversation.reference)
 
-    async def _continue(self, reference: ConversationReference, logic: Any) -> None:
-        try:
-            await self._adapter.continue_conversation(reference, logic, self._app_id or None)
-        except HttpOperationError as exc:
-            status = _status(exc)
-            raise DeliveryError(f"Bot Connector answered {status}: {exc.message}",
-                                retry_after=_retry_after(exc), permanent=status in GONE) from exc
-        except (ClientException, OSError, TimeoutError) as exc:
-            raise DeliveryError(f"Bot Connector unreachable: {exc!r}") from exc
+
+def delivery_error(exc: BaseException) -> DeliveryError:
+    """What the Bot Connector's answer means for the deliverer: retry (429, 5xx, unreachable,
+    with its Retry-After), or give up (the bot is gone from the conversation)."""
+    if isinstance(exc, HttpOperationError):
+        status = _status(exc)
+        return DeliveryError(f"Bot Connector answered {status}: {exc.message}",
+                             retry_after=_retry_after(exc), permanent=status in GONE)
+    if isinstance(exc, ClientException | OSError | TimeoutError | aiohttp.ClientError):
+        return DeliveryError(f"Bot Connector unreachable: {exc!r}")
+    return DeliveryError(f"sending to Teams failed: {exc!r}")
 
 
 def activity(message: Message) -> Activity:

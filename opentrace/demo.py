@@ -407,7 +407,8 @@ class TerminalSender:
     names: dict[str, str]
     received: list[Received] = field(default_factory=list)
 
-    async def send(self, target: str, message: Message) -> str | None:
+    async def send(self, target: str, message: Message, *, thread: str | None = None,
+                   replace: str | None = None) -> str | None:
         now = self.clock().astimezone(BERLIN)
         self.received.append(Received(now, target, message))
         print(f"  {now:%H:%M} → {self.names.get(target, target)}: {message.text}", file=self.out)

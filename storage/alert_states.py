@@ -4,3 +4,5 @@ without loading the database layer."""
 OPEN, ACKNOWLEDGED, RESOLVED = "open", "acknowledged", "resolved"
 ALERT_STATES = (OPEN, ACKNOWLEDGED, RESOLVED)
 PENDING, SENT, FAILED = "pending", "sent", "failed"
+# What a delivery tells: an alert opened, resolved, or its posted card updated in place.
+OPENED, UPDATED = "opened", "updated"

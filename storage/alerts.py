@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.alert_states import OPEN, PENDING, RESOLVED
+from storage.alert_states import OPEN, OPENED, PENDING, RESOLVED, UPDATED
 from storage.models import BigId, Job
 from storage.types import UTCDateTime
 
@@ -152,6 +152,28 @@ async def queue_delivery(*, alert_id: int, event: str, channel: str,
     await session.exec(_insert_ignoring_conflicts(session, table).values(
         alert_id=alert_id, event=event, channel=channel, target=target[:500], state=PENDING,
         attempts=0, next_attempt_at=now, created_at=now))
+
+
+async def posted_activity(alert_id: int, target: str, *, session: AsyncSession) -> str | None:
+    """The id the alert's own post to `target` was given, so follow-ups can reply in its thread."""
+    query = select(Delivery.activity_id).where(
+        Delivery.alert_id == alert_id, Delivery.event == OPENED, Delivery.target == target)
+    return (await session.exec(query)).first()
+
+
+async def queue_update(*, alert_id: int, channel: str, target: str, activity_id: str, error: str,
+                       now: datetime, session: AsyncSession) -> None:
+    """Have the deliverer put the alert's card in place of the post `activity_id`, because
+    updating it straight away failed with `error`; a newer update replaces a queued one."""
+    query = select(Delivery).where(Delivery.alert_id == alert_id, Delivery.event == UPDATED,
+                                   Delivery.target == target)
+    delivery = (await session.exec(query)).first() or Delivery(
+        alert_id=alert_id, event=UPDATED, channel=channel, target=target, next_attempt_at=now,
+        created_at=now)
+    delivery.state, delivery.activity_id, delivery.attempts = PENDING, activity_id, 1
+    delivery.last_error, delivery.next_attempt_at = error[:2000], now
+    session.add(delivery)
+    await session.commit()
 
 
 async def due_deliveries(now: datetime, limit: int = 50, *, session: AsyncSession) -> Sequence[Delivery]:

@@ -2,6 +2,7 @@
 lost, and a delivery that keeps failing is visible."""
 
 
+import pytest
 from aiohttp import ClientSession
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -102,3 +103,24 @@ async def test_an_unreachable_webhook_is_retried(api: Api, clock: Clock) -> None
     [(state, attempts, error)] = await states(api)
     assert (state, attempts) == ("pending", 1)
     assert error is not None and "unreachable" in error
+
+
+@pytest.mark.parametrize("failure", [429, 503, "reset", "hang"])
+async def test_a_webhook_that_throttles_fails_drops_or_hangs_gets_the_alert_on_a_later_try(
+    api: Api, clock: Clock, webhook: Webhook, failure: int | str
+) -> None:
+    await alert_for(api, clock, webhook.url)
+    webhook.script = [failure]
+    async with ClientSession() as http:
+        deliverer = Deliverer(api.engine, clock=clock, senders={"webhook": WebhookSender(http, timeout=1)},
+                              compose=AlertComposer())
+        assert await deliverer.deliver_due() == 0
+        [(state, attempts, error)] = await states(api)
+        assert (state, attempts) == ("pending", 1) and error
+        shown = await api.get_ok("/v1/alerts")
+        assert shown["alerts"][0]["deliveries"][0]["last_error"] == error
+
+        clock.advance(seconds=121)  # past the back-off, and past a 429's Retry-After of 120 s
+        assert await deliverer.deliver_due() == 1
+
+    assert await states(api) == [("sent", 2, None)]

@@ -4,6 +4,7 @@ It answers the Bot Connector REST calls a bot makes (v3 conversations and activi
 the real service does, recording each call, and it publishes OpenID metadata with a signing
 key of its own, so tests can mint Bot Framework tokens that botbuilder checks for real."""
 
+import asyncio
 import json
 import time
 import uuid
@@ -18,6 +19,7 @@ from jwt.algorithms import RSAAlgorithm
 
 ISSUER = "https://api.botframework.com"  # the issuer botbuilder expects of channel tokens
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
+HANG_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,10 @@ class Call:
 class Connector:
     calls: list[Call] = field(default_factory=list)
     failures: int = 0  # answer this many of the next Connector calls with a 500
+    # How to answer the next Connector calls, one entry each: "429" (Throttled, Retry-After:
+    # 2), "503", "reset" (the connection is dropped) or "hang" (no answer for HANG_SECONDS,
+    # longer than a test's sender waits).
+    script: list[str] = field(default_factory=list)
     key: rsa.RSAPrivateKey = field(
         default_factory=lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048))
     kid: str = field(default_factory=lambda: uuid.uuid4().hex)
@@ -100,9 +106,29 @@ class Connector:
         return web.json_response(
             {"error": {"code": "ServiceError", "message": "stand-in failure"}}, status=500)
 
+    async def _scripted(self, request: web.Request) -> web.Response | None:
+        """The next scripted answer, as the real Bot Connector gives it (429 and 503 with
+        the error body and Retry-After it sends); None once the script is done."""
+        if not self.script:
+            return self._failing()
+        mode = self.script.pop(0)
+        if mode == "429":
+            return web.json_response({"error": {"code": "Throttled", "message": "too many requests"}},
+                                     status=429, headers={"Retry-After": "2"})
+        if mode == "503":
+            return web.json_response({"error": {"code": "ServiceUnavailable", "message": "try later"}},
+                                     status=503, headers={"Retry-After": "1"})
+        if mode == "reset":
+            assert request.transport is not None
+            request.transport.abort()  # the peer sees the connection reset mid-request
+            return web.Response(status=500)
+        assert mode == "hang", mode
+        await asyncio.sleep(HANG_SECONDS)
+        return web.Response(status=504)
+
     async def _send(self, request: web.Request) -> web.Response:
         body = await self._record(request)
-        if failure := self._failing():
+        if failure := await self._scripted(request):
             return failure
         if not isinstance(body, dict) or not body.get("type"):
             return web.json_response(
@@ -112,7 +138,7 @@ class Connector:
 
     async def _update(self, request: web.Request) -> web.Response:
         await self._record(request)
-        return self._failing() or web.json_response({"id": request.match_info["activity"]})
+        return await self._scripted(request) or web.json_response({"id": request.match_info["activity"]})
 
     async def _delete(self, request: web.Request) -> web.Response:
         await self._record(request)

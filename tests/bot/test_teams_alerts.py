@@ -32,14 +32,14 @@ class Night:
     """Drives one server through the story: telemetry over HTTP, the watcher and the
     deliverer on the test's clock, Teams sending what people do."""
 
-    def __init__(self, teams: Teams, clock: Clock) -> None:
+    def __init__(self, teams: Teams, clock: Clock, *, timeout: float = 30) -> None:
         self.teams, self.clock = teams, clock
         app = teams.api.client.server.app
         assert app is not None
         engine = teams.api.engine
         self.watcher = Watcher(engine, clock=clock)
         self.deliverer = Deliverer(engine, clock=clock, senders={
-            "teams": TeamsSender(app[TEAMS].adapter, engine, "")},
+            "teams": TeamsSender(app[TEAMS].adapter, engine, "", timeout=timeout)},
             compose=AlertComposer())
         self.posts: list[tuple[datetime, dict[str, Any]]] = []  # (when, proactive activity)
 
@@ -59,8 +59,9 @@ class Night:
         before = len(self.teams.connector.calls)
         await self.deliverer.deliver_due()
         for call in self.teams.connector.calls[before:]:
-            # A proactive post goes to the channel itself, not into a thread (";messageid=").
-            if call.method == "POST" and f"/conversations/{OPS}/activities" in call.path:
+            # An alert starts a thread in the channel; its follow-ups reply in that thread.
+            if call.method == "POST" and f"/conversations/{OPS}" in call.path \
+                    and "/activities" in call.path:
                 self.posts.append((self.clock.now, call.body))
 
     async def say(self, text: str) -> str:
