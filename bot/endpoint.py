@@ -11,6 +11,8 @@ With no app id configured, requests are accepted without a token and replies are
 without one: local development, the tests and the Agents Playground."""
 
 import asyncio
+import base64
+import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +30,7 @@ from storage.clock import Clock
 
 log = logging.getLogger(__name__)
 AUTH_TIMEOUT_SECONDS = 10.0
+SIGNING_ALGORITHMS = ("RS256", "RS384", "RS512")  # what botbuilder's token check accepts
 RETRY_AFTER_SECONDS = 5
 
 
@@ -128,8 +131,18 @@ async def _authenticate(authentication: Any, activity: Activity, header: str) ->
 
 
 def _looks_like_bearer_jwt(header: str) -> bool:
+    """A Bearer JWT that could be a Bot Framework token: signed with RSA, as the Bot Framework
+    always signs. `alg: none` or an HMAC token can never be valid, so they are refused here,
+    before botbuilder fetches signing keys (which, offline, would turn them into a 503)."""
     scheme, _, token = header.partition(" ")
-    return scheme == "Bearer" and token.count(".") == 2 and " " not in token
+    if scheme != "Bearer" or token.count(".") != 2 or " " in token:
+        return False
+    encoded = token.split(".", 1)[0]
+    try:
+        jose = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return isinstance(jose, dict) and jose.get("alg") in SIGNING_ALGORITHMS
 
 
 async def turn_error(context: TurnContext, error: Exception) -> None:

@@ -3,10 +3,12 @@ Teams-shaped activities whose serviceUrl points at the stand-in Bot Connector, w
 what the bot sends back."""
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import jwt
 import pytest
 from aiohttp import ClientResponse
 from botbuilder.schema import Activity, ConversationReference
@@ -403,3 +405,32 @@ async def test_with_an_app_id_requests_without_a_valid_token_are_refused_and_cha
     assert await stored(client) == []
     assert connector.sent() == []
     assert heard.questions == []
+
+
+def unsigned_and_shared_secret_tokens(url: str) -> dict[str, str]:
+    claims = {"iss": "https://api.botframework.com", "aud": APP_ID, "serviceurl": url,
+              "exp": int(time.time()) + 3600}
+    return {"alg none": jwt.encode(claims, None, algorithm="none"),
+            "HS256": jwt.encode(claims, "a-shared-secret-of-32-bytes-or-more!", algorithm="HS256")}
+
+
+async def test_tokens_that_cannot_be_bot_framework_tokens_are_refused_before_any_key_fetch(
+    database_url: str, clock: Clock, connector: Connector, monkeypatch: pytest.MonkeyPatch,
+    overhear: Callable[[Api], Heard],
+) -> None:
+    # Microsoft's keys cannot be fetched (a closed port), as on a machine without internet.
+    monkeypatch.setattr(ChannelValidation, "open_id_metadata_endpoint", "http://127.0.0.1:9/openid")
+    monkeypatch.setattr(JwtTokenExtractor, "metadataCache", {})
+    async for client, heard in start_teams(database_url, clock, connector, overhear,
+                                           microsoft_app_id=APP_ID, microsoft_app_password="x"):
+        statuses = {}
+        for name, token in unsigned_and_shared_secret_tokens(connector.url).items():
+            response = await client.post(client.channel_message("<at>OpenTrace</at> help"),
+                                         Authorization=f"Bearer {token}")
+            statuses[name] = response.status
+        signed = connector.token(APP_ID, connector.url)  # could be valid: needs the keys
+        cannot_check = await client.post(client.channel_message("help"), Authorization=f"Bearer {signed}")
+
+        assert statuses == {"alg none": 401, "HS256": 401}
+        assert cannot_check.status == 503  # a real token is not refused for our outage
+        assert heard.questions == [] and connector.sent() == []
