@@ -101,6 +101,29 @@ def judge_run(job: Job, run: Run, events: list[Event], history: RunHistory) -> l
     return findings
 
 
+# What a finished run's findings make of it, worst first: the watcher's word, not the job's.
+JUDGED_STATES = {"failed": "failed", "ended_early": "ended_early", "metric_out_of_range": "unusual"}
+
+
+LATENESS = ("did_not_start", "milestone_missed", "overran", "stalled")
+
+
+def judged_state(run: Run, findings: list[Finding]) -> str:
+    """The state people are told: a run that says "succeeded" but ended early, or reported a
+    value out of range, is not a success. Unfinished runs are "running"."""
+    return judged_from_kinds(run, {finding.kind for finding in findings})
+
+
+def judged_from_kinds(run: Run, kinds: set[str]) -> str:
+    """`judged_state` from the kinds of what was found (findings, or the alerts they opened)."""
+    if run.finished_at is None:
+        return "running"
+    for kind, state in JUDGED_STATES.items():
+        if kind in kinds:
+            return state
+    return run.status
+
+
 def ended_early(job: Job, run: Run, events: list[Event], history: RunHistory) -> str | None:
     if run.finished_at is None or run.status == "failed":
         return None  # still running, or already reported as a failure
@@ -110,7 +133,7 @@ def ended_early(job: Job, run: Run, events: list[Event], history: RunHistory) ->
     after = f" after {quoted(last)}" if last else ""
     if final and final not in reached:
         return (f"{job.title} ended{after} without reaching {quoted(final)} "
-                f"(finished {run.status}).")
+                f"({_said(run, 'finished')}).")
     if run.status == "partial":
         return f"{job.title} ended early{after} (finished partial)."
     took = (run.finished_at - run.started_at).total_seconds()
@@ -211,7 +234,13 @@ def _last_reached(events: list[Event]) -> str | None:
 
 
 def _state(run: Run) -> str:
-    return "still running" if run.finished_at is None else f"ended {run.status}"
+    return "still running" if run.finished_at is None else _said(run, "ended")
+
+
+def _said(run: Run, verb: str) -> str:
+    """What the run said of itself when it ended, never repeated as a verdict: a run that
+    reported success is the case people must not misread."""
+    return "though it reported success" if run.status == "succeeded" else f"{verb} {run.status}"
 
 
 def _iso(moment: datetime) -> str:

@@ -67,9 +67,12 @@ _STATES: dict[str, tuple[str, str, str, str]] = {
     "partial": ("◐", "Partial", "warning", "warning"),
     "cancelled": ("■", "Cancelled", "warning", "warning"),
     "failed": ("✗", "Failed", "attention", "attention"),
+    # The watcher's judgements of runs that said "succeeded":
+    "ended_early": ("⚠", "Ended early", "warning", "warning"),
+    "unusual": ("⚠", "Far from usual", "warning", "warning"),
     "unknown": ("?", "Unknown", "emphasis", "default"),
 }
-_STATE_ORDER = ["failed", "partial", "cancelled", "running", "succeeded", "unknown"]
+_STATE_ORDER = ["failed", "ended_early", "partial", "unusual", "cancelled", "running", "succeeded", "unknown"]
 
 # milestone status -> (glyph, colour, subtle)
 _MILESTONES: dict[str, tuple[str, str, bool]] = {
@@ -131,7 +134,7 @@ def _cap(limit: int, shrink: int) -> int:
 
 def _run_body(headline: str, facts: RunFacts, shrink: int) -> list[Element]:
     body: list[Element] = [
-        _header(facts.title, f"{facts.job} · run {facts.run}", facts.status),
+        _header(facts.title, f"{facts.job} · run {facts.run}", facts.state),
         _paragraph([_run(headline, HEADLINE_CHARS, size="medium", weight="bolder")]),
     ]
     if facts.summary and facts.summary.strip() != headline.strip():
@@ -345,7 +348,7 @@ def _state(state: str) -> str:
 
 
 def _needs_attention(line: JobLine) -> bool:
-    return bool(line.problem) or _state(line.state) in ("failed", "partial", "cancelled")
+    return bool(line.problem) or _state(line.state) not in ("succeeded", "running", "unknown")
 
 
 def _state_counts(lines: Sequence[JobLine]) -> list[Element]:

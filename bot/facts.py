@@ -60,6 +60,14 @@ class RunFacts:
     outputs: list[str] = field(default_factory=list)
     progress: ProgressFact | None = None
     summary: str | None = None  # the finish event's text
+    # The watcher's judgement, which decides first sentences and badges: `status` is what the
+    # job said; `judged` is what it was (ended_early, unusual, failed…), `problems` say why.
+    judged: str = ""
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def state(self) -> str:
+        return self.judged or self.status
 
 
 @dataclass(frozen=True)
@@ -68,7 +76,7 @@ class JobLine:
 
     job: str
     title: str
-    state: str  # running | succeeded | failed | partial | cancelled | unknown
+    state: str  # running | succeeded | failed | partial | cancelled | ended_early | unusual | unknown
     last_started_at: datetime | None
     last_finished_at: datetime | None
     problem: str | None = None  # a short plain-language reason when something is wrong

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from alerts.baselines import usual
+from alerts.expectations import LATENESS, judged_from_kinds
 from alerts.wording import (
     capital,
     clock_time,
@@ -29,6 +30,7 @@ from bot.language import stem
 from bot.periods import Period
 from bot.run_facts import run_facts
 from storage import alerts, queries
+from storage.alerts import Alert
 from storage.history import recent_starts, successful_history
 from storage.models import Job, Run
 
@@ -115,6 +117,10 @@ async def no_run(ask: Ask) -> Reply:
     return Reply(text, cards.text_card(ask.job.title, text))
 
 
+def state_word(state: str) -> str:
+    return {"ended_early": "ended early", "unusual": "with values far from usual"}.get(state, state)
+
+
 def status_phrase(run: Run, ask: Ask) -> str:
     if run.finished_at is None:
         return "is still running"
@@ -162,17 +168,27 @@ def _verdict(ask: Ask, facts: RunFacts) -> str:
     if facts.status == "running":
         return f"Not yet — {who} started at {started} and is still running{progress_clause(facts)}."
     ended = clock_time(facts.finished_at) if facts.finished_at else "?"
-    if facts.status == "succeeded":
-        took = f" after {duration(facts.duration_seconds)}" if facts.duration_seconds else ""
+    took = f" after {duration(facts.duration_seconds)}" if facts.duration_seconds else ""
+    if facts.state == "succeeded":
         return f"Yes — {who} finished successfully at {ended}{took}."
     after = f" after {quoted(stopped)}" if stopped else ""
     not_reached = f" and did not reach {listing([quoted(n) for n in missing])}" if missing else ""
-    if facts.status == "partial":
-        return f"No — {who} started at {started} but stopped early{after}{not_reached}."
+    said = " (it reported success)" if facts.status == "succeeded" else ""
+    if facts.state == "unusual":  # it did finish, but with a value far from usual
+        return f"Yes, but — {who} finished at {ended}{took} with {listing(unusual_values(facts))}."
+    if facts.state in ("partial", "ended_early"):
+        return f"No — {who} started at {started} but stopped early{after}{not_reached}{said}."
     if facts.status == "failed":
         reason = f": {facts.summary}" if facts.summary else ""
         return f"No — {who} failed at {ended}{after}{reason}{not_reached and '.' + not_reached}."
     return f"No — {who} was cancelled at {ended}{after}."
+
+
+def unusual_values(facts: RunFacts) -> list[str]:
+    """"8,911 rows skipped (usually 30 to 50)" for each value far from usual."""
+    return [f"{quantity(m.value, m.unit)} {label(m.name)} (usually {number(m.usual.low)}–"
+            f"{number(m.usual.high)})" if m.usual else f"{quantity(m.value, m.unit)} {label(m.name)}"
+            for m in facts.metrics if m.unusual] or ["values far from usual"]
 
 
 def last_reached(facts: RunFacts) -> str | None:
@@ -256,7 +272,7 @@ async def status(ask: Ask) -> Reply:
 async def failure(ask: Ask) -> Reply:
     def render(a: Ask, f: RunFacts) -> str:
         who = subject(a, f)
-        if f.status == "succeeded":
+        if f.state == "succeeded":
             first = f"Nothing went wrong — {who} finished successfully."
         elif f.status == "running":
             first = f"{capital(who)} is still running{progress_clause(f)}; nothing has failed so far."
@@ -382,7 +398,7 @@ async def eta(ask: Ask) -> Reply:
     def render(a: Ask, f: RunFacts) -> str:
         who = subject(a, f)
         if f.finished_at is not None:
-            return f"{capital(who)} already ended at {clock_time(f.finished_at)} ({f.status})."
+            return f"{capital(who)} already ended at {clock_time(f.finished_at)} ({state_word(f.state)})."
         if f.progress and f.progress.eta:
             return (f"{capital(who)} should be done at about {clock_time(f.progress.eta)}"
                     f"{progress_clause(f, with_eta=False)}.")
@@ -401,17 +417,38 @@ async def eta(ask: Ask) -> Reply:
 # --- all jobs -------------------------------------------------------------------------------
 
 async def job_lines(ask: Ask) -> list[JobLine]:
+    """Every job's latest run as the watcher judged it: its open alerts decide the state and
+    the problem, so the list agrees with the alerts and with each job's own answer."""
     lines = []
     starts = await recent_starts(session=ask.session)
+    open_alerts = await alerts.unresolved_alerts_by_job(session=ask.session)
     for row in await queries.list_jobs(session=ask.session):
         run = row.last_run
-        problem = await problem_of(ask, row.job, run, starts.get(row.job.id or 0, []))
+        current = current_alerts(open_alerts.get(row.job.id or 0, []), run)
+        problem = alert_problem(current) or await problem_of(ask, row.job, run,
+                                                             starts.get(row.job.id or 0, []))
+        state = judged_from_kinds(run, {a.kind for a in current}) if run else "unknown"
         lines.append(JobLine(
-            job=row.job.slug, title=row.job.title, state=run.status if run else "unknown",
+            job=row.job.slug, title=row.job.title, state=state,
             last_started_at=run.started_at.astimezone(ask.zone) if run else None,
             last_finished_at=run.finished_at.astimezone(ask.zone) if run and run.finished_at else None,
             problem=problem))
     return lines
+
+
+def current_alerts(found: list[Alert], run: Run | None) -> list[Alert]:
+    """The open alerts about the job's latest run, or about an occurrence after it began."""
+    return [a for a in found if (run is not None and a.run_id == run.id) or (
+        a.run_id is None and (run is None or (a.occurrence_at or a.opened_at) >= run.started_at))]
+
+
+def alert_problem(found: list[Alert]) -> str | None:
+    """The watcher's reasons, lateness first ("late: …" is what "anything late?" lists)."""
+    if not found:
+        return None
+    ranked = sorted(found, key=lambda a: a.kind not in LATENESS)
+    reasons = "; ".join(a.reason.rstrip(".") for a in ranked)
+    return f"late: {reasons}" if ranked[0].kind in LATENESS else reasons
 
 
 async def problem_of(ask: Ask, job: Job, run: Run | None, starts: list[datetime]) -> str | None:
@@ -466,7 +503,7 @@ def describe_line(line: JobLine, ask: Ask) -> str:
     if line.state == "running":
         return f"running since {started.removeprefix('at ')}"
     ended = f", ended {moment(line.last_finished_at, ask.today)}" if line.last_finished_at else ""
-    return f"{line.state} (started {started}{ended})"
+    return f"{state_word(line.state)} (started {started}{ended})"
 
 
 async def jobs(ask: Ask) -> Reply:

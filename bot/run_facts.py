@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from alerts.baselines import is_unusual, usual
+from alerts.expectations import judge_run, judged_state
+from alerts.wording import number
 from bot.facts import MetricFact, MilestoneFact, NoteFact, ProgressFact, RunFacts
 from storage import queries
 from storage.history import RunHistory, successful_history
@@ -31,6 +33,15 @@ def build_facts(job: Job, run: Run, events: list[Event], history: RunHistory,
     durations = history.durations
     usual_duration = usual(durations)
     finished = run.finished_at is not None
+    metrics = _metrics(events, history)
+    findings = judge_run(job, run, events, history)
+    problems = [finding.reason for finding in findings]
+    judged = judged_state(run, findings)
+    odd = [m for m in metrics if m.unusual and not any(f.facts.get("metric") == m.name for f in findings)]
+    if finished and odd:
+        problems += [f"{m.name.replace('_', ' ')}: {number(m.value)}, usually "
+                     f"{number(m.usual.low)}–{number(m.usual.high)}" for m in odd if m.usual]
+        judged = "unusual" if judged == "succeeded" else judged
     duration = (run.finished_at - run.started_at).total_seconds() if run.finished_at else None
     return RunFacts(
         job=job.slug,
@@ -42,13 +53,15 @@ def build_facts(job: Job, run: Run, events: list[Event], history: RunHistory,
         duration_seconds=duration,
         usual_duration_seconds=usual_duration.median if usual_duration else None,
         milestones=_milestones(events, history, finished, zone),
-        metrics=_metrics(events, history),
+        metrics=metrics,
         notes=[NoteFact(e.data.get("level", "info"), str(e.data.get("text", "")), local(e.at))
                for e in events if e.kind == "note"],
         inputs=_described(events, INPUT_WORDS),
         outputs=_described(events, OUTPUT_WORDS),
         progress=_progress(events, run, zone),
         summary=run.summary,
+        judged=judged,
+        problems=problems,
     )
 
 

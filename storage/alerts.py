@@ -103,6 +103,15 @@ async def unresolved_alerts(job_id: int, *, session: AsyncSession) -> Sequence[A
     return (await session.exec(query.order_by(col(Alert.id)))).all()
 
 
+async def unresolved_alerts_by_job(*, session: AsyncSession) -> dict[int, list[Alert]]:
+    """Every alert not yet resolved, by job, oldest first: one query for all jobs."""
+    query = select(Alert).where(col(Alert.state) != RESOLVED).order_by(col(Alert.id))
+    found: dict[int, list[Alert]] = {}
+    for alert in (await session.exec(query)).all():
+        found.setdefault(alert.job_id, []).append(alert)
+    return found
+
+
 async def list_alerts(*, state: str | None = None,
                       limit: int = 100, session: AsyncSession) -> Sequence[Alert]:
     query = select(Alert)
