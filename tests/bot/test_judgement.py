@@ -5,11 +5,12 @@ missed — decides the first sentence, the badge and every list, through /api/me
 from typing import Any
 
 from tests.alerts.test_watcher import berlin
-
-night = test_teams_alerts.night  # the fixture: a channel with the bot, the import defined
+from tests.bot import test_teams_alerts
 from tests.bot.connector import ADAPTIVE_CARD
 from tests.bot.story import normal_night, the_bad_night
 from tests.bot.test_teams_alerts import Night
+
+night = test_teams_alerts.night  # the fixture: a channel with the bot, the import defined
 
 
 def the_night_it_said_succeeded() -> list[dict[str, Any]]:
