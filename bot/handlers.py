@@ -155,9 +155,16 @@ def verdict(ask: Ask, facts: RunFacts, *, yes_no: bool = True) -> str:
     """The first sentence about a run: did it do what it should. Without `yes_no`, for
     questions that are not yes/no questions ("why did it fail?")."""
     text = _verdict(ask, facts)
+    if yes_no and asks_if_running(ask) and facts.state != "running":
+        return f"No — it is not running: {text.split(' — ', 1)[-1]}"
     if yes_no:
         return text
     return capital(text.split(" — ", 1)[-1])
+
+
+def asks_if_running(ask: Ask) -> bool:
+    """"Is it running?" asks about now: a run that already ended is a No, whatever its state."""
+    return bool({"running", "läuft", "laeuft"} & set(ask.tokens)) and "late" not in ask.tokens
 
 
 def _verdict(ask: Ask, facts: RunFacts) -> str:
@@ -179,8 +186,9 @@ def _verdict(ask: Ask, facts: RunFacts) -> str:
     if facts.state in ("partial", "ended_early"):
         return f"No — {who} started at {started} but stopped early{after}{not_reached}{said}."
     if facts.status == "failed":
-        reason = f": {facts.summary}" if facts.summary else ""
-        return f"No — {who} failed at {ended}{after}{reason}{not_reached and '.' + not_reached}."
+        reason = f": {facts.summary.rstrip('.')}" if facts.summary else ""
+        tail = f" It did not reach {listing([quoted(n) for n in missing])}." if missing else ""
+        return f"No — {who} failed at {ended}{after}{reason}.{tail}"
     return f"No — {who} was cancelled at {ended}{after}."
 
 

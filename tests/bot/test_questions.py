@@ -46,6 +46,10 @@ TABLE: list[tuple[str, str | None, list[str], list[str]]] = [
     ("did the customer export run today", BERLIN, ["No —", "has not run today",
                                                    "yesterday at 05:00"], []),
     ("did the price import run today", BERLIN, ["No —", "failed at 03:07"], []),
+    # a run that already ended is not running, whatever became of it; a failure's reason
+    # reads as one sentence, and what it did not reach as the next
+    ("is the customer export running", BERLIN, ["No — it is not running", "05:20"], ["Yes"]),
+    ("is the price import still running?", BERLIN, ["No — it is not running", "failed at 03:07"], []),
     ("is the customer export ok", BERLIN, ["Yes —", "yesterday"], []),
     # the asker's own time zone decides what "today" is
     ("did the import run today", "America/New_York", ["No —", "has not run today",
