@@ -8,7 +8,7 @@ from tests.alerts.test_watcher import berlin
 from tests.bot import test_teams_alerts
 from tests.bot.connector import ADAPTIVE_CARD
 from tests.bot.story import normal_night, the_bad_night
-from tests.bot.test_teams_alerts import Night
+from tests.bot.test_teams_alerts import Night, text_runs
 
 night = test_teams_alerts.night  # the fixture: a channel with the bot, the import defined
 
@@ -31,20 +31,8 @@ async def reply_to(night: Night, question: str) -> tuple[str, dict[str, Any]]:
 
 def badge(card: dict[str, Any]) -> str:
     """The first state badge on the card, as people read it ("⚠ Ended early")."""
-    found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "TextRun" and node.get("text", "")[:1] in "✓⚠✗◐■▶?":
-                found.append(node["text"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card.get("body", []))
-    return found[0] if found else ""
+    badges = [text for text in text_runs(card.get("body", [])) if text[:1] in "✓⚠✗◐■▶?"]
+    return badges[0] if badges else ""
 
 
 async def tell(night: Night) -> None:

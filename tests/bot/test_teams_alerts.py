@@ -87,20 +87,17 @@ async def night(database_url: str, clock: Clock, connector: Connector,
 def card_texts(activity: dict[str, Any]) -> str:
     """Every text on the activity's Adaptive Card, in order."""
     [attachment] = [a for a in activity["attachments"] if a["contentType"] == ADAPTIVE_CARD]
-    texts: list[str] = []
+    return " ".join(text_runs(attachment["content"]["body"]))
 
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "TextRun":
-                texts.append(node["text"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
 
-    walk(attachment["content"]["body"])
-    return " ".join(texts)
+def text_runs(node: Any) -> list[str]:
+    """The texts of every TextRun under `node` (a card or part of one), in order."""
+    if isinstance(node, dict):
+        own = [node["text"]] if node.get("type") == "TextRun" else []
+        return own + [text for value in node.values() for text in text_runs(value)]
+    if isinstance(node, list):
+        return [text for item in node for text in text_runs(item)]
+    return []
 
 
 async def test_the_channel_gets_each_alert_of_the_bad_night_once_and_a_straight_answer(
