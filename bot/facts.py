@@ -61,9 +61,8 @@ class RunFacts:
     progress: ProgressFact | None = None
     summary: str | None = None  # the finish event's text
     # The watcher's judgement, which decides first sentences and badges: `status` is what the
-    # job said; `judged` is what it was (ended_early, unusual, failed…), `problems` say why.
+    # job said; `judged` is what it was (ended_early, unusual, failed…).
     judged: str = ""
-    problems: list[str] = field(default_factory=list)
 
     @property
     def state(self) -> str:

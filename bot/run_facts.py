@@ -8,7 +8,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from alerts.baselines import is_unusual, usual
 from alerts.expectations import judge_run, judged_state
-from alerts.wording import number
 from bot.facts import MetricFact, MilestoneFact, NoteFact, ProgressFact, RunFacts
 from storage import queries
 from storage.history import RunHistory, successful_history
@@ -34,14 +33,9 @@ def build_facts(job: Job, run: Run, events: list[Event], history: RunHistory,
     usual_duration = usual(durations)
     finished = run.finished_at is not None
     metrics = _metrics(events, history)
-    findings = judge_run(job, run, events, history)
-    problems = [finding.reason for finding in findings]
-    judged = judged_state(run, findings)
-    odd = [m for m in metrics if m.unusual and not any(f.facts.get("metric") == m.name for f in findings)]
-    if finished and odd:
-        problems += [f"{m.name.replace('_', ' ')}: {number(m.value)}, usually "
-                     f"{number(m.usual.low)}–{number(m.usual.high)}" for m in odd if m.usual]
-        judged = "unusual" if judged == "succeeded" else judged
+    judged = judged_state(run, judge_run(job, run, events, history))
+    if judged == "succeeded" and any(m.unusual for m in metrics):
+        judged = "unusual"  # far from its own history, even where no bounds were set
     duration = (run.finished_at - run.started_at).total_seconds() if run.finished_at else None
     return RunFacts(
         job=job.slug,
@@ -61,7 +55,6 @@ def build_facts(job: Job, run: Run, events: list[Event], history: RunHistory,
         progress=_progress(events, run, zone),
         summary=run.summary,
         judged=judged,
-        problems=problems,
     )
 
 

@@ -87,7 +87,7 @@ async def test_a_recovery_reply_in_the_alerts_thread_that_fails_is_retried(
         opened = (await session.exec(select(Delivery).where(Delivery.event == "opened"))).all()
     threads = {d.activity_id for d in opened}
     night.teams.connector.script = [failure]
-    await night.report(normal_night(26, 40), berlin(26, 2))  # recovers both alerts
+    await night.report(normal_night(26, 40), berlin(26, 2))  # recovers the alert
 
     [pending] = await failing_deliveries(night)
     assert (pending["event"], pending["attempts"]) == ("resolved", 1) and pending["last_error"]
