@@ -83,12 +83,16 @@ def subject(ask: Ask, facts: RunFacts) -> str:
     return f"{facts.title} {ask.period.label}"
 
 
-async def late(ask: Ask, run: Run | None) -> str:
-    """The watcher's open judgements on this run (or, without one, this period), as a
-    clause: "it is late: 'report-published' was due at 06:00"."""
+async def open_alerts(ask: Ask) -> Sequence[Alert]:
     assert ask.job is not None
+    return await alerts.unresolved_alerts(ask.job.id or 0, session=ask.session)
+
+
+def late(ask: Ask, run: Run | None, found: Sequence[Alert]) -> str:
+    """The watcher's open judgements (`found`) on this run (or, without one, this period), as
+    a clause: "it is late: 'report-published' was due at 06:00"."""
     clauses = []
-    for alert in await alerts.unresolved_alerts(ask.job.id or 0, session=ask.session):
+    for alert in found:
         due = datetime.fromisoformat(alert.facts["due"]).astimezone(ask.zone) \
             if "due" in alert.facts else None
         if due is None:
@@ -104,14 +108,16 @@ async def late(ask: Ask, run: Run | None) -> str:
 async def no_run(ask: Ask) -> Reply:
     assert ask.job is not None
     when = ask.period.label if ask.period else "yet"
-    late_clause = await late(ask, None)
+    found = await open_alerts(ask)
+    late_clause = late(ask, None, found)
     text = f"No — {ask.job.title} has not run {when}" + (f", and {late_clause}." if late_clause
                                                         else ".")
     last = await queries.list_runs(ask.job, limit=1, session=ask.session)
     if last:
         run = last[0]
+        judged = judged_from_kinds(run, {a.kind for a in current_alerts(found, run)})
         text += f" Its last run started {moment(run.started_at.astimezone(ask.zone), ask.today)}"
-        text += f" and {status_phrase(run, ask)}."
+        text += f" and {status_phrase(run, judged, ask)}."
     else:
         text += " No run of it has been reported to OpenTrace at all."
     return Reply(text, cards.text_card(ask.job.title, text))
@@ -121,7 +127,8 @@ def state_word(state: str) -> str:
     return {"ended_early": "ended early", "unusual": "with values far from usual"}.get(state, state)
 
 
-def status_phrase(run: Run, ask: Ask) -> str:
+def status_phrase(run: Run, state: str, ask: Ask) -> str:
+    """How a run ended, in the words of its judged `state` (not only what the job said)."""
     if run.finished_at is None:
         return "is still running"
     ended = moment(run.finished_at.astimezone(ask.zone), ask.today)
@@ -129,8 +136,10 @@ def status_phrase(run: Run, ask: Ask) -> str:
         "succeeded": f"finished successfully {ended}",
         "failed": f"failed {ended}",
         "partial": f"ended early {ended}",
+        "ended_early": f"ended early {ended}",
+        "unusual": f"finished {ended} with values far from usual",
         "cancelled": f"was cancelled {ended}",
-    }.get(run.status, f"ended {ended}")
+    }.get(state, f"ended {ended}")
 
 
 async def with_run(ask: Ask, render: Callable[[Ask, RunFacts], str]) -> Reply:
@@ -141,7 +150,7 @@ async def with_run(ask: Ask, render: Callable[[Ask, RunFacts], str]) -> Reply:
     assert ask.job is not None
     facts = await run_facts(ask.job, run, ask.zone, session=ask.session)
     text = render(ask, facts)
-    late_clause = await late(ask, run)
+    late_clause = late(ask, run, await open_alerts(ask))
     if late_clause:  # the watcher's judgement joins the first sentence
         first, _, rest = text.partition("\n")
         text = f"{first.rstrip('.')}; {late_clause}." + (f"\n{rest}" if rest else "")
@@ -429,10 +438,10 @@ async def job_lines(ask: Ask) -> list[JobLine]:
     the problem, so the list agrees with the alerts and with each job's own answer."""
     lines = []
     starts = await recent_starts(session=ask.session)
-    open_alerts = await alerts.unresolved_alerts_by_job(session=ask.session)
+    by_job = await alerts.unresolved_alerts_by_job(session=ask.session)
     for row in await queries.list_jobs(session=ask.session):
         run = row.last_run
-        current = current_alerts(open_alerts.get(row.job.id or 0, []), run)
+        current = current_alerts(by_job.get(row.job.id or 0, []), run)
         problem = alert_problem(current) or await problem_of(ask, row.job, run,
                                                              starts.get(row.job.id or 0, []))
         state = judged_from_kinds(run, {a.kind for a in current}) if run else "unknown"
@@ -444,7 +453,7 @@ async def job_lines(ask: Ask) -> list[JobLine]:
     return lines
 
 
-def current_alerts(found: list[Alert], run: Run | None) -> list[Alert]:
+def current_alerts(found: Sequence[Alert], run: Run | None) -> list[Alert]:
     """The open alerts about the job's latest run, or about an occurrence after it began."""
     return [a for a in found if (run is not None and a.run_id == run.id) or (
         a.run_id is None and (run is None or (a.occurrence_at or a.opened_at) >= run.started_at))]
@@ -465,7 +474,7 @@ async def problem_of(ask: Ask, job: Job, run: Run | None, starts: list[datetime]
     if run is None:
         return None
     if run.status in ("failed", "partial", "cancelled"):
-        return f"last run {status_phrase(run, ask)}"
+        return f"last run {status_phrase(run, run.status, ask)}"
     gaps = [(b - a).total_seconds() for a, b in pairwise(starts)]
     if len(gaps) >= 3:
         # Late: the usual gap between starts has passed, by more than its usual wobble.

@@ -68,3 +68,14 @@ async def test_lists_and_lateness_agree_with_the_open_alerts(night: Night) -> No
     assert "succeeded" not in everything.split("Nightly product import:")[1].split("\n")[0]
     assert "ended early" in everything
     assert "✓" not in badge(card)
+
+
+async def test_the_last_run_is_named_by_its_judgement_when_the_day_has_none(night: Night) -> None:
+    await tell(night)
+    night.clock.now = berlin(26, 0, 5)  # the next night, before its run
+
+    text, _ = await reply_to(night, "has the import run today?")
+
+    assert text.startswith("No — Nightly product import has not run today."), text
+    assert "Its last run started yesterday at 00:12 and ended early yesterday at 00:31." in text
+    assert "successful" not in text.lower()
