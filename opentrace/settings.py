@@ -3,6 +3,7 @@
 Every variable is listed, with a comment, in `.env.example`; a test keeps the two in step.
 """
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypeVar
@@ -11,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from storage.engine import DatabaseURLError, async_url
 
 T = TypeVar("T", int, float)
+TENANT_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
 
 
@@ -35,6 +37,11 @@ class Settings:
     microsoft_app_password: str = ""
     microsoft_app_tenant_id: str = ""
     microsoft_app_type: str = "MultiTenant"
+    # Entra tenants whose Teams activities are accepted; empty: the app's own tenant when
+    # MicrosoftAppTenantId is set, otherwise any (local development).
+    allowed_tenants: tuple[str, ...] = ()
+    # Events of runs older than this are pruned by the leading replica (run summaries stay); 0 keeps all.
+    retention_days: int = 400
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "Settings":
@@ -60,6 +67,10 @@ class Settings:
             microsoft_app_password=get("MicrosoftAppPassword", ""),
             microsoft_app_tenant_id=get("MicrosoftAppTenantId", ""),
             microsoft_app_type=get("MicrosoftAppType", cls.microsoft_app_type),
+            allowed_tenants=_tenants(get("OPENTRACE_ALLOWED_TENANTS", "")),
+            retention_days=_number(
+                "OPENTRACE_RETENTION_DAYS", get("OPENTRACE_RETENTION_DAYS", "400"), int, 0, 36500
+            ),
         )
         settings.check()
         return settings
@@ -82,6 +93,22 @@ class Settings:
             raise SettingsError("MicrosoftAppTenantId: required when MicrosoftAppType is SingleTenant")
         if self.log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise SettingsError("OPENTRACE_LOG_LEVEL: use DEBUG, INFO, WARNING or ERROR")
+
+
+    @property
+    def accepted_tenants(self) -> frozenset[str]:
+        """The tenants /api/messages accepts; empty means any."""
+        if self.allowed_tenants:
+            return frozenset(self.allowed_tenants)
+        return frozenset([self.microsoft_app_tenant_id] if self.microsoft_app_tenant_id else [])
+
+
+def _tenants(value: str) -> tuple[str, ...]:
+    tenants = tuple(part.strip().lower() for part in value.split(",") if part.strip())
+    for tenant in tenants:
+        if not TENANT_ID.fullmatch(tenant):
+            raise SettingsError(f"OPENTRACE_ALLOWED_TENANTS: {tenant!r} is not a tenant id (a GUID)")
+    return tenants
 
 
 def _switch(name: str, value: str) -> bool:
