@@ -2,7 +2,7 @@
 and on its cards — one definition, so a card never says what the text says differently."""
 
 import math
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 
 from alerts.baselines import Usual
 
@@ -48,6 +48,13 @@ def date_time(at: datetime, *, same_day_as: datetime | None = None) -> str:
     if same_day_as is not None and at.date() == same_day_as.date():
         return clock_time(at)
     return f"{DAYS[at.weekday()]} {at.day:02d} {MONTHS[at.month - 1]} {clock_time(at)}"
+
+
+def zoned_timestamp(at: datetime, zone: tzinfo) -> str:
+    """"2026-11-26 06:00 CET" — a full time stamp for logs and listings, in `zone`, with the
+    zone's abbreviation (or its offset, "+03", where it has none)."""
+    local = at.astimezone(zone)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname() or local.strftime('%z')}"
 
 
 def usual_range(usual: Usual) -> str:

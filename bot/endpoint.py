@@ -42,6 +42,8 @@ class Credentials:
     password: str = ""
     tenant_id: str = ""
     app_type: str = "MultiTenant"
+    # Entra tenants (lowercase) whose activities are served; empty: any.
+    allowed_tenants: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,11 @@ async def messages(request: web.Request) -> web.Response:
     except Exception as exc:
         log.warning("refused a bot request: %r", exc)
         return _refused("the Bot Framework token is not valid for this bot")
+    allowed = teams.credentials.allowed_tenants
+    if allowed and activity_tenant(activity) not in allowed:
+        # Refused before the bot sees it: no conversation, question or subscription is stored.
+        log.warning("refused a %s activity from tenant %r", activity.type, activity_tenant(activity))
+        return _error(403, "this OpenTrace bot does not serve your organisation (tenant)")
     invoke = await adapter.process_activity(authenticated, activity, teams.bot.on_turn)
     if invoke is None:
         return web.Response(status=201)
@@ -128,6 +135,15 @@ async def _authenticate(authentication: Any, activity: Activity, header: str) ->
     # botbuilder's token check makes blocking HTTP calls: give it a thread and its own loop.
     check = asyncio.to_thread(asyncio.run, authentication.authenticate_request(activity, header))
     return await asyncio.wait_for(check, AUTH_TIMEOUT_SECONDS)
+
+
+def activity_tenant(activity: Activity) -> str | None:
+    """The Entra tenant an activity comes from: Teams puts it in channelData.tenant.id and in
+    conversation.tenantId."""
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    tenant = (data.get("tenant") or {}).get("id") if isinstance(data.get("tenant"), dict) else None
+    tenant = tenant or (activity.conversation.tenant_id if activity.conversation else None)
+    return tenant.lower() if isinstance(tenant, str) and tenant else None
 
 
 def _looks_like_bearer_jwt(header: str) -> bool:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from alerts.audience import EVERYONE, Viewer
 from alerts.wording import listing
 from bot import cards, handlers
 from bot.facts import Reply
@@ -18,6 +19,7 @@ from bot.jobfinder import GENERIC, Candidate, JobIndex, pick
 from bot.language import PLAIN_WORDS, correct, normalize, stem, words
 from bot.periods import TIME_WORDS, find_period
 from storage import queries
+from storage.audit import record_change
 from storage.clock import Clock
 from storage.history import last_run_metric_names
 from storage.models import Job
@@ -44,28 +46,33 @@ class Answerer:
         self._known: KnownJobs | None = None
 
     async def reply(self, question: str, *, timezone: str | None = None,
-                    conversation: str | None = None) -> Reply:
+                    conversation: str | None = None, viewer: Viewer = EVERYONE) -> Reply:
         """Answer one question. `timezone` is the asker's IANA zone when known (Teams sends
-        it with every message). Never raises for anything a user can type."""
+        it with every message); `viewer` is where it is asked, which decides the jobs the
+        answer may know of. Never raises for anything a user can type."""
         try:
-            return await self._reply(question, _zone(timezone), conversation)
+            return await self._reply(question, _zone(timezone), conversation, viewer)
         except Exception:
             log.exception("could not answer %r", question)
             text = "Sorry — I could not answer that just now. Try again, or ask 'help'."
             return Reply(text, cards.text_card("Something went wrong", text))
 
     async def _reply(self, question: str, asker_zone: ZoneInfo | None,
-                     conversation: str | None) -> Reply:
+                     conversation: str | None, viewer: Viewer) -> Reply:
         async with AsyncSession(self._engine, expire_on_commit=False) as session:
             known = await self._jobs(session)
-            jobs, vocabulary = known.index.jobs, known.vocabulary
+            index = known.seen_by(viewer)
+            jobs, vocabulary = index.jobs, known.vocabulary
             text = " ".join(correct(words(normalize(question)), vocabulary))
             if not text:
-                return await handlers.help_reply(self._ask(text, None, None, session))
-            candidates = known.index.rank(text, words(text))
+                return await handlers.help_reply(self._ask(text, None, None, session, viewer))
+            candidates = index.rank(text, words(text))
+            if not candidates and index is not known.index:
+                await self._refused(known.index.rank(text, words(text)), question, viewer, session)
             intent = classify(text, names_a_job=bool(candidates))
             if not intent.about_a_job and not candidates:
-                return await handlers.HANDLERS[intent.name](self._ask(text, None, asker_zone, session))
+                return await handlers.HANDLERS[intent.name](
+                    self._ask(text, None, asker_zone, session, viewer))
             if intent.name == "status" and not candidates and not JOB_WORDS.search(text):
                 return not_understood(jobs, about_a_run=False)
             if not candidates and intent.name == "metric":
@@ -83,13 +90,13 @@ class Answerer:
                 return not_known(name, jobs)
             if job is None:
                 if not jobs:
-                    return await handlers.no_jobs(self._ask(text, None, asker_zone, session))
+                    return await handlers.no_jobs(self._ask(text, None, asker_zone, session, viewer))
                 if len(jobs) > 1:
                     return not_understood(jobs, about_a_run=True)
                 job = jobs[0]
             self._remember(conversation, job.slug, f"{earlier} {text}" if earlier else text)
             zone = asker_zone or _zone(job.timezone) or self._default_zone
-            ask = self._ask(text, job, zone, session, earlier=earlier)
+            ask = self._ask(text, job, zone, session, viewer, earlier=earlier)
             return await handlers.HANDLERS[intent.name](ask)
 
     async def _jobs(self, session: AsyncSession) -> "KnownJobs":
@@ -100,11 +107,22 @@ class Answerer:
             jobs = list(await queries.all_jobs(session=session))
             index = JobIndex(jobs)
             vocabulary = set(TIME_WORDS) | set(COMMON_WORDS) | _intent_words() | index.words
-            self._known = KnownJobs(signature, index, vocabulary)
+            self._known = KnownJobs(signature, index, vocabulary, {})
         return self._known
 
+    async def _refused(self, hidden: list[Candidate], question: str, viewer: Viewer,
+                       session: AsyncSession) -> None:
+        """The question names a job this conversation may not see: answered as if the job
+        did not exist, and kept in the audit log."""
+        if not hidden or viewer.identity is None:
+            return
+        record_change("audience.refused", actor=viewer.identity, target=hidden[0].job.slug,
+                      origin=viewer.origin or "", at=self._clock(),
+                      details={"question": question[:500]}, session=session)
+        await session.commit()
+
     def _ask(self, text: str, job: Job | None, zone: ZoneInfo | None, session: AsyncSession,
-             *, earlier: str | None = None) -> handlers.Ask:
+             viewer: Viewer = EVERYONE, *, earlier: str | None = None) -> handlers.Ask:
         """`earlier` is the question a follow-up refers to: its words still count (which
         metric), and its period holds unless the follow-up names another."""
         now = self._clock()
@@ -114,7 +132,7 @@ class Answerer:
             period = find_period(earlier, now, zone)
         context = f"{earlier} {text}" if earlier else text
         return handlers.Ask(text=text, tokens=words(context), now=now, zone=zone, period=period,
-                           job=job, session=session)
+                           job=job, session=session, viewer=viewer)
 
     def _remember(self, conversation: str | None, slug: str, text: str) -> None:
         if conversation is None:
@@ -159,6 +177,19 @@ class KnownJobs:
     signature: tuple[object, ...]
     index: JobIndex
     vocabulary: set[str]
+    # Name indexes of the jobs a viewer may see, by the ids they hold (few distinct sets).
+    subsets: dict[tuple[int | None, ...], JobIndex]
+
+    def seen_by(self, viewer: Viewer) -> JobIndex:
+        visible = viewer.visible(self.index.jobs)
+        if len(visible) == len(self.index.jobs):
+            return self.index
+        key = tuple(job.id for job in visible)
+        if key not in self.subsets:
+            if len(self.subsets) > 100:
+                self.subsets.clear()
+            self.subsets[key] = JobIndex(visible)
+        return self.subsets[key]
 
 
 def which_one(tied: list[Job]) -> Reply:

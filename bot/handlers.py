@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from alerts.audience import EVERYONE, Viewer
 from alerts.baselines import usual
 from alerts.expectations import LATENESS, judged_from_kinds
 from alerts.wording import (
@@ -48,6 +49,7 @@ class Ask:
     period: Period | None
     job: Job | None
     session: AsyncSession
+    viewer: Viewer = EVERYONE  # where it is asked: the jobs an answer may know of
 
     @property
     def today(self) -> date:
@@ -440,6 +442,8 @@ async def job_lines(ask: Ask) -> list[JobLine]:
     starts = await recent_starts(session=ask.session)
     by_job = await alerts.unresolved_alerts_by_job(session=ask.session)
     for row in await queries.list_jobs(session=ask.session):
+        if not ask.viewer.sees(row.job):
+            continue
         run = row.last_run
         current = current_alerts(by_job.get(row.job.id or 0, []), run)
         problem = alert_problem(current) or await problem_of(ask, row.job, run,
@@ -524,7 +528,7 @@ def describe_line(line: JobLine, ask: Ask) -> str:
 
 
 async def jobs(ask: Ask) -> Reply:
-    all_jobs = [row.job for row in await queries.list_jobs(session=ask.session)]
+    all_jobs = ask.viewer.visible(row.job for row in await queries.list_jobs(session=ask.session))
     if not all_jobs:
         return await no_jobs(ask)
     items = []

@@ -8,16 +8,20 @@ import asyncio
 import html
 import logging
 import re
+from collections.abc import Sequence
 from copy import copy
+from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from botbuilder.core import ActivityHandler, CardFactory, MessageFactory, TurnContext
+from botbuilder.core.teams import TeamsInfo
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from alerts.actions import acknowledge, snooze
+from alerts.actions import Actor, acknowledge, snooze
+from alerts.audience import Viewer, names_people, viewer_of
 from alerts.targets import TEAMS
 from bot.alert_messages import alert_message
 from bot.engine import Answerer
@@ -26,9 +30,12 @@ from bot.teams_sender import activity as teams_activity
 from bot.teams_sender import delivery_error
 from storage import queries
 from storage.alerts import queue_update, subscribe, subscriptions_of, unsubscribe
+from storage.audit import record_change
 from storage.clock import Clock
 from storage.conversations import (
     ConversationBase,
+    any_conversation_of_team,
+    get_conversation,
     remove_conversation,
     remove_team,
     save_conversation,
@@ -75,7 +82,8 @@ class OpenTraceBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships n
         await turn_context.send_activity(Activity(type=ActivityTypes.typing))
         try:
             reply = await self.answerer.reply(
-                question, timezone=asker_timezone(activity), conversation=activity.conversation.id)
+                question, timezone=asker_timezone(activity), conversation=activity.conversation.id,
+                viewer=await self._viewer(turn_context))
         except Exception:
             log.exception("answering %r failed", question)
             reply = Reply(APOLOGY)
@@ -84,16 +92,17 @@ class OpenTraceBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships n
     async def _card_action(self, turn_context: TurnContext, value: dict[str, Any]) -> None:
         """Acknowledge / Snooze on an alert card: record it, then update the card in place."""
         activity = turn_context.activity
-        who = (activity.from_property.name if activity.from_property else None) or "someone"
+        here = await self._place(activity)
+        actor = Actor(person_name(activity), person_identity(activity), origin(here))
         try:
             alert_id = int(value.get("alert", 0))
         except (TypeError, ValueError):
             alert_id = 0
         now = self._clock()
         if value["opentrace"] == "acknowledge":
-            alert = await acknowledge(self._engine, alert_id, who, now)
+            alert = await acknowledge(self._engine, alert_id, actor, now)
         elif value["opentrace"] == "snooze" and value.get("for") in ("1h", "tomorrow"):
-            alert = await snooze(self._engine, alert_id, str(value["for"]), who, now,
+            alert = await snooze(self._engine, alert_id, str(value["for"]), actor, now,
                                  self._default_timezone)
         else:
             alert = None
@@ -116,25 +125,40 @@ class OpenTraceBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships n
 
     async def _subscription(self, turn_context: TurnContext, verb: str, name: str) -> None:
         """`subscribe <job>`, `unsubscribe <job>`, `subscriptions` — for this conversation."""
-        here = place(turn_context.activity)
+        activity = turn_context.activity
+        here = await self._place(activity)
+        viewer = await self._viewer(turn_context)
         now = self._clock()
         async with AsyncSession(self._engine, expire_on_commit=False) as session:
+            visible = viewer.visible(await queries.all_jobs(session=session))
             if verb == "subscriptions":
-                jobs = await subscriptions_of(here.conversation_id, session=session)
+                slugs = {job.slug for job in visible}
+                jobs = [slug for slug in await subscriptions_of(here.conversation_id, session=session)
+                        if slug in slugs]
                 text = ("This conversation gets alerts for: " + ", ".join(jobs) + "." if jobs else
                         "This conversation has no subscriptions; it gets the alerts of jobs that "
                         "name no target. Say 'subscribe <job>' to follow one.")
                 await turn_context.send_activity(MessageFactory.text(text))
                 return
-            job = await find_job(session, name)
+            job = find_job(visible, name)
             if job is None:
-                known = ", ".join(j.slug for j in (await queries.all_jobs(session=session))[:20])
+                if hidden := find_job(await queries.all_jobs(session=session), name):
+                    record_change("audience.refused", actor=person_identity(activity),
+                                  target=hidden.slug, origin=origin(here), at=now,
+                                  details={"command": f"{verb} {name}"[:500]}, session=session)
+                    await session.commit()
+                known = ", ".join(j.slug for j in visible[:20])
                 text = (f"I don't know a job called '{name}'. I know: {known or 'none yet'}."
                         if name else f"Say '{verb} <job>', e.g. '{verb} nightly-product-import'.")
                 await turn_context.send_activity(MessageFactory.text(text))
                 return
+            details = {"conversation": here.conversation_id}
+            action = "subscription.added" if verb == "subscribe" else "subscription.removed"
             if verb == "subscribe":
                 await save_conversation(here, now, session=session)
+            record_change(action, actor=person_identity(activity), target=job.slug,
+                          origin=origin(here), at=now, details=details, session=session)
+            if verb == "subscribe":
                 await subscribe(here.conversation_id, job.slug, now, session=session)
                 text = f"This conversation now gets the alerts of {job.title} ({job.slug})."
             else:
@@ -142,6 +166,49 @@ class OpenTraceBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships n
                 text = (f"This conversation no longer gets the alerts of {job.title}." if removed
                         else f"This conversation was not subscribed to {job.title}.")
         await turn_context.send_activity(MessageFactory.text(text))
+
+    async def _viewer(self, turn_context: TurnContext) -> Viewer:
+        """Where the question is asked and by whom, as jobs' audiences name them. In a
+        personal chat the asker's UPN is looked up once, if some audience names people by it."""
+        activity = turn_context.activity
+        here = await self._place(activity)
+        if here.scope == "personal" and activity.from_property:
+            here.person_upn = await self._person_upn(turn_context, here)
+        return replace(viewer_of(here), identity=person_identity(activity), origin=origin(here))
+
+    async def _place(self, activity: Activity) -> ConversationBase:
+        """Where the activity happened, with the names Teams sends only at installation and
+        on renames (a message carries the team's and channel's ids alone)."""
+        here = place(activity)
+        async with AsyncSession(self._engine) as session:
+            stored = await get_conversation(here.conversation_id, session=session)
+            if here.team_id and not here.team_name and stored is None:
+                stored = await any_conversation_of_team(here.team_id, session=session)
+        if stored is not None:
+            here.team_name = here.team_name or stored.team_name
+            if stored.conversation_id == here.conversation_id:
+                here.channel_name = here.channel_name or stored.channel_name
+                here.person_upn = here.person_upn or stored.person_upn
+        return here
+
+    async def _person_upn(self, turn_context: TurnContext, here: ConversationBase) -> str | None:
+        if here.person_upn:
+            return here.person_upn
+        async with AsyncSession(self._engine) as session:
+            if not any(names_people(job) for job in await queries.all_jobs(session=session)):
+                return None
+        try:
+            member = await asyncio.wait_for(
+                TeamsInfo.get_member(turn_context, turn_context.activity.from_property.id),
+                self.update_timeout)
+        except Exception as exc:  # without it, UPN entries do not match: the job stays hidden
+            log.warning("could not look up the asker's UPN: %r", exc)
+            return None
+        upn = getattr(member, "user_principal_name", None) or None
+        if upn:
+            here.person_upn = upn[:300]
+            await self._remember(here)
+        return here.person_upn
 
     async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -171,7 +238,8 @@ class OpenTraceBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships n
 
     async def _welcome(self, activity: Activity) -> Reply:
         help_reply = await self.answerer.reply(
-            "help", timezone=asker_timezone(activity), conversation=activity.conversation.id)
+            "help", timezone=asker_timezone(activity), conversation=activity.conversation.id,
+            viewer=viewer_of(place(activity)))
         return Reply(f"{WELCOME}\n\n{help_reply.text}", help_reply.card)
 
     async def _remember(self, found: ConversationBase) -> None:
@@ -193,12 +261,12 @@ class OpenTraceBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships n
             await remove_conversation(conversation_id, session=session)
 
 
-async def find_job(session: AsyncSession, name: str) -> Job | None:
+def find_job(jobs: Sequence[Job], name: str) -> Job | None:
     """A job by its slug, title or one of its aliases, ignoring case."""
     wanted = name.strip().strip("'\"").lower()
     if not wanted:
         return None
-    for job in await queries.all_jobs(session=session):
+    for job in jobs:
         if wanted in (job.slug, job.title.lower(), *(a.lower() for a in job.aliases)):
             return job
     return None
@@ -271,9 +339,11 @@ def place(activity: Activity, *, channel: dict[str, Any] | None = None) -> Conve
     serialized: dict[str, Any] = reference.serialize()
     if tenant_id:  # botbuilder's model spells it tenantID and drops Teams' tenantId
         serialized["conversation"]["tenantId"] = tenant_id
+    person = activity.from_property if scope == "personal" else None
     return ConversationBase(
         conversation_id=conversation_id,
         scope=scope,
+        person_id=(person.aad_object_id or None) if person else None,
         tenant_id=tenant_id,
         team_id=team.get("id"),
         team_name=_name(team.get("name")),
@@ -282,6 +352,25 @@ def place(activity: Activity, *, channel: dict[str, Any] | None = None) -> Conve
         service_url=activity.service_url,
         reference=serialized,
     )
+
+
+def person_name(activity: Activity) -> str:
+    return (activity.from_property.name if activity.from_property else None) or "someone"
+
+
+def person_identity(activity: Activity) -> str:
+    """Who did something, for the audit log: the name Teams shows and the Entra object id."""
+    person = activity.from_property
+    aad = f" (aad {person.aad_object_id})" if person and person.aad_object_id else ""
+    return f"Teams user {person_name(activity)}{aad}"
+
+
+def origin(here: ConversationBase) -> str:
+    if here.scope == "team":
+        return f"Teams team {here.team_name or here.team_id} / channel " \
+               f"{here.channel_name or here.channel_id}"
+    return f"Teams {'personal chat' if here.scope == 'personal' else 'group chat'} " \
+           f"{here.conversation_id}"
 
 
 def _includes_bot(members: list[ChannelAccount] | None, activity: Activity) -> bool:

@@ -7,6 +7,7 @@ from ingest.auth import READ, authorize
 from ingest.context import INGEST
 from ingest.documents import alert_document
 from ingest.errors import Invalid
+from ingest.query_params import int_param
 from storage.alert_states import ALERT_STATES
 from storage.alerts import alert_reports
 
@@ -17,13 +18,7 @@ async def list_alerts(request: web.Request) -> web.Response:
     if state is not None and state not in ALERT_STATES:
         raise Invalid("invalid query parameter state", [
             {"index": 0, "field": "state", "message": f"must be one of {', '.join(ALERT_STATES)}"}])
-    try:
-        limit = int(request.query.get("limit", "100"))
-    except ValueError:
-        limit = 0
-    if not 1 <= limit <= 1000:
-        raise Invalid("invalid query parameter limit", [
-            {"index": 0, "field": "limit", "message": "must be an integer 1..1000"}])
+    limit = int_param(request, "limit", 100, 1, 1000)
     async with AsyncSession(request.app[INGEST].engine, expire_on_commit=False) as session:
         reports = await alert_reports(state=state, limit=limit, session=session)
     return web.json_response({"alerts": [

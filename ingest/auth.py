@@ -1,5 +1,7 @@
 """Bearer tokens and scopes. `OPENTRACE_AUTH=off` lets every request through."""
 
+from dataclasses import dataclass
+
 from aiohttp import web
 
 from ingest.context import INGEST
@@ -10,10 +12,19 @@ READ = frozenset({"read", "admin"})
 ADMIN = frozenset({"admin"})
 
 
-async def authorize(request: web.Request, allowed: frozenset[str]) -> None:
+@dataclass(frozen=True)
+class Caller:
+    """Who made a request, as the audit log names them."""
+
+    name: str  # "token ops-admin", or "anonymous" with auth off
+    origin: str  # the peer's address
+
+
+async def authorize(request: web.Request, allowed: frozenset[str]) -> Caller:
     ingest = request.app[INGEST]
+    origin = request.remote or "unknown address"
     if not ingest.auth:
-        return
+        return Caller("anonymous (OPENTRACE_AUTH=off)", origin)
     header = request.headers.get("Authorization", "")
     if not header:
         raise Unauthorized("missing Authorization header: send 'Authorization: Bearer <token>'")
@@ -21,9 +32,10 @@ async def authorize(request: web.Request, allowed: frozenset[str]) -> None:
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("Authorization header must be 'Bearer <token>'")
-    scope = await ingest.tokens.scope_of(token)
-    if scope is None:
+    identity = await ingest.tokens.identify(token)
+    if identity is None:
         raise Unauthorized("unknown or revoked token")
-    if scope not in allowed:
+    if identity.scope not in allowed:
         needed = " or ".join(sorted(allowed))
-        raise Forbidden(f"this is a {scope} token; this request needs scope {needed}")
+        raise Forbidden(f"this is a {identity.scope} token; this request needs scope {needed}")
+    return Caller(f"token {identity.name}", origin)

@@ -27,6 +27,7 @@ def job_document(job: Job) -> dict[str, Any]:
         "schedule": job.schedule,
         "expect": job.expect,
         "alert": list(job.alert),
+        "audience": list(job.audience),
         "created_at": timestamp(job.created_at),
         "updated_at": timestamp(job.updated_at),
     }

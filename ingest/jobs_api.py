@@ -1,7 +1,5 @@
 """Reads of jobs and runs, and job definitions."""
 
-from datetime import datetime
-from typing import Any
 
 from aiohttp import web
 from pydantic import ValidationError
@@ -12,9 +10,10 @@ from ingest.context import INGEST
 from ingest.documents import job_document, job_state, run_report, run_summary
 from ingest.errors import Invalid, NotFound, details
 from ingest.events_api import decode_json, read_body
+from ingest.query_params import int_param, time_param
 from ingest.schemas import SLUG_RULE, JobDefinition, is_slug
-from ingest.timestamps import parse_rfc3339
 from storage import queries
+from storage.audit import record_change
 from storage.models import Job
 
 MAX_RUNS_LIMIT = 1000
@@ -46,7 +45,7 @@ async def get_job(request: web.Request) -> web.Response:
 
 
 async def put_job(request: web.Request) -> web.Response:
-    await authorize(request, ADMIN)
+    caller = await authorize(request, ADMIN)
     slug = request.match_info["job"]
     if not is_slug(slug):
         raise Invalid("invalid job slug", [{"index": 0, "field": "job", "message": SLUG_RULE}])
@@ -64,9 +63,18 @@ async def put_job(request: web.Request) -> web.Response:
             {"index": 0, "field": field, "message": message} for field, message in problems])
     fields = definition.model_dump()
     fields["title"] = fields["title"] or slug
+    now = request.app[INGEST].clock()
     async with _session(request) as session:
-        existed = await queries.get_job(slug, session=session) is not None
-        job = await queries.put_job(slug, fields, request.app[INGEST].clock(), session=session)
+        existing = await queries.get_job(slug, session=session)
+        changes = queries.definition_changes(existing, fields)
+        job = await queries.put_job(slug, fields, now, session=session, commit=False)
+        if changes:
+            record_change("job.defined", actor=caller.name, target=slug, origin=caller.origin,
+                          at=now, details={"created": existing is None, "changed": changes},
+                          session=session)
+        await session.commit()
+        await session.refresh(job)
+    existed = existing is not None
     for changed in request.app[INGEST].on_job_change:
         changed()
     return web.json_response(job_document(job), status=200 if existed else 201)
@@ -74,9 +82,9 @@ async def put_job(request: web.Request) -> web.Response:
 
 async def list_runs(request: web.Request) -> web.Response:
     await authorize(request, READ)
-    since = _time_param(request, "since")
-    until = _time_param(request, "until")
-    limit = _limit_param(request)
+    since = time_param(request, "since")
+    until = time_param(request, "until")
+    limit = int_param(request, "limit", 50, 1, MAX_RUNS_LIMIT)
     async with _session(request) as session:
         job = await _job(request, session)
         runs = await queries.list_runs(job, since=since, until=until, limit=limit, session=session)
@@ -101,26 +109,3 @@ async def _job(request: web.Request, session: AsyncSession) -> Job:
     if job is None:
         raise NotFound(f"unknown job {slug!r}")
     return job
-
-
-def _time_param(request: web.Request, name: str) -> datetime | None:
-    value = request.query.get(name)
-    if value is None or value == "":
-        return None
-    try:
-        return parse_rfc3339(value)
-    except ValueError as exc:
-        raise Invalid(f"invalid query parameter {name}", [
-            {"index": 0, "field": name, "message": str(exc)}]) from None
-
-
-def _limit_param(request: web.Request) -> int:
-    value: Any = request.query.get("limit", "50")
-    try:
-        limit = int(value)
-    except ValueError:
-        limit = 0
-    if not 1 <= limit <= MAX_RUNS_LIMIT:
-        raise Invalid("invalid query parameter limit", [
-            {"index": 0, "field": "limit", "message": f"must be an integer 1..{MAX_RUNS_LIMIT}"}])
-    return limit

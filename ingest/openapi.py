@@ -56,7 +56,14 @@ def response_schemas() -> dict[str, Any]:
             "aliases": {"type": "array", "items": STRING}, "owner": STRING,
             "timezone": _nullable(STRING), "schedule": _nullable(STRING),
             "expect": {"type": "object"}, "alert": {"type": "array", "items": STRING},
+            "audience": {"type": "array", "items": STRING},
             "created_at": TIME, "updated_at": TIME,
+        }),
+        "AuditList": _object({
+            "entries": {"type": "array", "items": _object({
+                "id": {"type": "integer"}, "at": TIME, "actor": STRING, "action": STRING,
+                "target": STRING, "origin": STRING, "details": {"type": "object"}})},
+            "next": _nullable(STRING),
         }),
         "JobList": _object({"jobs": {"type": "array", "items": {"allOf": [_ref("Job"), _object({
             "state": {"enum": ["running", "succeeded", "failed", "partial", "cancelled",
@@ -218,6 +225,25 @@ def openapi_document() -> dict[str, Any]:
                     {"name": "limit", "in": "query",
                      "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}],
                 "responses": {**_ok(200, "AlertList", "Alerts"), **_errors(401, 403, 422)},
+            }},
+            "/v1/audit": {"get": {
+                "summary": "The audit log (admin), newest first: who changed what, when and "
+                           "from where. Read-only; entries are never changed or deleted",
+                "parameters": [
+                    {"name": "since", "in": "query", "schema": TIME},
+                    {"name": "until", "in": "query", "schema": TIME},
+                    {"name": "action", "in": "query", "schema": {"type": "string", "maxLength": 200},
+                     "description": "An action (alert.snoozed) or its family (alert)"},
+                    {"name": "actor", "in": "query", "schema": {"type": "string", "maxLength": 200},
+                     "description": "Part of who made the change"},
+                    {"name": "target", "in": "query", "schema": {"type": "string", "maxLength": 200},
+                     "description": "Part of what was changed"},
+                    {"name": "before", "in": "query",
+                     "schema": {"type": "integer", "minimum": 1, "maximum": 2**62},
+                     "description": "Entries older than this id (the `next` link carries it)"},
+                    {"name": "limit", "in": "query",
+                     "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}],
+                "responses": {**_ok(200, "AuditList", "Entries"), **_errors(401, 403, 422)},
             }},
             "/v1/openapi.json": {"get": {
                 "summary": "This document", "security": [],

@@ -220,6 +220,8 @@ class Expectations(BaseModel):
 
 
 AlertTarget = Annotated[str, Field(min_length=1, max_length=500), AfterValidator(clean_text)]
+# A team, channel or chat (name or id), or a person (Entra object id or UPN).
+AudienceMember = Annotated[str, Field(min_length=1, max_length=500), AfterValidator(clean_text)]
 
 
 class JobDefinition(BaseModel):
@@ -235,3 +237,5 @@ class JobDefinition(BaseModel):
     schedule: Annotated[str, Field(max_length=100)] | None = None  # cron, in `timezone`
     expect: Expectations = Field(default_factory=Expectations)
     alert: Annotated[list[AlertTarget], Field(max_length=20)] = Field(default_factory=list)
+    # Who may see the job in Teams; empty: everyone. Elsewhere (the API, the CLI) tokens decide.
+    audience: Annotated[list[AudienceMember], Field(max_length=100)] = Field(default_factory=list)

@@ -98,7 +98,8 @@ async def teams(app: web.Application) -> AsyncIterator[None]:
     """The Teams bot behind /api/messages: botbuilder's adapter and the activity handler."""
     settings = app[SETTINGS]
     credentials = Credentials(settings.microsoft_app_id, settings.microsoft_app_password,
-                              settings.microsoft_app_tenant_id, settings.microsoft_app_type)
+                              settings.microsoft_app_tenant_id, settings.microsoft_app_type,
+                              settings.accepted_tenants)
     app[TEAMS] = teams_bot(credentials, app[ANSWERER], app[INGEST].engine, clock=app[CLOCK],
                            default_timezone=settings.timezone)
     yield

@@ -74,6 +74,19 @@ def build_parser() -> argparse.ArgumentParser:
     alerts.add_argument("--limit", type=int, default=50)
     alerts.set_defaults(func=run_alerts)
 
+    audit = sub.add_parser(
+        "audit", help="who changed what: job definitions, tokens, alert actions, subscriptions",
+        description="Print the audit log, newest first: every change a person made, with who, "
+                    "when and from where. Example: opentrace audit --since 2026-11-01 --action job",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    audit.add_argument("--since", help="only entries at or after this date or time (RFC 3339)")
+    audit.add_argument("--action", help="an action or its family: job, token, alert, subscription, "
+                                        "audience, or e.g. alert.snoozed")
+    audit.add_argument("--actor", help="part of who made the change (a token name, a person)")
+    audit.add_argument("--target", help="part of what was changed (a job slug, a token name)")
+    audit.add_argument("--limit", type=int, default=50)
+    audit.set_defaults(func=run_audit)
+
     jobs = sub.add_parser("jobs", help="job definitions").add_subparsers(title="jobs commands")
     apply = jobs.add_parser("apply", help="create or replace job definitions from a YAML file "
                                           "(idempotent; all or nothing)")
@@ -166,22 +179,47 @@ def run_jobs_apply(args: argparse.Namespace) -> int:
     except JobFileError as exc:
         print(f"opentrace jobs apply: {exc}", file=sys.stderr)
         return 2
-    changed = asyncio.run(in_database(
-        lambda session: apply_definitions(session, definitions, utc_now())))
+    from opentrace.audit_cli import cli_actor, cli_origin
+
+    changed = asyncio.run(in_database(lambda session: apply_definitions(
+        session, definitions, utc_now(), actor=cli_actor(), origin=cli_origin())))
     for slug, what in changed:
         print(f"{what}\t{slug}")
     return 0
 
 
 def run_token_create(args: argparse.Namespace) -> int:
+    from opentrace.audit_cli import cli_actor, cli_origin
     from storage import tokens
+    from storage.audit import record_change
     from storage.clock import utc_now
 
     async def create(session: AsyncSession) -> str:
-        return await tokens.create_token(args.name, args.scope, utc_now(), session=session)
+        now = utc_now()
+        token = await tokens.create_token(args.name, args.scope, now, session=session, commit=False)
+        record_change("token.created", actor=cli_actor(), target=args.name, origin=cli_origin(),
+                      at=now, details={"scope": args.scope}, session=session)
+        await session.commit()
+        return token
 
     print(asyncio.run(in_database(create)))
     return 0
+
+
+def run_audit(args: argparse.Namespace) -> int:
+    from zoneinfo import ZoneInfo
+
+    from opentrace.audit_cli import parse_since, print_audit
+
+    settings = load_settings()
+    try:
+        since = parse_since(args.since, ZoneInfo(settings.timezone)) if args.since else None
+    except ValueError as exc:
+        print(f"opentrace audit: --since: {exc}", file=sys.stderr)
+        return 2
+    return asyncio.run(in_database(lambda session: print_audit(
+        session, since=since, action=args.action, actor=args.actor, target=args.target,
+        limit=args.limit, zone=ZoneInfo(settings.timezone))))
 
 
 def run_token_list(args: argparse.Namespace) -> int:
@@ -197,11 +235,19 @@ def run_token_list(args: argparse.Namespace) -> int:
 
 
 def run_token_revoke(args: argparse.Namespace) -> int:
+    from opentrace.audit_cli import cli_actor, cli_origin
     from storage import tokens
+    from storage.audit import record_change
     from storage.clock import utc_now
 
     async def revoke(session: AsyncSession) -> int:
-        return await tokens.revoke_token(args.name, utc_now(), session=session)
+        now = utc_now()
+        count = await tokens.revoke_token(args.name, now, session=session, commit=False)
+        if count:
+            record_change("token.revoked", actor=cli_actor(), target=args.name,
+                          origin=cli_origin(), at=now, details={"tokens": count}, session=session)
+        await session.commit()
+        return count
 
     count = asyncio.run(in_database(revoke))
     print(f"revoked {count} token(s) named {args.name!r}")

@@ -26,6 +26,7 @@ from alerts.schedule import schedule_problems
 from ingest.errors import problems as field_problems
 from ingest.schemas import JobDefinition, is_slug
 from storage import queries
+from storage.audit import record_change
 
 
 class JobFileError(ValueError):
@@ -64,17 +65,21 @@ def definition_problems(definition: JobDefinition) -> list[tuple[str, str]]:
 
 
 async def apply_definitions(session: AsyncSession, definitions: dict[str, JobDefinition],
-                            now: datetime) -> list[tuple[str, str]]:
-    """Create or replace each definition; returns (slug, created|updated|unchanged)."""
+                            now: datetime, *, actor: str, origin: str) -> list[tuple[str, str]]:
+    """Create or replace each definition, each change audited as `actor` from `origin`;
+    returns (slug, created|updated|unchanged)."""
     changed = []
     for slug, definition in definitions.items():
         fields: dict[str, Any] = definition.model_dump()
         fields["title"] = fields["title"] or slug
         existing = await queries.get_job(slug, session=session)
-        if existing is not None and all(getattr(existing, k) == v for k, v in fields.items()):
+        changes = queries.definition_changes(existing, fields)
+        if not changes:
             changed.append((slug, "unchanged"))
             continue
         await queries.put_job(slug, fields, now, session=session, commit=False)
+        record_change("job.defined", actor=actor, target=slug, origin=origin, at=now,
+                      details={"created": existing is None, "changed": changes}, session=session)
         changed.append((slug, "updated" if existing else "created"))
     await session.commit()
     return changed

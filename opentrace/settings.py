@@ -94,13 +94,13 @@ class Settings:
         if self.log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise SettingsError("OPENTRACE_LOG_LEVEL: use DEBUG, INFO, WARNING or ERROR")
 
-
     @property
     def accepted_tenants(self) -> frozenset[str]:
         """The tenants /api/messages accepts; empty means any."""
         if self.allowed_tenants:
             return frozenset(self.allowed_tenants)
-        return frozenset([self.microsoft_app_tenant_id] if self.microsoft_app_tenant_id else [])
+        own = self.microsoft_app_tenant_id.lower()
+        return frozenset([own] if own else [])
 
 
 def _tenants(value: str) -> tuple[str, ...]:

@@ -18,7 +18,7 @@ from storage.types import UTCDateTime
 
 SCOPES = ("personal", "groupChat", "team")  # the Teams manifest's bot scopes
 # Names are not sent with every activity; a later activity without them keeps the known ones.
-NAME_FIELDS = ("team_name", "channel_name")
+NAME_FIELDS = ("team_name", "channel_name", "person_upn")
 
 
 class ConversationBase(SQLModel):
@@ -31,6 +31,9 @@ class ConversationBase(SQLModel):
     team_name: str | None = Field(default=None, max_length=200)
     channel_id: str | None = Field(default=None, max_length=500)
     channel_name: str | None = Field(default=None, max_length=200)
+    # In a personal chat, the person: Entra object id and user principal name (looked up once).
+    person_id: str | None = Field(default=None, max_length=100)
+    person_upn: str | None = Field(default=None, max_length=300)
     service_url: str = Field(max_length=500)
     reference: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
@@ -46,6 +49,13 @@ class Conversation(ConversationBase, table=True):
 async def get_conversation(conversation_id: str, *, session: AsyncSession) -> Conversation | None:
     query = select(Conversation).where(Conversation.conversation_id == conversation_id)
     return (await session.exec(query)).first()
+
+
+async def any_conversation_of_team(team_id: str, *, session: AsyncSession) -> Conversation | None:
+    """One stored channel of the team, for the team's name."""
+    query = select(Conversation).where(Conversation.team_id == team_id,
+                                       col(Conversation.team_name).is_not(None))
+    return (await session.exec(query.limit(1))).first()
 
 
 async def list_conversations(*, session: AsyncSession) -> Sequence[Conversation]:

@@ -25,6 +25,9 @@ class Job(SQLModel, table=True):
     schedule: str | None = Field(default=None, max_length=100)  # cron, in `timezone`
     expect: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     alert: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Who may see the job: teams, channels or chats (name or id) and people (Entra object id
+    # or UPN). Empty: everyone. Matching is `alerts.audience`.
+    audience: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # The watcher's bookmark: deadlines up to `checked_until` are judged; the next one falls
     # due at `next_check_at` (indexed, so one query finds every job due now).
     checked_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))

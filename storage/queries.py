@@ -81,6 +81,14 @@ async def put_job(slug: str, fields: dict[str, Any], now: datetime, *, session: 
     return job
 
 
+def definition_changes(job: Job | None, fields: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """What setting `fields` on `job` changes, as {field: {"from": old, "to": new}} — for the
+    audit log. A new job changes every field from nothing."""
+    return {name: {"from": getattr(job, name) if job else None, "to": value}
+            for name, value in fields.items()
+            if job is None or getattr(job, name) != value}
+
+
 async def list_runs(
     job: Job,
     *,

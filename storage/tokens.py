@@ -3,6 +3,7 @@
 import hashlib
 import secrets
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func
@@ -20,12 +21,14 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-async def create_token(name: str, scope: str, now: datetime, *, session: AsyncSession) -> str:
+async def create_token(name: str, scope: str, now: datetime, *, session: AsyncSession,
+                       commit: bool = True) -> str:
     if scope not in SCOPES:
         raise ValueError(f"scope must be one of {', '.join(SCOPES)}")
     token = PREFIX + secrets.token_urlsafe(32)
     session.add(Token(name=name, scope=scope, token_hash=digest(token), created_at=now))
-    await session.commit()
+    if commit:
+        await session.commit()
     return token
 
 
@@ -42,7 +45,8 @@ async def list_tokens(*, session: AsyncSession) -> Sequence[Token]:
     return (await session.exec(select(Token).order_by(col(Token.id)))).all()
 
 
-async def revoke_token(name: str, now: datetime, *, session: AsyncSession) -> int:
+async def revoke_token(name: str, now: datetime, *, session: AsyncSession,
+                       commit: bool = True) -> int:
     """Revoke every live token with this name; returns how many."""
     tokens = (await session.exec(
         select(Token).where(Token.name == name, col(Token.revoked_at).is_(None))
@@ -50,7 +54,8 @@ async def revoke_token(name: str, now: datetime, *, session: AsyncSession) -> in
     for token in tokens:
         token.revoked_at = now
         session.add(token)
-    await session.commit()
+    if commit:
+        await session.commit()
     return len(tokens)
 
 
@@ -80,19 +85,30 @@ class TokenCache:
         self._engine = engine
         self._clock = clock
         self._ttl = timedelta(seconds=ttl_seconds)
-        self._scopes: dict[str, tuple[str | None, datetime]] = {}
+        self._identities: dict[str, tuple[TokenIdentity | None, datetime]] = {}
 
     async def scope_of(self, token: str) -> str | None:
         """The token's scope, or None for an unknown or revoked token."""
+        known = await self.identify(token)
+        return known.scope if known else None
+
+    async def identify(self, token: str) -> "TokenIdentity | None":
+        """The token's scope and name, or None for an unknown or revoked token."""
         key = digest(token)
         now = self._clock()
-        cached = self._scopes.get(key)
+        cached = self._identities.get(key)
         if cached is not None and now - cached[1] < self._ttl:
             return cached[0]
         async with AsyncSession(self._engine) as session:
             found = await find_token(token, session=session)
-        if len(self._scopes) > 10_000:
-            self._scopes.clear()
-        scope = found.scope if found else None
-        self._scopes[key] = (scope, now)
-        return scope
+        if len(self._identities) > 10_000:
+            self._identities.clear()
+        identity = TokenIdentity(found.scope, found.name) if found else None
+        self._identities[key] = (identity, now)
+        return identity
+
+
+@dataclass(frozen=True)
+class TokenIdentity:
+    scope: str
+    name: str

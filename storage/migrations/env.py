@@ -9,6 +9,7 @@ from sqlmodel import SQLModel
 
 # Importing the table modules registers their tables on the metadata.
 import storage.alerts
+import storage.audit
 import storage.conversations
 import storage.models  # noqa: F401
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from alerts.audience import EVERYONE, Viewer
 from bot.endpoint import TEAMS
 from bot.facts import Reply
 from tests.bot.connector import Connector
@@ -29,12 +30,14 @@ class Heard:
     engine: Any
     questions: list[tuple[str, str | None, str | None]] = field(default_factory=list)
     replies: list[Reply] = field(default_factory=list)
+    viewers: list[Viewer] = field(default_factory=list)
 
     async def reply(self, question: str, *, timezone: str | None = None,
-                    conversation: str | None = None) -> Reply:
+                    conversation: str | None = None, viewer: Viewer = EVERYONE) -> Reply:
         self.questions.append((question, timezone, conversation))
+        self.viewers.append(viewer)
         self.replies.append(await self.engine.reply(
-            question, timezone=timezone, conversation=conversation))
+            question, timezone=timezone, conversation=conversation, viewer=viewer))
         return self.replies[-1]
 
 

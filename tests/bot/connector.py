@@ -45,6 +45,8 @@ class Connector:
     key: rsa.RSAPrivateKey = field(
         default_factory=lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048))
     kid: str = field(default_factory=lambda: uuid.uuid4().hex)
+    # The people GET …/members/{id} knows, as Teams returns them (TeamsChannelAccount).
+    people: dict[str, dict[str, Any]] = field(default_factory=dict)
     _server: TestServer | None = None
 
     @property
@@ -67,6 +69,7 @@ class Connector:
         app.router.add_delete(f"{base}/{{conversation}}/activities/{{activity}}", self._delete)
         app.router.add_post(base, self._create_conversation)
         app.router.add_get(f"{base}/{{conversation}}/members", self._members)
+        app.router.add_get(f"{base}/{{conversation}}/members/{{member}}", self._member)
         app.router.add_get("/v1/.well-known/openidconfiguration", self._openid)
         app.router.add_get("/v1/keys", self._keys)
         self._server = TestServer(app, host="127.0.0.1")
@@ -153,6 +156,15 @@ class Connector:
     async def _members(self, request: web.Request) -> web.Response:
         await self._record(request)
         return self._failing() or web.json_response([])
+
+    async def _member(self, request: web.Request) -> web.Response:
+        await self._record(request)
+        person = self.people.get(request.match_info["member"])
+        if person is None:
+            return web.json_response(
+                {"error": {"code": "MemberNotFoundInConversation", "message": "not found"}},
+                status=404)
+        return self._failing() or web.json_response(person)
 
     async def _openid(self, request: web.Request) -> web.Response:
         self.calls.append(Call(request.method, request.path, None, None))

@@ -18,6 +18,7 @@ from bot.alert_messages import AlertComposer
 from bot.endpoint import TEAMS
 from bot.teams_sender import TeamsSender
 from storage.alerts import Alert, Delivery
+from storage.audit import audit_entries
 from tests.alerts.test_watcher import DEFINITION, berlin, run_ids
 from tests.bot.conftest import Heard
 from tests.bot.connector import ADAPTIVE_CARD, Connector
@@ -156,6 +157,14 @@ async def test_acknowledging_updates_the_card_in_place_and_records_who(night: Ni
         stored = await session.get(Alert, alert.id)
     assert stored is not None
     assert (stored.state, stored.acknowledged_by) == ("acknowledged", "Sam Ops")
+    async with AsyncSession(night.teams.api.engine) as session:
+        changes = [e for e in await audit_entries(session=session) if e.action != "job.defined"]
+    assert [(e.action, e.target, e.actor, e.origin) for e in changes] == [
+        ("alert.acknowledged", f"alert {alert.id} (ended_early)",
+         "Teams user Sam Ops (aad 6a1c0e5e-0000-4000-8000-000000000001)",
+         "Teams team Data Platform / channel 19:ops-channel@thread.tacv2"),
+        ("subscription.added", IMPORT, "Teams user Sam Ops (aad 6a1c0e5e-0000-4000-8000-000000000001)",
+         "Teams team Data Platform / channel 19:ops-channel@thread.tacv2")]
 
 
 async def test_a_snoozed_alert_quiets_the_next_nights_repeat_and_recovery_is_said_once(
@@ -184,6 +193,10 @@ async def test_a_snoozed_alert_quiets_the_next_nights_repeat_and_recovery_is_sai
     assert posts_while_snoozed == ["⚠ Nightly product import was due to start at Wed 25 Nov "
                                    "00:10 and has not started (30 min allowed)."]
     assert [a.state for a in alerts] == ["resolved", "resolved"]
+    async with AsyncSession(night.teams.api.engine) as session:
+        [snoozed] = await audit_entries(action="alert.snoozed", session=session)
+    assert snoozed.details["for"] == "tomorrow"
+    assert snoozed.details["until"] == "2026-11-26T09:00:00+01:00"
     [recovery] = recovered  # said once, where the alert was said
     assert "A later run (2026-11-27) finished successfully." in card_texts(recovery)
 

@@ -119,3 +119,28 @@ def test_the_module_entry_point_works_too(env: dict[str, str], tmp_path: Path) -
                             capture_output=True, text=True, timeout=60, check=False)
 
     assert result.returncode == 0 and "serve" in result.stdout
+
+
+def test_token_and_definition_changes_on_the_command_line_are_audited(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    jobs = tmp_path / "jobs.yaml"
+    jobs.write_text("nightly-import:\n  title: Nightly import\n  owner: data-team\n")
+    cli("token", "create", "ci-jobs", "--scope", "ingest", env=env, cwd=tmp_path)
+    cli("token", "revoke", "ci-jobs", env=env, cwd=tmp_path)
+    cli("jobs", "apply", str(jobs), env=env, cwd=tmp_path)
+    cli("jobs", "apply", str(jobs), env=env, cwd=tmp_path)  # unchanged: nothing to record
+
+    everything = cli("audit", env={**env, "OPENTRACE_TIMEZONE": "Europe/Berlin"}, cwd=tmp_path)
+    tokens_only = cli("audit", "--action", "token", env=env, cwd=tmp_path)
+    bad = cli("audit", "--since", "last tuesday", env=env, cwd=tmp_path)
+
+    lines = everything.stdout.splitlines()
+    actions = [line.split()[3] for line in lines if line[:2] == "20"]
+    assert actions == ["job.defined", "token.revoked", "token.created"]
+    assert lines[0].split()[2] in ("CET", "CEST")  # in the server's zone, with its name
+    assert "by cli " in lines[1] and "from command line on " in lines[1]
+    assert '"owner": {"from": null, "to": "data-team"}' in lines[2]
+    assert [line.split()[3] for line in tokens_only.stdout.splitlines() if line[:2] == "20"] == [
+        "token.revoked", "token.created"]
+    assert bad.returncode == 2 and "--since" in bad.stderr

@@ -62,3 +62,8 @@ def test_every_variable_the_code_reads_is_in_env_example() -> None:
     assert read, "the scan found no variables at all"
     assert read <= documented, f"undocumented: {sorted(read - documented)}"
     assert documented <= read, f"documented but never read: {sorted(documented - read)}"
+
+
+def test_allowed_tenants_must_be_tenant_ids() -> None:
+    with pytest.raises(SettingsError, match=r"OPENTRACE_ALLOWED_TENANTS.*contoso\.com"):
+        Settings.from_env({"OPENTRACE_ALLOWED_TENANTS": "contoso.com"})

@@ -1,4 +1,4 @@
-"""who may see a job; the audit log of changes people make
+"""who may see a job (and who a personal chat is with); the audit log of changes people make
 
 Revision ID: 0004
 Revises: 0003
@@ -19,9 +19,28 @@ UTC = sa.DateTime(timezone=True)
 BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
+# The audit log is append-only in the database itself, not only in the API.
+APPEND_ONLY = {
+    "sqlite": [
+        f"CREATE TRIGGER audit_no_{verb.lower()} BEFORE {verb} ON audit "
+        f"BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
+        for verb in ("UPDATE", "DELETE")
+    ],
+    "postgresql": [
+        "CREATE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$",
+        "CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit "
+        "FOR EACH ROW EXECUTE FUNCTION audit_append_only()",
+    ],
+}
+
+
 def upgrade() -> None:
     with op.batch_alter_table("jobs") as jobs:
         jobs.add_column(sa.Column("audience", sa.JSON(), nullable=False, server_default="[]"))
+    with op.batch_alter_table("conversations") as conversations:
+        conversations.add_column(sa.Column("person_id", sa.String(100), nullable=True))
+        conversations.add_column(sa.Column("person_upn", sa.String(300), nullable=True))
     op.create_table(
         "audit",
         sa.Column("id", BIG_ID, primary_key=True),
@@ -32,9 +51,16 @@ def upgrade() -> None:
         sa.Column("origin", sa.String(500), nullable=False),
         sa.Column("details", sa.JSON(), nullable=False),
     )
+    for statement in APPEND_ONLY[op.get_context().dialect.name]:
+        op.execute(statement)
 
 
 def downgrade() -> None:
     op.drop_table("audit")
+    if op.get_context().dialect.name == "postgresql":
+        op.execute("DROP FUNCTION audit_append_only()")
+    with op.batch_alter_table("conversations") as conversations:
+        conversations.drop_column("person_upn")
+        conversations.drop_column("person_id")
     with op.batch_alter_table("jobs") as jobs:
         jobs.drop_column("audience")
