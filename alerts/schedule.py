@@ -20,9 +20,51 @@ def cron_trigger(expression: str, zone: str) -> CronTrigger:
     if len(fields) != 5:
         raise ValueError(f"{expression!r} needs the 5 standard cron fields: minute hour day month weekday")
     try:
-        return CronTrigger.from_crontab(expression, timezone=ZoneInfo(zone))
+        minute, hour, day, month, weekday = fields
+        return CronTrigger(minute=minute, hour=hour, day=day, month=month,
+                           day_of_week=apscheduler_weekdays(weekday), timezone=ZoneInfo(zone))
     except (ValueError, KeyError) as exc:
         raise ValueError(f"{expression!r} is not a valid cron expression: {exc}") from None
+
+
+CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+def apscheduler_weekdays(field: str) -> str:
+    """Standard cron's weekday field as APScheduler 3 reads it. In cron 0 and 7 are Sunday and
+    1-5 is Monday to Friday; APScheduler counts from Monday = 0 (its `from_crontab` passes the
+    numbers through, so "1-5" would run Tuesday to Saturday). Numbers are turned into day names,
+    which both read alike; a range that wraps past Saturday becomes a list."""
+    if field == "*" or not any(c.isdigit() for c in field):
+        return field
+    days: set[int] = set()
+    for item in field.split(","):
+        span, _, step_text = item.partition("/")
+        step = int(step_text) if step_text else 1
+        if step < 1:
+            raise ValueError(f"weekday step must be at least 1 in {field!r}")
+        if span == "*":
+            low, high = 0, 6
+        else:
+            first, _, last = span.partition("-")
+            low, high = _weekday_number(first), _weekday_number(last or first)
+            if last and high == 0 and low > 0:
+                high = 7  # "5-7" or "5-sun": Friday to Sunday
+        if high < low:
+            raise ValueError(f"weekday range {span!r} runs backwards")
+        days.update(day % 7 for day in range(low, high + 1, step))
+    return ",".join(CRON_DAYS[day] for day in sorted(days))
+
+
+def _weekday_number(text: str) -> int:
+    if text.isdigit():
+        number = int(text)
+        if number > 7:
+            raise ValueError(f"weekday {number} is outside 0-7")
+        return number  # 7 is Sunday too; callers fold it with % 7
+    if text.lower() in CRON_DAYS:
+        return CRON_DAYS.index(text.lower())
+    raise ValueError(f"unknown weekday {text!r}")
 
 
 def occurrences(trigger: CronTrigger, after: datetime, until: datetime,

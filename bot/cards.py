@@ -113,6 +113,21 @@ def text_card(title: str, body: str) -> Element:
     return _fitting(lambda shrink: _text_body(title, body, shrink))
 
 
+MAX_CHOICES = 3
+CHOICE_CHARS = 200
+
+
+def choices_card(title: str, body: str, questions: Sequence[str]) -> Element:
+    """"Did you mean …?": what the engine understood (`body`) and up to three readings as
+    buttons. Each button is an Action.Submit whose data Teams sends back as the question
+    text (`imBack`), so pressing it asks that question as if typed."""
+    card = text_card(title, body)
+    actions = [{"type": "Action.Submit", "title": _clean(question, CHOICE_CHARS),
+                "data": {"msteams": {"type": "imBack", "value": _clean(question, CHOICE_CHARS)}}}
+               for question in list(dict.fromkeys(questions))[:MAX_CHOICES]]
+    return {**card, "actions": actions} if actions else card
+
+
 def card_bytes(card: Element) -> int:
     """The card's size as Bot Framework sends it (JSON, non-ASCII escaped)."""
     return len(json.dumps(card).encode())

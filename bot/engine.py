@@ -15,13 +15,14 @@ from alerts.wording import listing
 from bot import cards, handlers
 from bot.facts import Reply
 from bot.intents import INTENTS, classify
-from bot.jobfinder import GENERIC, Candidate, JobIndex, pick
+from bot.jobfinder import GENERIC, WHOLE_NAME_SCORE, Candidate, JobIndex, pick
 from bot.language import PLAIN_WORDS, correct, normalize, stem, words
 from bot.periods import TIME_WORDS, find_period
+from bot.registry import HANDLERS
 from storage import queries
 from storage.audit import record_change
 from storage.clock import Clock
-from storage.history import last_run_metric_names
+from storage.history import last_run_field_names, last_run_metric_names
 from storage.models import Job
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,9 @@ COMMON_WORDS = ("run", "running", "finished", "finish", "done", "failed", "fail"
                 "skipped", "processed", "matched", "rows", "products", "records", "files",
                 "still", "today", "import", "export", "report", "usually", "normal", "status",
                 "everything", "anything", "broken", "late", "milestone", "stopped", "produce",
-                "produced", "read", "file", "long", "take", "many", "much", "yesterday", "night")
+                "produced", "read", "file", "long", "take", "many", "much", "yesterday", "night",
+                "lower", "higher", "faster", "slower", "fewer", "batch", "bigger", "smaller",
+                "longer", "shorter", "check", "checked", "found", "later", "earlier")
 JOB_WORDS = re.compile(r"\b(run|ran|finish|finished|done|complete|completed|running|status|ok|okay"
                        r"|succeed|succeeded|work|worked|happen|happened|today|night|yesterday)\b")
 
@@ -65,14 +68,18 @@ class Answerer:
             jobs, vocabulary = index.jobs, known.vocabulary
             text = " ".join(correct(words(normalize(question)), vocabulary))
             if not text:
-                return await handlers.help_reply(self._ask(text, None, None, session, viewer))
+                return await handlers.help_reply(self._ask(text, None, None, session, viewer,
+                                                           question=question))
             candidates = index.rank(text, words(text))
             if not candidates and index is not known.index:
                 await self._refused(known.index.rank(text, words(text)), question, viewer, session)
+            if candidates and candidates[0].score < WHOLE_NAME_SCORE and \
+                    classify(text, names_a_job=False).name == "overview":
+                candidates = []  # "anything i need to worry about? quick check": all jobs
             intent = classify(text, names_a_job=bool(candidates))
             if not intent.about_a_job and not candidates:
-                return await handlers.HANDLERS[intent.name](
-                    self._ask(text, None, asker_zone, session, viewer))
+                return await HANDLERS[intent.name](
+                    self._ask(text, None, asker_zone, session, viewer, question=question))
             if intent.name == "status" and not candidates and not JOB_WORDS.search(text):
                 return not_understood(jobs, about_a_run=False)
             if not candidates and intent.name == "metric":
@@ -96,8 +103,8 @@ class Answerer:
                 job = jobs[0]
             self._remember(conversation, job.slug, f"{earlier} {text}" if earlier else text)
             zone = asker_zone or _zone(job.timezone) or self._default_zone
-            ask = self._ask(text, job, zone, session, viewer, earlier=earlier)
-            return await handlers.HANDLERS[intent.name](ask)
+            ask = self._ask(text, job, zone, session, viewer, earlier=earlier, question=question)
+            return await HANDLERS[intent.name](ask)
 
     async def _jobs(self, session: AsyncSession) -> "KnownJobs":
         """The jobs, their name index and the words worth correcting typos towards — built
@@ -106,7 +113,10 @@ class Answerer:
         if self._known is None or self._known.signature != signature:
             jobs = list(await queries.all_jobs(session=session))
             index = JobIndex(jobs)
-            vocabulary = set(TIME_WORDS) | set(COMMON_WORDS) | _intent_words() | index.words
+            fields = await last_run_field_names(session=session)
+            stored = {w for names in fields.values() for name in names
+                      for w in re.split(r"[^a-z0-9]+", name.lower()) if len(w) > 2}
+            vocabulary = set(TIME_WORDS) | set(COMMON_WORDS) | _intent_words() | index.words | stored
             self._known = KnownJobs(signature, index, vocabulary, {})
         return self._known
 
@@ -122,7 +132,8 @@ class Answerer:
         await session.commit()
 
     def _ask(self, text: str, job: Job | None, zone: ZoneInfo | None, session: AsyncSession,
-             viewer: Viewer = EVERYONE, *, earlier: str | None = None) -> handlers.Ask:
+             viewer: Viewer = EVERYONE, *, earlier: str | None = None,
+             question: str = "") -> handlers.Ask:
         """`earlier` is the question a follow-up refers to: its words still count (which
         metric), and its period holds unless the follow-up names another."""
         now = self._clock()
@@ -132,7 +143,7 @@ class Answerer:
             period = find_period(earlier, now, zone)
         context = f"{earlier} {text}" if earlier else text
         return handlers.Ask(text=text, tokens=words(context), now=now, zone=zone, period=period,
-                           job=job, session=session, viewer=viewer)
+                           job=job, session=session, viewer=viewer, question=question)
 
     def _remember(self, conversation: str | None, slug: str, text: str) -> None:
         if conversation is None:

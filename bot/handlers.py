@@ -28,7 +28,7 @@ from bot import cards
 from bot.facts import JobLine, MetricFact, Reply, RunFacts
 from bot.jobfinder import job_words
 from bot.language import stem
-from bot.periods import Period
+from bot.periods import Period, run_window
 from bot.run_facts import run_facts
 from storage import alerts, queries
 from storage.alerts import Alert
@@ -50,6 +50,7 @@ class Ask:
     job: Job | None
     session: AsyncSession
     viewer: Viewer = EVERYONE  # where it is asked: the jobs an answer may know of
+    question: str = ""  # as typed, for values matched as written ("version 0.9.3")
 
     @property
     def today(self) -> date:
@@ -61,14 +62,31 @@ Handler = Callable[[Ask], Awaitable[Reply]]
 
 # --- finding the run a question is about ---------------------------------------------------
 
-async def the_run(ask: Ask) -> Run | None:
+FAILURE_WORDS = frozenset({"fail", "failed", "fails", "failing", "failure", "error", "errors",
+                           "wrong", "broke", "broken", "crash", "crashed", "problem", "problems"})
+BAD_STATUSES = ("failed", "partial", "cancelled")
+
+
+async def the_run(ask: Ask, *, prefer_bad: bool = False) -> Run | None:
+    """The run a question is about: the latest in its period (or the latest of all). With
+    `prefer_bad`, or when the question asks about failing, the latest run in the period that
+    did not succeed, if one did not ("what happened on the 18th" — the run that failed, not
+    its rerun)."""
     assert ask.job is not None
     if ask.period is None:
         runs = await queries.list_runs(ask.job, limit=1, session=ask.session)
-    else:
-        start, end = ask.period.start, min(ask.period.end, ask.now)
-        runs = await queries.list_runs(ask.job, since=start, until=end, limit=None,
-                                       session=ask.session)
+        return runs[0] if runs else None
+    start, end = ask.period.start, min(ask.period.end, ask.now)
+    runs = await queries.list_runs(ask.job, since=start, until=end, limit=None, session=ask.session)
+    if ask.period.at_time is not None:
+        near = [r for r in runs if any(
+            w[0] <= r.started_at < w[1] for w in (run_window(d, ask.period.at_time, ask.zone)
+                                                  for d in ask.period.days))]
+        runs = near or runs
+    if prefer_bad or FAILURE_WORDS & set(ask.tokens):
+        bad = [r for r in runs if r.status in BAD_STATUSES]
+        if bad:
+            return bad[0]
     return runs[0] if runs else None
 
 
@@ -144,9 +162,10 @@ def status_phrase(run: Run, state: str, ask: Ask) -> str:
     }.get(state, f"ended {ended}")
 
 
-async def with_run(ask: Ask, render: Callable[[Ask, RunFacts], str]) -> Reply:
+async def with_run(ask: Ask, render: Callable[[Ask, RunFacts], str], *,
+                   prefer_bad: bool = False) -> Reply:
     """The common shape: find the run, gather its facts, render the text, attach the card."""
-    run = await the_run(ask)
+    run = await the_run(ask, prefer_bad=prefer_bad)
     if run is None:
         return await no_run(ask)
     assert ask.job is not None
@@ -166,11 +185,25 @@ def verdict(ask: Ask, facts: RunFacts, *, yes_no: bool = True) -> str:
     """The first sentence about a run: did it do what it should. Without `yes_no`, for
     questions that are not yes/no questions ("why did it fail?")."""
     text = _verdict(ask, facts)
+    if yes_no and asks_if_failed(ask):  # "did it fail?": yes when it did
+        said = text.split(" — ", 1)[-1]
+        if text.startswith("No"):
+            return f"Yes — {said}"
+        return f"No — {said}" if not text.startswith("Not yet") else f"Not so far — {said}"
     if yes_no and asks_if_running(ask) and facts.state != "running":
         return f"No — it is not running: {text.split(' — ', 1)[-1]}"
+    if yes_no and asks_if_running(ask) and facts.state == "running":
+        return f"Yes — {text.split(' — ', 1)[-1]}"
     if yes_no:
         return text
     return capital(text.split(" — ", 1)[-1])
+
+
+def asks_if_failed(ask: Ask) -> bool:
+    """"Did it fail?", "has the import failed" — a yes/no question whose yes is bad news."""
+    tokens = ask.text.split()
+    return bool(tokens) and tokens[0] in ("did", "has", "was", "is") and bool(
+        {"fail", "failed", "failing", "crash", "crashed", "break", "broke"} & set(tokens))
 
 
 def asks_if_running(ask: Ask) -> bool:
@@ -188,14 +221,15 @@ def _verdict(ask: Ask, facts: RunFacts) -> str:
     ended = clock_time(facts.finished_at) if facts.finished_at else "?"
     took = f" after {duration(facts.duration_seconds)}" if facts.duration_seconds else ""
     if facts.state == "succeeded":
-        return f"Yes — {who} finished successfully at {ended}{took}."
+        return f"Yes — {who} started at {started} and finished successfully at {ended}{took}."
     after = f" after {quoted(stopped)}" if stopped else ""
     not_reached = f" and did not reach {listing([quoted(n) for n in missing])}" if missing else ""
     said = " (it reported success)" if facts.status == "succeeded" else ""
     if facts.state == "unusual":  # it did finish, but with a value far from usual
         return f"Yes, but — {who} finished at {ended}{took} with {listing(unusual_values(facts))}."
     if facts.state in ("partial", "ended_early"):
-        return f"No — {who} started at {started} but stopped early{after}{not_reached}{said}."
+        return (f"No — {who} started at {started} but stopped early{after}{not_reached}{said}; "
+                f"it ended at {ended}.")
     if facts.status == "failed":
         reason = f": {facts.summary.rstrip('.')}" if facts.summary else ""
         tail = f" It did not reach {listing([quoted(n) for n in missing])}." if missing else ""
@@ -303,26 +337,47 @@ async def failure(ask: Ask) -> Reply:
                 first += f" ({failed[0].text})." if failed[0].text else "."
         return with_details(first, f, a)
 
-    return await with_run(ask, render)
+    return await with_run(ask, render, prefer_bad=True)
 
 
 # --- how many / is that normal --------------------------------------------------------------
 
+AMOUNT_WORDS = frozenset({"eur", "usd", "gbp", "chf", "amount", "value", "cost", "costs", "total",
+                          "sum", "money", "price", "euro", "euros", "dollar", "dollars"})
+
+
 def best_metric(tokens: list[str], metrics: Sequence[MetricFact],
                 ignore: Iterable[str] = ()) -> MetricFact | None:
     """The metric the question's words name best: 'rows were skipped' → rows_skipped. The
-    job's own name words (`ignore`) do not count: "invoice-export" is not a metric."""
-    asked = {stem(t) for t in tokens} - {stem(w) for w in ignore}
+    job's own name words (`ignore`) count for little: "invoice-export" is not a metric, but
+    "how many invoices did the audit check" still means invoices_checked. "How much" leans
+    to an amount (a currency, a total) and "how many" to a count."""
+    own = {_root(w) for w in ignore}
+    asked = {_root(t) for t in tokens}
+    much = "much" in tokens
     scored = []
     for m in metrics:
-        words = {stem(w) for w in label(m.name).split()}
-        overlap = len(words & asked)
-        if overlap:
-            scored.append((overlap, -len(words), m))
+        words = {_root(w) for w in label(m.name).split()}
+        hits = words & asked
+        score = sum(1 if w in own else 3 for w in hits)
+        if score:
+            amount = bool(AMOUNT_WORDS & {w.lower() for w in (*label(m.name).split(), m.unit or "")})
+            score += 1 if amount == much else 0
+            scored.append((score, -len(words), m))
     if not scored:
         return None
     scored.sort(key=lambda s: (s[0], s[1]), reverse=True)
     return scored[0][2]
+
+
+def _root(word: str) -> str:
+    """The stem without a final e: "overcharged", "overcharges", "overcharge" meet."""
+    base = stem(word.lower())
+    return base[:-1] if len(base) > 4 and base.endswith("e") else base
+
+
+def asks_if_normal(ask: Ask) -> bool:
+    return bool({"normal", "usual", "unusual", "expected", "typical"} & set(ask.tokens))
 
 
 def judgement(metric: MetricFact) -> str:
@@ -342,12 +397,20 @@ async def metric(ask: Ask) -> Reply:
     def render(a: Ask, f: RunFacts) -> str:
         chosen = best_metric(a.tokens, f.metrics, job_words(a.job) if a.job else ())
         who = subject(a, f)
+        if chosen is None and f.progress is not None and (
+                (f.progress.unit and _root(f.progress.unit) in {_root(t) for t in a.tokens})
+                or not f.metrics):
+            return f"{capital(who)} has done {progress_clause(f).strip(' ()')}."
         if chosen is None:
             known = listing([label(m.name) for m in f.metrics]) or "none"
             return (f"I could not tell which number you mean. {capital(who)} reported: "
                     f"{known}.")
         first = (f"{label(chosen.name).capitalize()} in {who}: "
                  f"{quantity(chosen.value, chosen.unit)}. {judgement(chosen)}")
+        if asks_if_normal(a) and chosen.usual is not None:
+            word = "No" if chosen.unusual else "Yes"
+            first = (f"{word} — {quantity(chosen.value, chosen.unit)} {label(chosen.name)} in "
+                     f"{who}. {judgement(chosen)}")
         others = [metric_line(m) for m in f.metrics if m is not chosen]
         return first + ("\n" + "\n".join(f"- {o}" for o in others) if others else "")
 
@@ -497,21 +560,45 @@ async def problem_of(ask: Ask, job: Job, run: Run | None, starts: list[datetime]
     return None
 
 
+LATE_WORDS = frozenset({"late", "behind", "overdue", "delayed", "verspaetet"})
+YES_NO_START = frozenset({"is", "are", "was", "were", "did", "has", "have", "does", "do", "any",
+                          "anything", "ist", "sind", "gibt", "hat", "war"})
+
+
+def yes_no(ask: Ask) -> tuple[bool, bool]:
+    """(whether the question wants a yes or a no, whether "yes" means all is well): "is
+    anything broken?" is yes when something is; "did everything go ok?" is no then."""
+    tokens = ask.text.split()
+    asks = bool(tokens) and (tokens[0] in YES_NO_START or "anything" in tokens)
+    return asks, "everything" in tokens or "all" in tokens[:3]
+
+
+def polar(answer: bool, first: str, ask: Ask) -> str:
+    """ "Yes — …" / "No — …" before `first` when the question is a yes/no question;
+    `answer` is whether something is wrong."""
+    asks, all_well = yes_no(ask)
+    if not asks:
+        return first
+    word = "Yes" if answer != all_well else "No"
+    return f"{word} — {first[:1].lower() + first[1:] if not first.startswith('All') else first}"
+
+
 async def overview(ask: Ask) -> Reply:
     lines = await job_lines(ask)
     if not lines:
         return await no_jobs(ask)
     troubled = [line for line in lines if line.problem]
-    asked_late = "late" in ask.tokens
+    asked_late = bool(LATE_WORDS & set(ask.tokens))
     if asked_late:
         late = [line for line in troubled if line.problem and line.problem.startswith("late")]
-        first = ("Nothing looks late." if not late else
-                 "Late: " + "; ".join(f"{line.title} ({line.problem})" for line in late) + ".")
+        first = polar(bool(late), "Nothing looks late." if not late else
+                      "Late: " + "; ".join(f"{line.title} ({line.problem})" for line in late) + ".",
+                      ask)
     elif troubled:
-        first = (f"{len(troubled)} of {len(lines)} jobs need attention: "
-                 + "; ".join(f"{line.title} — {line.problem}" for line in troubled) + ".")
+        first = polar(True, f"{len(troubled)} of {len(lines)} jobs need attention: "
+                      + "; ".join(f"{line.title} — {line.problem}" for line in troubled) + ".", ask)
     else:
-        first = f"All {len(lines)} jobs look fine."
+        first = polar(False, f"All {len(lines)} jobs look fine.", ask)
     rest = [f"{line.title}: {describe_line(line, ask)}" for line in lines]
     text = first + "\n" + "\n".join(f"- {r}" for r in rest)
     return Reply(text, cards.jobs_card(first, lines))

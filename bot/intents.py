@@ -16,19 +16,32 @@ class Intent:
         return any(re.search(t, text) for t in self.triggers)
 
 
+# Words that ask for a stored fact (bot.stored.CONCEPTS) surely enough to win over the rest.
+DETAIL_WORDS = ("owner", "owns", "owned", "responsible", "in charge", "contact", "ping", "talk to",
+                "maintainer", "maintains", "zustaendig", "verantwortlich", "ansprechpartner",
+                "host", "hostname", "machine", "server", "box", "worker", "instance", "rechner",
+                "version", "release", "deployed", "triggered", "trigger", "commit", "git", "sha",
+                "how big", "size", "mb", "gb", "megabytes", "time ?zone")
+
 INTENTS = (
     Intent("help", 100, (r"^help\b", r"^(what can you do|commands|usage|how do i use)",
                          r"\bhelp me\b", r"^\?$"), about_a_job=False),
     Intent("jobs", 90, (r"\b(what|which) jobs\b", r"\blist( the| all)? jobs\b",
                         r"\bjobs do you know\b", r"\bwhat do you (know|monitor|watch|track)\b",
                         r"\bknown jobs\b"), about_a_job=False),
-    Intent("overview", 80, (r"\bstatus of (everything|all)\b", r"\banything (late|broken|wrong|fail)",
+    Intent("overview", 80, (r"\bstatus of (everything|all)\b",
+                            r"\banything (late|broken|wrong|fail|behind|overdue|to worry|i need)",
+                            r"\b(did|has|is) (everything|all) (go|gone|went|run|been)\b",
+                            r"\b(what|whats|which jobs?) (is |are )?(overdue|behind)\b",
+                            r"\bworry\b",
                             r"\bis anything\b", r"\bwhat (is|s) (late|broken|failing|wrong)\b",
                             r"\bwhats? (late|broken|wrong)\b", r"\beverything (ok|okay|fine|good)\b",
                             r"\ball (jobs|good|ok|fine)\b", r"\boverview\b",
                             r"\bany (failures|problems|issues|errors|late)\b", r"\blate jobs\b",
                             r"\bwhat failed\b", r"\bwhich jobs (failed|are late)\b"),
            about_a_job=False),
+    Intent("lateness", 72, (r"\bhow far behind\b", r"\bbehind\b", r"\blate\b", r"\boverdue\b",
+                            r"\bon time\b", r"\bdelayed\b", r"\bverspaetet\b", r"\bpuenktlich\b")),
     Intent("eta", 70, (r"\bwhen will .+? (be )?(done|finish|finished|end|complete|ready)\b",
                        r"\bhow long (left|remaining|to go|until)\b", r"\beta\b", r"\bhow far\b",
                        r"\bprogress\b", r"\bwhen (is|s) it (done|ready)\b",
@@ -38,11 +51,28 @@ INTENTS = (
                                   r"\b(usual|normal|typical|average) (duration|runtime|run time)\b")),
     Intent("duration", 60, (r"\bhow long\b", r"\bduration\b", r"\btook\b", r"\btake to run\b",
                             r"\bruntime\b", r"\brun time\b")),
+    Intent("detail", 58, (*(rf"\b{w}\b" for w in DETAIL_WORDS), r"\bwho (do|should|can) i\b",
+                          r"\bhow was (it|the \w+( \w+)?) (started|triggered|run)\b")),
+    Intent("schedule", 54, (r"\bhow often (does|do|is|will)\b",
+                            r"\bwhen (does|do|will|is) .*\b(run|start|kick|due|scheduled)\b",
+                            r"\bnext (run|time)\b", r"\brun next\b", r"\bnaechste",
+                            r"\bschedul", r"\bcron\b", r"\bwhat time does\b", r"\bkicks? off\b",
+                            r"\b(does|do) .*\brun (on|at|every)\b", r"\bsupposed to\b",
+                            r"\bwann (laeuft|startet)\b", r"\bwie oft laeuft\b")),
+    Intent("runs", 52, (r"\bhow many times\b", r"\bhow often (did|has|have|was|were)\b",
+                        r"\bhow many (\w+ ){0,2}(runs|failures|attempts|reruns)\b", r"\bwie oft\b",
+                        r"\bnumber of (runs|failures)\b", r"\b(last|past|previous|latest|recent) "
+                        r"(\d+|two|three|four|five|six|seven|eight|nine|ten) (\w+ )?runs\b",
+                        r"\blast (good|successful|ok|clean|green) run\b", r"\bruns so far\b",
+                        r"\b(list|show)( me)?( the| all)? runs\b",
+                        r"\bwhen did .* last (succeed|work|run successfully)\b")),
+    Intent("output", 56, (r"\bproduce", r"\boutputs?\b", r"\bgenerat", r"\bwhat did (it|the \w+"
+                          r"( \w+)?) (write|create|make|publish|export)\b", r"\bresults?\b",
+                          r"\b(write|wrote|written|writes|erzeugt|geschrieben|produziert)\b")),
     Intent("input", 55, (r"\b(which|what) (input )?files?\b", r"\binput\b", r"\bsource file\b",
                          r"\bread from\b", r"\bdid it read\b", r"\bfile did\b", r"\bwhich feed\b",
-                         r"\bwhat did (it|the \w+( \w+)?) (read|load|import)\b")),
-    Intent("output", 55, (r"\bproduce", r"\boutputs?\b", r"\bgenerat", r"\bwhat did (it|the \w+"
-                          r"( \w+)?) (write|create|make|publish|export)\b", r"\bresults?\b")),
+                         r"\bwhat did (it|the \w+( \w+)?) (read|load|import)\b", r"\bdatei\b",
+                         r"\b(gelesen|eingelesen|lesen)\b")),
     Intent("failure", 50, (r"\bwhy\b", r"\bwhat happened\b", r"\bwhat went wrong\b",
                            r"\bwhich milestone\b", r"\bwhere did (it|the \w+( \w+)?) stop",
                            r"\bstopped\b", r"\berrors?\b", r"\bwarnings?\b", r"\bproblems?\b",
@@ -50,6 +80,8 @@ INTENTS = (
     Intent("metric", 45, (r"\bhow (many|much)\b", r"\bnumber of\b", r"\bcount\b",
                           r"\b(is|was) (that|it|this) (normal|usual|ok|okay|expected)\b",
                           r"\bnormal\b", r"\bunusual\b")),
+    Intent("detail", 12, (r"^(which|what|whose|wer|welche\w*|auf welche\w*)\b",
+                          r"\b(switch|switched|change|changed|upgrade|upgraded|moved) to\b")),
     Intent("status", 10, (r".",)),
 )
 

@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from bot.language import stem
+from bot.language import PLAIN_WORDS, UMLAUTS, stem
 from storage.models import Job
 
 # Words that say nothing about which job is meant.
@@ -31,7 +31,8 @@ class Candidate:
 
 def names_of(job: Job) -> list[str]:
     spaced = re.sub(r"[-_.]+", " ", job.slug)
-    return list(dict.fromkeys(n.lower() for n in [job.slug, spaced, job.title, *job.aliases] if n))
+    return list(dict.fromkeys(n.lower().translate(UMLAUTS)
+                              for n in [job.slug, spaced, job.title, *job.aliases] if n))
 
 
 def job_words(job: Job) -> set[str]:
@@ -63,7 +64,7 @@ class JobIndex:
         for token in tokens:
             if token in GENERIC or len(token) < 3:
                 continue
-            for job, word in self._matches(stem(token)):
+            for job, word in self._matches(stem(token), fuzzy=token not in PLAIN_WORDS):
                 matched.setdefault(job.slug, set()).add(word)
         candidates = []
         for job in self.jobs:
@@ -72,10 +73,12 @@ class JobIndex:
                 candidates.append(Candidate(job, candidate))
         return sorted(candidates, key=lambda c: -c.score)
 
-    def _matches(self, token: str) -> list[tuple[Job, str]]:
+    def _matches(self, token: str, *, fuzzy: bool = True) -> list[tuple[Job, str]]:
+        """Jobs with a word of this stem; with `fuzzy`, also a typo of one ("right" is an
+        everyday word, not a typo of "freight")."""
         if token in self._by_stem:
             return self._by_stem[token]
-        if len(token) < 4:
+        if len(token) < 4 or not fuzzy:
             return []
         if token not in self._close:  # typos: "improt" → import
             self._close[token] = [hit for candidate, hits in self._by_stem.items()

@@ -6,6 +6,17 @@ from difflib import get_close_matches
 
 MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+# Dates and times stay whole ("25.11.", "25.11.2026", "11/25", "2026-11-25", "02:00", "2:30pm")
+# for `bot.periods`; a number inside a word or a file name ("v11/25", "products-2026-11-23.csv")
+# is split into words as before.
+DATE_OR_WORD = re.compile(
+    r"(?<![\w./:-])(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{1,2}\.\d{1,2}\.?"
+    r"|\d{1,2}/\d{1,2}|\d{1,2}:\d{2}(?:am|pm)?)(?![\w/:-]|\.\d)"
+    r"|[a-z0-9]+(?:['’][a-z]+)?")
+DECIMAL = re.compile(r"\d{1,2}\.\d{1,2}")  # "version 2.11", but "on 25.11" (see normalize)
+DATE_PREPOSITIONS = frozenset({"on", "am", "from", "to", "since", "until", "till", "between",
+                               "and", "vom", "bis", "seit", "zum", "ab"})
+UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})  # "nächstes" → "naechstes"
 APOSTROPHE_S = re.compile(r"['’]s\b")
 
 
@@ -22,11 +33,18 @@ PLAIN_WORDS = frozenset({
 
 
 def normalize(text: str) -> str:
-    """Lowercase words and digits only; '@OpenTrace did it run?' → 'did it run'."""
-    text = MENTION.sub(" ", text).lower().replace("’", "'")
+    """Lowercase words and digits only, dates and times kept whole; '@OpenTrace did it run on
+    25.11.?' → 'did it run on 25.11.'. A "2.11" is a date only after "on", "since", "am"…"""
+    text = MENTION.sub(" ", text).lower().replace("’", "'").translate(UMLAUTS)
     text = APOSTROPHE_S.sub("", text)  # "today's import" → "today import"
     text = re.sub(r"@\w+", " ", text)
-    return " ".join(w.replace("'", "") for w in WORD.findall(text))
+    tokens: list[str] = []
+    for token in DATE_OR_WORD.findall(text):
+        if DECIMAL.fullmatch(token) and not (tokens and tokens[-1] in DATE_PREPOSITIONS):
+            tokens.extend(token.split("."))
+        else:
+            tokens.append(token.replace("'", ""))
+    return " ".join(tokens)
 
 
 def words(text: str) -> list[str]:
@@ -51,12 +69,13 @@ def stem(word: str) -> str:
 def correct(tokens: list[str], vocabulary: Iterable[str]) -> list[str]:
     """Replace unknown words of five letters or more by a close known word ('finsihed' →
     'finished', 'improt' → 'import'). Short and everyday words are left alone: 'will' is
-    not a typo of 'still'."""
+    not a typo of 'still', and dates and times ("25.11.", "02:00") are not words."""
     known = set(vocabulary)
     ordered = sorted(known)
     fixed = []
     for token in tokens:
-        if token in known or token in PLAIN_WORDS or len(token) < 5 or token.isdigit():
+        if token in known or token in PLAIN_WORDS or len(token) < 5 or token.isdigit() \
+                or not token.isalnum():
             fixed.append(token)
             continue
         close = get_close_matches(token, ordered, n=1, cutoff=0.8)

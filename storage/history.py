@@ -5,16 +5,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import pairwise
+from typing import Protocol, cast
 
+from sqlalchemy import select as select_columns
 from sqlalchemy import true
-from sqlalchemy.orm import defer
+from sqlalchemy.orm import aliased, defer
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select
 
 from storage.models import Event, Job, Run
 from storage.queries import latest_run_ids
 
 SUCCESS = "succeeded"
+HISTORY_KINDS = ("metric", "milestone", "payload")
 
 
 @dataclass
@@ -44,16 +48,38 @@ async def successful_history(
         .limit(limit)
     )).all())
     runs.reverse()
-    history = RunHistory(runs=runs)
     if not runs:
-        return history
+        return RunHistory(runs=runs)
     # The JSON `data` is not needed here, and decoding it is what costs the most.
     events = (await session.exec(
         select(Event).options(defer(Event.data))  # type: ignore[arg-type]
         .where(col(Event.run_id).in_([r.id for r in runs]),
-               col(Event.kind).in_(["metric", "milestone", "payload"]))
+               col(Event.kind).in_(HISTORY_KINDS))
         .order_by(col(Event.run_id), col(Event.at), col(Event.id))
     )).all()
+    return history_of(runs, events)
+
+
+class HistoryEvent(Protocol):
+    """What a history needs of an event: a table model or a row of these columns."""
+
+    @property
+    def run_id(self) -> int: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def value(self) -> float | None: ...
+    @property
+    def status(self) -> str | None: ...
+
+
+def history_of(runs: list[Run], events: Sequence[HistoryEvent]) -> RunHistory:
+    """The history of `runs` (oldest first) from their events, ordered by run id, time, id."""
+    history = RunHistory(runs=runs)
     latest: dict[tuple[int, str], float] = {}
     reached: dict[int, list[str]] = {}
     with_payload: set[int] = set()
@@ -78,7 +104,7 @@ async def successful_history(
     return history
 
 
-def _longest_gaps(runs: list[Run], events: Sequence[Event]) -> list[float]:
+def _longest_gaps(runs: list[Run], events: Sequence[HistoryEvent]) -> list[float]:
     """Each run's longest silence between start, its milestones, metrics and payloads, and
     finish: how long the job can go quiet without anything being wrong."""
     moments: dict[int, list[datetime]] = {r.id: [r.started_at] for r in runs if r.id is not None}
@@ -125,3 +151,87 @@ async def recent_starts(*, session: AsyncSession, per_job: int = 10) -> dict[int
     for job_id, started_at in (await session.exec(query)).all():
         starts.setdefault(job_id or 0, []).append(started_at)
     return {job_id: sorted(times) for job_id, times in starts.items()}
+
+
+IDS_PER_QUERY = 5_000  # bound parameters per statement stay far below both drivers' limits
+
+
+async def successful_histories(runs: Sequence[Run], *, limit: int = 20,
+                               session: AsyncSession) -> dict[int, RunHistory]:
+    """`successful_history(job, before=run.started_at)` for each of many runs, by run id, in
+    three queries per `IDS_PER_QUERY` runs whatever their jobs: which past runs each one's
+    history holds (an index probe per run), those runs, and their events."""
+    wanted = sorted({run.id for run in runs if run.id is not None})
+    past_of: dict[int, list[int]] = {}
+    for chunk in _chunks(wanted):
+        for run_id, past_id in (await session.exec(_past_successes(chunk, limit, session))).all():
+            past_of.setdefault(run_id, []).append(past_id)
+    past_ids = sorted({past_id for ids in past_of.values() for past_id in ids})
+    found: dict[int, Run] = {}
+    events: dict[int, list[HistoryEvent]] = {}
+    for chunk in _chunks(past_ids):
+        for run in (await session.exec(select(Run).where(col(Run.id).in_(chunk)))).all():
+            found[run.id or 0] = run
+        # Six plain columns: more than sqlmodel's `select` types, and no model to build per row.
+        rows = await session.exec(select_columns(  # type: ignore[call-overload]
+            col(Event.run_id), col(Event.kind), col(Event.at), col(Event.name), col(Event.value),
+            col(Event.status))
+            .where(col(Event.run_id).in_(chunk), col(Event.kind).in_(HISTORY_KINDS))
+            .order_by(col(Event.run_id), col(Event.at), col(Event.id)))
+        for row in rows.all():
+            event = cast(HistoryEvent, row)  # a Row of the columns above
+            events.setdefault(event.run_id, []).append(event)
+    histories = {}
+    for run_id in wanted:
+        ids = sorted(past_of.get(run_id, []))
+        past = sorted((found[i] for i in ids), key=lambda r: r.started_at)
+        histories[run_id] = history_of(past, [e for i in ids for e in events.get(i, [])])
+    return histories
+
+
+def _past_successes(run_ids: list[int], limit: int, session: AsyncSession) -> Select[int, int]:
+    """(run id, id of one of the `limit` latest successful runs of its job that started
+    before it): a LATERAL join on PostgreSQL, a correlated IN on SQLite."""
+    judged, past = aliased(Run), aliased(Run)
+    latest = (select(past.id).where(past.job_id == judged.job_id, past.status == SUCCESS,
+                                    col(past.started_at) < judged.started_at)
+              .order_by(col(past.started_at).desc()).limit(limit).correlate(judged))
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        lateral = latest.lateral()
+        query = select(judged.id, lateral.c.id).select_from(judged).join(lateral, true())
+    else:
+        found = aliased(Run)
+        query = select(judged.id, found.id).select_from(judged).join(found, col(found.id).in_(latest))
+    return query.where(col(judged.id).in_(run_ids))  # type: ignore[return-value]
+
+
+def _chunks(ids: list[int]) -> list[list[int]]:
+    return [ids[start:start + IDS_PER_QUERY] for start in range(0, len(ids), IDS_PER_QUERY)]
+
+
+async def last_run_field_names(*, session: AsyncSession) -> dict[int, set[str]]:
+    """The names each job's latest run reported under: event names (metrics, milestones,
+    payloads), payload keys and start attribute keys — the words questions use for them."""
+    names: dict[int, set[str]] = {}
+    runs = (await session.exec(select(Run).where(col(Run.id).in_(latest_run_ids())))).all()
+    job_of = {run.id: run.job_id for run in runs}
+    for run in runs:
+        names.setdefault(run.job_id, set()).update(str(key) for key in run.attributes)
+    events = (await session.exec(select(Event).where(col(Event.run_id).in_(list(job_of))))).all()
+    for event in events:
+        found = names.setdefault(job_of[event.run_id], set())
+        if event.name:
+            found.add(event.name)
+        if event.kind == "payload":
+            found.update(_keys(event.data.get("data")))
+    return names
+
+
+def _keys(data: object, depth: int = 0) -> set[str]:
+    if depth > 3:
+        return set()
+    if isinstance(data, dict):
+        return {str(k) for k in data} | {k for v in data.values() for k in _keys(v, depth + 1)}
+    if isinstance(data, list):
+        return {k for item in data[:20] for k in _keys(item, depth + 1)}
+    return set()

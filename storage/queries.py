@@ -135,3 +135,15 @@ async def count_events(*, session: AsyncSession) -> int:
 
 async def ping(*, session: AsyncSession) -> None:
     await session.exec(select(1))
+
+
+async def events_of_runs(run_ids: Sequence[int], *, session: AsyncSession) -> dict[int, list[Event]]:
+    """Every event of the given runs, by run id, each run's ordered by `at`."""
+    found: dict[int, list[Event]] = {run_id: [] for run_id in run_ids}
+    for start in range(0, len(run_ids), 5_000):
+        chunk = list(run_ids[start:start + 5_000])
+        query = select(Event).where(col(Event.run_id).in_(chunk)).order_by(
+            col(Event.run_id), col(Event.at), col(Event.id))
+        for event in (await session.exec(query)).all():
+            found.setdefault(event.run_id, []).append(event)
+    return found

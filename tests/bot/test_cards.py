@@ -30,6 +30,7 @@ from bot.cards import (
     PATH_CHARS,
     TEAMS_MAX_BYTES,
     card_bytes,
+    choices_card,
     jobs_card,
     run_card,
     text_card,
@@ -203,6 +204,11 @@ CARDS: dict[str, Card] = {
     "help": text_card("What I can answer", HELP),
     "unknown job": text_card("I don't know that job", "I know no job called 'foo_bar_baz*'.\n\n" + HELP),
     "long non-ASCII text": text_card(WIDE, (WIDE + "\n") * 100),
+    "did you mean": choices_card("Did you mean…?", "I'm not sure what 'sharepoint' means for "
+                                 "nightly_product_import.", ["did the import run today?",
+                                                             "what happened to the import?",
+                                                             "what did the import produce?",
+                                                             "a fourth reading is left out"]),
 }
 
 # Deliberately broken cards and what the validator must say about each.
@@ -303,6 +309,15 @@ def test_cards_are_schema_1_5_and_hold_text_only_in_text_runs(name: str) -> None
     assert card["version"] == "1.5"
     assert not {"TextBlock", "FactSet"} & set(types(card)), "these render Markdown"
     assert all(texts(card)), "a run without text renders nothing"
+
+
+def test_did_you_mean_offers_at_most_three_readings_that_teams_sends_back_as_questions() -> None:
+    actions = CARDS["did you mean"]["actions"]
+
+    assert [a["type"] for a in actions] == ["Action.Submit"] * 3
+    assert actions[0]["data"] == {
+        "msteams": {"type": "imBack", "value": "did the import run today?"}}
+    assert [a["title"] for a in actions] == [a["data"]["msteams"]["value"] for a in actions]
 
 
 def test_markdown_and_date_functions_in_data_stay_literal() -> None:

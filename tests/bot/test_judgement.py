@@ -63,7 +63,7 @@ async def test_lists_and_lateness_agree_with_the_open_alerts(night: Night) -> No
     late, _ = await reply_to(night, "is anything late?")
     everything, card = await reply_to(night, "status of everything")
 
-    assert late.startswith("Late: Nightly product import (late: Nightly product import: "
+    assert late.startswith("Yes — late: Nightly product import (late: Nightly product import: "
                            "'report-published' was due by 06:00"), late
     assert "succeeded" not in everything.split("Nightly product import:")[1].split("\n")[0]
     assert "ended early" in everything

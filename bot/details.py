@@ -1,0 +1,129 @@
+"""Questions about what is stored but is not a run's outcome: who owns a job, which host ran
+it, which version, which batch or folder a payload names, when a value first appeared. The
+facts come from `bot.stored`; when none holds what was asked, the answer says so and where
+it would come from, and a question it cannot place is answered with what it understood and
+the closest readings as buttons (`bot.clarify`)."""
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from alerts.wording import capital, day_name, listing, moment
+from bot import cards, handlers
+from bot.clarify import content_words, unsure
+from bot.facts import Reply
+from bot.handlers import Ask
+from bot.stored import (
+    Match,
+    Stored,
+    asked_concepts,
+    best_facts,
+    definition_facts,
+    missing_text,
+    run_facts,
+)
+from storage import queries
+from storage.models import Job, Run
+
+VALUE_HISTORY = 200  # runs searched for "when did it switch to 0.9.3"
+CHANGE_WORDS = {"switch", "switched", "change", "changed", "upgrade", "upgraded", "move", "moved",
+                "start", "started", "begin", "began", "first"}
+
+
+async def detail(ask: Ask) -> Reply:
+    """Any stored fact, by its key, its concept or its value."""
+    assert ask.job is not None
+    job = ask.job
+    run = await handlers.the_run(ask)
+    events = list(await queries.run_events(run, session=ask.session)) if run else []
+    facts = definition_facts(job) + (run_facts(run, events) if run else [])
+    concepts = asked_concepts(ask.tokens)
+    content = content_words(ask)
+    matches = best_facts(content, concepts, facts, ask.question)
+    if concepts:  # "how big was the file": the file's path is not its size
+        matches = [m for m in matches if m.fact.concept in concepts]
+    if matches and matches[0].score >= 3:
+        if matches[0].score >= 5 and "when" in ask.tokens and CHANGE_WORDS & set(ask.tokens):
+            return await _first_with(ask, job, matches[0].fact)
+        return _answer(ask, job, run, matches)
+    if concepts:
+        if concepts[0].name != "owner" and run is None:
+            return await handlers.no_run(ask)
+        text = missing_text(concepts[0], job.title)
+        return Reply(text, cards.text_card(job.title, text))
+    if content:
+        known = sorted({f.label for f in facts if f.source != "note"})[:12]
+        return unsure(ask, content, known)
+    return await handlers.status(ask)
+
+
+def _answer(ask: Ask, job: Job, run: Run | None, matches: list[Match]) -> Reply:
+    best = matches[0].fact
+    if best.source == "definition":
+        first = f"{best.value} owns {job.title}." if best.key == "owner" else \
+            f"{capital(best.label)} of {job.title}: {best.value}."
+    else:
+        first = f"{capital(best.label)} of {_run_name(ask, job, run)}: {best.value}."
+    first = first.rstrip(".") + f" ({_where(best)})."
+    close = [m.fact for m in matches[1:4] if m.score >= matches[0].score / 2 and m.fact != best]
+    lines = [f"{capital(f.label)}: {f.value[:200]}" for f in close]
+    text = first + ("\n" + "\n".join(f"- {line}" for line in lines) if lines else "")
+    return Reply(text, cards.text_card(job.title, text))
+
+
+def _where(fact: Stored) -> str:
+    return {"definition": "from its job definition", "start": "reported at its start",
+            "payload": "from a payload it sent", "metric": "a metric it reported",
+            "note": "from a note it sent"}[fact.source]
+
+
+def _run_name(ask: Ask, job: Job, run: Run | None) -> str:
+    if run is None:
+        return job.title
+    if ask.period is not None:
+        return f"{job.title} {ask.period.label}" if not ask.period.label.startswith(
+            ("today", "yesterday", "last night")) else f"{ask.period.label}'s {job.title}"
+    started = run.started_at.astimezone(ask.zone)
+    day = day_name(started.date(), ask.today)
+    return f"{job.title}'s run that started {moment(started, ask.today)}" if day in (
+        "today", "yesterday") else f"{job.title} on {started.strftime('%a %d %b')}"
+
+
+async def _first_with(ask: Ask, job: Job, fact: Stored) -> Reply:
+    """The first run whose fact had this value, and what it had before."""
+    runs = list(await queries.list_runs(job, limit=VALUE_HISTORY, oldest_first=False,
+                                        session=ask.session))
+    runs.reverse()
+    first, before = None, None
+    for run in runs:
+        value = await _value_of(run, fact, ask.session)
+        if value == fact.value:
+            first = run
+            break
+        before = value or before
+    if first is None:
+        return await detail_missing(ask, job, fact)
+    started = first.started_at.astimezone(ask.zone)
+    text = (f"{job.title} first ran with {fact.label} {fact.value} on "
+            f"{started.strftime('%A')} {started.day} {started.strftime('%b')} "
+            f"({moment(started, ask.today)})")
+    text += f"; before that it was {before}." if before else "."
+    return Reply(text, cards.text_card(job.title, text))
+
+
+async def detail_missing(ask: Ask, job: Job, fact: Stored) -> Reply:
+    text = f"I could not find a run of {job.title} with {fact.label} {fact.value}."
+    return Reply(text, cards.text_card(job.title, text))
+
+
+async def _value_of(run: Run, fact: Stored, session: AsyncSession) -> str | None:
+    if fact.source == "start":
+        value = run.attributes.get(fact.key)
+        return None if value is None else str(value)
+    events = await queries.run_events(run, kinds=["payload"], session=session)
+    for found in run_facts(run, list(events)):
+        if found.key == fact.key:
+            return found.value
+    return None
+
+
+def known_facts(facts: list[Stored]) -> str:
+    return listing(sorted({f.label for f in facts}))

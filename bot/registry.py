@@ -1,0 +1,13 @@
+"""Every intent's handler by the intent's name (`bot.intents`): the core questions in
+`bot.handlers`, stored facts, schedules, lateness and run counts in their own modules."""
+
+from bot import details, handlers, lateness, run_lists, schedules
+
+HANDLERS: dict[str, handlers.Handler] = {
+    **handlers.HANDLERS,
+    "detail": details.detail,
+    "schedule": schedules.schedule,
+    "lateness": lateness.lateness,
+    "runs": run_lists.runs,
+    "overview": run_lists.overview,
+}

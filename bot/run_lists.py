@@ -1,0 +1,190 @@
+"""Counting and listing runs: how many times a job ran or failed in a period, its last N
+runs, its most recent good run — each run as the watcher judges it (a run that said
+"succeeded" but ended early, missed its final milestone or was far from usual is not good)."""
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from alerts.expectations import judge_run, judged_state
+from alerts.wording import capital, listing, moment
+from bot import cards, handlers
+from bot.facts import Reply
+from bot.handlers import Ask, state_word
+from bot.periods import NUMBER_WORDS, run_window
+from storage import queries
+from storage.history import successful_histories
+from storage.models import Job, Run
+
+MAX_RUNS = 500
+BAD = ("failed", "ended_early", "partial", "cancelled")
+FAIL_WORDS = {"fail", "failed", "fails", "failing", "failure", "failures", "broke", "broken",
+              "crash", "crashed", "error", "errors", "fehlgeschlagen"}
+GOOD_WORDS = {"good", "successful", "succeeded", "succeed", "success", "ok", "okay", "clean",
+              "green", "worked", "work", "fine"}
+LAST_N = re.compile(r"\b(?:last|past|previous|latest|recent) (?P<n>\d{1,3}|" +
+                    "|".join(NUMBER_WORDS) + r") (?:\w+ )?runs\b")
+TIMES = {1: "once", 2: "twice"}
+
+
+@dataclass(frozen=True)
+class JudgedRun:
+    run: Run
+    state: str  # as the watcher judges it: succeeded | failed | ended_early | unusual | running…
+
+    @property
+    def good(self) -> bool:
+        return self.state == "succeeded"
+
+    @property
+    def bad(self) -> bool:
+        return self.state in BAD
+
+
+async def judged_runs(job: Job, runs: list[Run], session: AsyncSession) -> list[JudgedRun]:
+    """Each run with the watcher's judgement, from three queries whatever their number."""
+    ids = [run.id for run in runs if run.id is not None]
+    events = await queries.events_of_runs(ids, session=session)
+    histories = await successful_histories(runs, session=session)
+    judged = []
+    for run in runs:
+        history = histories.get(run.id or 0)
+        if history is None:
+            judged.append(JudgedRun(run, run.status))
+            continue
+        findings = judge_run(job, run, events.get(run.id or 0, []), history)
+        judged.append(JudgedRun(run, judged_state(run, findings)))
+    return judged
+
+
+def times(count: int) -> str:
+    return TIMES.get(count, f"{count} times")
+
+
+async def runs(ask: Ask) -> Reply:
+    """How many runs, how many failed, the last N, the last good one."""
+    assert ask.job is not None
+    job = ask.job
+    asked = set(ask.tokens)
+    if ask.period is not None:
+        found = await queries.list_runs(job, since=ask.period.start, until=min(ask.period.end, ask.now),
+                                        limit=MAX_RUNS, session=ask.session)
+    else:
+        found = await queries.list_runs(job, until=ask.now, limit=MAX_RUNS, session=ask.session)
+    judged = await judged_runs(job, list(found), ask.session)  # newest first
+    when = f" {ask.period.label}" if ask.period else " so far"
+    if ask.period is not None and ask.period.at_time is not None:
+        judged = [j for j in judged if _near(j.run, ask)]
+    last_n = LAST_N.search(ask.text)
+    if last_n:
+        count = int(last_n["n"]) if last_n["n"].isdigit() else NUMBER_WORDS[last_n["n"]]
+        return _listing(ask, job, judged[:count], f"The last {len(judged[:count])} runs of {job.title}:")
+    if "last" in asked and asked & GOOD_WORDS and not asked & {"how", "many", "often"}:
+        return _last_good(ask, job, judged)
+    if asked & FAIL_WORDS:
+        bad = [j for j in judged if j.bad]
+        if not bad:
+            first = f"{job.title} did not fail{when}: it ran {times(len(judged))}" + (
+                ", every run succeeded." if all(j.good for j in judged) else ".")
+            return _listing(ask, job, judged[:10], first)
+        first = (f"{job.title} failed {times(len(bad))}{when}: "
+                 f"{listing([_when(ask, j) for j in reversed(bad[:10])])}; it ran "
+                 f"{times(len(judged))} in all.")
+        return _listing(ask, job, judged[:10], first)
+    if not judged:
+        return _reply(job, f"{job.title} has not run{when}.")
+    states = Counter(state_word(j.state) for j in judged)
+    parts = [f"{count} {state}" for state, count in states.most_common()]
+    first = f"{job.title} ran {times(len(judged))}{when} ({len(judged)} runs: {listing(parts)})."
+    return _listing(ask, job, judged[:10], first)
+
+
+def _near(run: Run, ask: Ask) -> bool:
+    assert ask.period is not None and ask.period.at_time is not None
+    local = run.started_at.astimezone(ask.zone)
+    for day in ask.period.days:
+        start, end = run_window(day, ask.period.at_time, ask.zone)
+        if start <= local < end:
+            return True
+    return False
+
+
+def _when(ask: Ask, judged: JudgedRun) -> str:
+    started = judged.run.started_at.astimezone(ask.zone)
+    said = "" if judged.state == "failed" else f", {state_word(judged.state)}"
+    return f"{moment(started, ask.today)}{said}"
+
+
+def _last_good(ask: Ask, job: Job, judged: list[JudgedRun]) -> Reply:
+    good = next((j for j in judged if j.good), None)
+    if good is None:
+        return _reply(job, f"{job.title} has no good run {ask.period.label if ask.period else 'yet'}"
+                           " — none that the watcher judged fully successful.")
+    run = good.run
+    started = run.started_at.astimezone(ask.zone)
+    ended = run.finished_at.astimezone(ask.zone) if run.finished_at else started
+    text = (f"{job.title}'s last good run started {moment(started, ask.today)} and finished "
+            f"successfully {moment(ended, ask.today)} (run {run.key}).")
+    newer = [j for j in judged if j.run.started_at > run.started_at]
+    if newer:
+        text += f" The {len(newer)} run{'s' if len(newer) != 1 else ''} after it: " + listing(
+            [f"{moment(j.run.started_at.astimezone(ask.zone), ask.today)} "
+             f"({state_word(j.state)})" for j in reversed(newer[:5])]) + "."
+    return _reply(job, text)
+
+
+def _listing(ask: Ask, job: Job, judged: list[JudgedRun], first: str) -> Reply:
+    lines = [f"{capital(moment(j.run.started_at.astimezone(ask.zone), ask.today))}: "
+             f"{state_word(j.state)} (run {j.run.key})" for j in judged]
+    text = first + ("\n" + "\n".join(f"- {line}" for line in lines) if lines else "")
+    return _reply(job, text)
+
+
+def _reply(job: Job, text: str) -> Reply:
+    return Reply(text, cards.text_card(job.title, text))
+
+
+async def overview(ask: Ask) -> Reply:
+    """Everything now ("is anything broken?"), or what went wrong in a period ("did
+    anything fail over the weekend?", "did everything go ok last night?")."""
+    if ask.period is None or ask.period.label == "today" or handlers.LATE_WORDS & set(ask.tokens):
+        return await handlers.overview(ask)
+    return await period_overview(ask)
+
+
+async def period_overview(ask: Ask) -> Reply:
+    assert ask.period is not None
+    start, end = ask.period.start, min(ask.period.end, ask.now)
+    only_failures = bool(FAIL_WORDS & set(ask.tokens))
+    problems, total, jobs = [], 0, 0
+    lines = []
+    for row in await queries.list_jobs(session=ask.session):
+        if not ask.viewer.sees(row.job):
+            continue
+        jobs += 1
+        found = list(await queries.list_runs(row.job, since=start, until=end, limit=MAX_RUNS,
+                                             session=ask.session))
+        judged = await judged_runs(row.job, found, ask.session)
+        total += len(judged)
+        wrong = [j for j in judged if j.bad or (not only_failures and j.state == "unusual")]
+        if wrong:
+            problems.append(f"{row.job.title} — " + listing(
+                [f"{state_word(j.state)} ({moment(j.run.started_at.astimezone(ask.zone), ask.today)})"
+                 for j in reversed(wrong[:5])]))
+        if judged:
+            counts = Counter(state_word(j.state) for j in judged)
+            lines.append(f"{row.job.title}: {len(judged)} run{'s' if len(judged) != 1 else ''} ("
+                         + listing([f"{n} {s}" for s, n in counts.most_common()]) + ")")
+    label = ask.period.label
+    if problems:
+        what = "failed" if only_failures else "had problems"
+        first = handlers.polar(True, f"{len(problems)} of {jobs} jobs {what} {label}: "
+                               + "; ".join(problems) + ".", ask)
+    else:
+        what = "failed" if only_failures else "went wrong"
+        first = handlers.polar(False, f"Nothing {what} {label}: {total} runs of {jobs} jobs, "
+                               "all fine.", ask)
+    text = first + ("\n" + "\n".join(f"- {line}" for line in lines) if lines else "")
+    return Reply(text, cards.text_card("Runs " + label, text))

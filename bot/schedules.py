@@ -1,0 +1,143 @@
+"""A job's schedule read as words: "every day at 01:30 Berlin time", "Monday to Friday at
+22:15 New York time", "every 4 hours at :05" — from its cron expression in its own zone,
+with the next due time and the milestone deadlines in the asker's zone."""
+
+import itertools
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from alerts.expectations import deadlines, start_within
+from alerts.schedule import cron_trigger, occurrences
+from alerts.wording import clock_time, duration, listing, moment, quoted
+from bot import cards
+from bot.facts import Reply
+from bot.handlers import Ask
+from bot.stored import root
+from storage.models import Job
+
+DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+WEEKEND_WORDS = {"weekend", "weekends", "saturday", "saturdays", "sunday", "sundays",
+                 "wochenende", "samstag", "sonntag"}
+OFTEN_WORDS = {"often", "frequently", "oft", "haeufig", "frequency", "interval"}
+DEADLINE_WORDS = {"supposed", "due", "deadline", "expected", "should", "sla", "soll", "sollte",
+                  "published", "ready", "done", "finish", "finished", "by"}
+
+
+def zone_of(job: Job) -> ZoneInfo:
+    return ZoneInfo(job.timezone or "UTC")
+
+
+def place(zone: ZoneInfo) -> str:
+    """ "Europe/Berlin" → "Berlin", "America/New_York" → "New York"."""
+    return str(zone.key).rsplit("/", 1)[-1].replace("_", " ")
+
+
+def upcoming(job: Job, after: datetime, until: datetime) -> list[datetime]:
+    if not job.schedule:
+        return []
+    try:
+        trigger = cron_trigger(job.schedule, job.timezone or "UTC")
+    except ValueError:
+        return []
+    return list(occurrences(trigger, after, until, limit=400))
+
+
+def in_words(job: Job, now: datetime) -> str:
+    """The schedule as a phrase, from the occurrences it produces over the next weeks."""
+    assert job.schedule
+    zone = zone_of(job)
+    times = [t.astimezone(zone) for t in upcoming(job, now, now + timedelta(days=28))]
+    if not times:
+        return f"on cron `{job.schedule}`"
+    clocks = sorted({t.strftime("%H:%M") for t in times})
+    days = sorted({t.weekday() for t in times})
+    zone_words = f"{place(zone)} time"
+    gaps = {(b - a) for a, b in itertools.pairwise(times)}
+    if len(clocks) > 2 and len(days) == 7 and len(gaps) == 1:
+        gap = gaps.pop()
+        return (f"every {duration(gap.total_seconds())} ({listing(clocks[:8])} {zone_words})")
+    when = listing(clocks) if len(clocks) <= 4 else f"{len(clocks)} times a day"
+    if len(days) == 7:
+        return f"every day at {when} {zone_words}"
+    if days == [0, 1, 2, 3, 4]:
+        return f"Monday to Friday at {when} {zone_words}"
+    if days == [5, 6]:
+        return f"on weekends at {when} {zone_words}"
+    return f"every {listing([DAYS[d] for d in days])} at {when} {zone_words}"
+
+
+def runs_on(job: Job, now: datetime, weekdays: set[int]) -> bool:
+    zone = zone_of(job)
+    return any(t.astimezone(zone).weekday() in weekdays
+               for t in upcoming(job, now, now + timedelta(days=28)))
+
+
+async def schedule(ask: Ask) -> Reply:
+    """When a job runs, how often, whether on weekends, when it is due next, and by when its
+    milestones are due."""
+    assert ask.job is not None
+    job = ask.job
+    if not job.schedule:
+        text = (f"I don't know when {job.title} runs: no schedule is set; add `schedule` (cron, "
+                f"in its `timezone`) to its job definition.")
+        return Reply(text, cards.text_card(job.title, text))
+    asked = set(ask.tokens)
+    words = in_words(job, ask.now)
+    following = upcoming(job, ask.now, ask.now + timedelta(days=60))
+    nxt = following[0] if following else None
+    next_clause = ""
+    if nxt is not None:
+        local = nxt.astimezone(ask.zone)
+        own = nxt.astimezone(zone_of(job))
+        next_clause = f"; next {_on(local, ask)}"
+        if local.utcoffset() != own.utcoffset():
+            next_clause += f" your time ({own.strftime('%a')} {own.day} {own.strftime('%b %H:%M')} " \
+                           f"{place(zone_of(job))} time)"
+    if asked & WEEKEND_WORDS:
+        weekend = runs_on(job, ask.now, {5, 6})
+        first = f"{'Yes' if weekend else 'No'} — {job.title} runs {words}"
+        first += "." if weekend else ", not on weekends."
+        return _reply(job, first + (f" Next run{next_clause.removeprefix('; next')}." if nxt else ""))
+    deadline_lines = milestone_deadlines(job, nxt, ask) if nxt else []
+    if asked & DEADLINE_WORDS and deadline_lines and not asked & OFTEN_WORDS:
+        chosen = _named_deadline(ask, job, nxt) if nxt else None
+        if chosen:
+            return _reply(job, f"{chosen} ({job.title} runs {words}).")
+    first = f"{job.title} runs {words}{next_clause}."
+    within = duration(start_within(job).total_seconds())
+    lines = [*deadline_lines, f"It should start within {within} of its scheduled time"]
+    return _reply(job, first + "\n" + "\n".join(f"- {line}" for line in lines))
+
+
+def milestone_deadlines(job: Job, occurrence: datetime, ask: Ask) -> list[str]:
+    return [f"{quoted(d.milestone or '')} is due by {clock_time(d.at.astimezone(ask.zone))}"
+            for d in deadlines(job, occurrence) if d.kind == "milestone"]
+
+
+def _named_deadline(ask: Ask, job: Job, occurrence: datetime) -> str | None:
+    """The milestone deadline the question's words name, else the last one."""
+    found = [d for d in deadlines(job, occurrence) if d.kind == "milestone" and d.milestone]
+    if not found:
+        return None
+    asked = {root(t) for t in ask.tokens}
+    named = [d for d in found if asked & {root(w) for w in (d.milestone or "").replace("_", "-")
+                                         .split("-")}]
+    chosen = named[0] if named else found[-1]
+    at = chosen.at.astimezone(ask.zone)
+    return (f"{quoted(chosen.milestone or '')} is due by {clock_time(at)} "
+            f"({moment(at, ask.today)}, {duration((chosen.at - occurrence).total_seconds())} after "
+            f"the {clock_time(occurrence.astimezone(ask.zone))} start)")
+
+
+def _on(at: datetime, ask: Ask) -> str:
+    """ "today at 19:30", "tomorrow at 01:30", "Monday 30 Nov at 22:00"."""
+    days = (at.date() - ask.today).days
+    if days == 0:
+        return f"today at {clock_time(at)}"
+    if days == 1:
+        return f"tomorrow at {clock_time(at)}"
+    return f"{at.strftime('%A')} {at.day} {at.strftime('%b')} at {clock_time(at)}"
+
+
+def _reply(job: Job, text: str) -> Reply:
+    return Reply(text, cards.text_card(job.title, text))
