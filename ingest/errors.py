@@ -7,7 +7,8 @@ from typing import Any
 
 from aiohttp import web
 from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from ingest.context import INGEST
 from storage.writer import StorageUnavailable
@@ -104,20 +105,37 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     return response
 
 
+# The database is unreachable or did not answer in time, beyond what SQLAlchemy wraps as a
+# DBAPIError: connection refused (asyncpg's connect raises it bare), a connect timeout, no
+# pooled connection free within the timeout, a connection found dead.
+DATABASE_TROUBLE = (DisconnectionError, PoolTimeout, OSError, TimeoutError)
+
+
 async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except ApiError as exc:
         return error_response(exc.status, exc.message, exc.details, exc.headers)
     except StorageUnavailable as exc:
-        return error_response(503, f"storage unavailable: {exc}",
-                              headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+        log.warning("database error on %s %s: %s", request.method, _route(request), exc)
+        return unavailable(f"storage unavailable: the database did not take the write ({exc}); "
+                           "nothing was stored")
     except ConnectionResetError:
-        raise  # the client went away mid-request: nothing to answer, and not the database
-    except (DBAPIError, OSError, TimeoutError) as exc:
-        log.warning("database error on %s %s: %s", request.method, request.path, exc)
-        return error_response(503, "storage unavailable, try again shortly",
-                              headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+        if request.transport is None or request.transport.is_closing():
+            raise  # the client went away mid-request: nothing to answer, and not the database
+        log.warning("database connection reset on %s %s", request.method, _route(request))
+        return unavailable("storage unavailable: the database connection was reset")
+    except DBAPIError as exc:  # OperationalError, InterfaceError, a lock timeout, a dropped connection…
+        if _refused_value(exc):
+            return error_response(422, "a value in the request cannot be stored or searched for", [
+                {"index": 0, "field": "(request)", "message": "no NUL characters, lone surrogates or "
+                 "out-of-range values"}])
+        # exc.orig, not exc: the statement's parameters hold the request's data
+        log.warning("database error on %s %s: %r", request.method, _route(request), exc.orig)
+        return unavailable("storage unavailable: the database does not answer")
+    except DATABASE_TROUBLE as exc:
+        log.warning("database error on %s %s: %r", request.method, _route(request), exc)
+        return unavailable("storage unavailable: the database does not answer")
     except web.HTTPRequestEntityTooLarge as exc:
         return error_response(413, f"request body too large: {exc.text}")
     except web.HTTPException as exc:
@@ -125,8 +143,26 @@ async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
             raise
         return error_response(exc.status, exc.reason, headers=_allow(exc))
     except Exception:
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        log.exception("unhandled error on %s %s", request.method, _route(request))
         return error_response(500, "internal error")
+
+
+def unavailable(message: str) -> web.Response:
+    """A 503 the client may retry: nothing was stored."""
+    return error_response(503, f"{message}; retry after {RETRY_AFTER_SECONDS} s",
+                          headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+def _refused_value(exc: DBAPIError) -> bool:
+    """PostgreSQL refused a value of the request (SQLSTATE class 22, data exception: a NUL
+    character, a number out of range): the request's fault, and no retry will help."""
+    return str(getattr(exc.orig, "sqlstate", "") or "").startswith("22")
+
+
+def _route(request: web.Request) -> str:
+    """The route's pattern rather than the path: a ping URL holds its key (a token)."""
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else request.path
 
 
 def _allow(exc: web.HTTPException) -> dict[str, str] | None:

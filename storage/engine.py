@@ -43,8 +43,11 @@ def create_engine(plain_url: str, *, timeout_seconds: float = 5.0) -> AsyncEngin
         "timeout": timeout_seconds,
         "server_settings": {"lock_timeout": str(int(timeout_seconds * 1000))},
     }
+    # pre-ping replaces connections the database dropped (a restart, a failover, a cut network),
+    # so the pool recovers by itself; waiting for a free connection is bounded like the rest.
     return create_async_engine(
-        url, pool_size=10, max_overflow=10, pool_pre_ping=True, connect_args=connect_args
+        url, pool_size=10, max_overflow=10, pool_pre_ping=True, pool_timeout=timeout_seconds,
+        connect_args=connect_args,
     )
 
 
@@ -54,6 +57,10 @@ def _sqlite_engine(url: URL, timeout_seconds: float) -> AsyncEngine:
     @event.listens_for(engine.sync_engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
+        # A new file gives the pages retention frees back to the file system, a few at a time
+        # (storage/retention.py runs `incremental_vacuum`). Only a file without tables takes
+        # this, and it must come before WAL; an older file keeps its mode until a VACUUM.
+        cursor.execute("PRAGMA auto_vacuum=INCREMENTAL")
         # WAL lets readers run beside the writer; FULL makes each commit survive power loss,
         # which is what a 202 promises. Group commit keeps the fsync cost per batch, not per event.
         cursor.execute("PRAGMA journal_mode=WAL")
