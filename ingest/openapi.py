@@ -282,6 +282,16 @@ def openapi_document() -> dict[str, Any]:
                 },
             }},
             **ping_paths(),
+            "/privacy": {"get": {
+                "summary": "The privacy statement the Teams app package links to by default",
+                "security": [], "responses": {"200": {"description": "An HTML page", "content": {
+                    "text/html": {"schema": {"type": "string"}}}}},
+            }},
+            "/terms": {"get": {
+                "summary": "The terms of use the Teams app package links to by default",
+                "security": [], "responses": {"200": {"description": "An HTML page", "content": {
+                    "text/html": {"schema": {"type": "string"}}}}},
+            }},
             "/healthz": {"get": {
                 "summary": "200 when the database answers", "security": [],
                 "responses": {**_ok(200, "Health", "Healthy"), **_errors(503)},

@@ -1,7 +1,8 @@
 """The Teams app package a Teams admin uploads: `manifest/manifest.json` with the bot's
 Microsoft App ID and host name filled in, zipped with its two icons.
 
-    opentrace manifest --app-id 1b4e28ba-2fa1-11d2-883f-0016d3cca427 --domain bot.example.com -o app.zip
+    opentrace manifest --app-id 1b4e28ba-2fa1-11d2-883f-0016d3cca427 --domain bot.example.com \
+        --version 1.0.1 -o app.zip
 
 The template and icons sit beside this module and ship with the package.
 """
@@ -16,8 +17,10 @@ import struct
 import sys
 import zipfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 MANIFEST_DIR = Path(__file__).resolve().parent
 APP_ID_PLACEHOLDER = "${{MICROSOFT_APP_ID}}"
@@ -27,6 +30,7 @@ ICON_SIZES = {"color": (192, 192), "outline": (32, 32)}
 
 _GUID = re.compile(r"[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}")
 _NIL_GUID = "00000000-0000-0000-0000-000000000000"
+_VERSION = re.compile(r"(0|[1-9]\d{0,3})\.(0|[1-9]\d{0,3})\.(0|[1-9]\d{0,3})")
 _LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -66,10 +70,39 @@ def validate_domain(value: str) -> str:
     return host
 
 
-def build_package(app_id: str, domain: str) -> bytes:
+def validate_version(value: str) -> str:
+    """The app package's version: Teams accepts an updated upload only with a higher one."""
+    version = value.strip()
+    if not _VERSION.fullmatch(version):
+        raise PackageError(f"version {value!r} is not MAJOR.MINOR.PATCH, like 1.0.1")
+    return version
+
+
+def validate_https_url(value: str) -> str:
+    url = value.strip()
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname or len(url) > 2048 or " " in url:
+        raise PackageError(f"{value!r} is not an https:// URL (Teams shows it to people)")
+    return url
+
+
+@dataclass(frozen=True)
+class Links:
+    """The pages Teams links from the app's details: by default the ones the server serves."""
+
+    privacy: str | None = None
+    terms: str | None = None
+
+
+def build_package(app_id: str, domain: str, *, version: str = "1.0.0",
+                  links: Links = Links()) -> bytes:
     """The zip Teams accepts: manifest.json at the root and both icons beside it."""
     app_id, domain = validate_app_id(app_id), validate_domain(domain)
     manifest = render_manifest(load_template(), app_id=app_id, domain=domain)
+    manifest["version"] = validate_version(version)
+    developer = manifest["developer"]
+    developer["privacyUrl"] = validate_https_url(links.privacy or f"https://{domain}/privacy")
+    developer["termsOfUseUrl"] = validate_https_url(links.terms or f"https://{domain}/terms")
     files = {"manifest.json": json.dumps(manifest, indent=2, ensure_ascii=False).encode() + b"\n"}
     for role, size in ICON_SIZES.items():
         name = manifest["icons"][role]
@@ -146,6 +179,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         help="host name the bot is served from, e.g. opentrace.example.com")
     parser.add_argument("-o", "--output", type=Path, default=Path("app.zip"),
                         help="where to write the zip (default app.zip)")
+    parser.add_argument("--version", default="1.0.0", type=_argument(validate_version),
+                        help="the package version (default 1.0.0); raise it for every updated "
+                             "upload, Teams refuses one that is not higher")
+    parser.add_argument("--privacy-url", type=_argument(validate_https_url),
+                        help="your privacy statement (default https://DOMAIN/privacy, a page "
+                             "OpenTrace serves saying what it stores)")
+    parser.add_argument("--terms-url", type=_argument(validate_https_url),
+                        help="your terms of use (default https://DOMAIN/terms, served likewise)")
     parser.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
     parser.set_defaults(func=run_manifest)
 
@@ -163,7 +204,8 @@ def _argument(validate: Callable[[str], str]) -> Callable[[str], str]:
 def run_manifest(args: argparse.Namespace) -> int:
     output: Path = args.output
     try:
-        package = build_package(args.app_id, args.domain)
+        package = build_package(args.app_id, args.domain, version=args.version,
+                                links=Links(args.privacy_url, args.terms_url))
         with output.open("wb" if args.force else "xb") as file:
             file.write(package)
     except FileExistsError:
@@ -172,5 +214,5 @@ def run_manifest(args: argparse.Namespace) -> int:
     except (PackageError, OSError) as exc:
         print(f"opentrace manifest: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    print(f"wrote {output}: Teams app {args.app_id} for {args.domain}")
+    print(f"wrote {output}: Teams app {args.app_id} version {args.version} for {args.domain}")
     return EXIT_OK

@@ -25,6 +25,7 @@ from ingest.context import INGEST, Ingest
 from ingest.errors import Unavailable, error_middleware
 from ingest.routes import ROUTES
 from ingest.schemas import MAX_BODY_BYTES
+from opentrace import pages
 from opentrace.job_files import definition_problems
 from opentrace.keys import ALERTING, ANSWERER, METRICS, SETTINGS
 from opentrace.metrics import Metrics
@@ -52,6 +53,8 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> web.Application
     app.router.add_post("/api/messages", messages, name="bot-messages")
     app.router.add_get("/healthz", healthz, name="healthz")
     app.router.add_get("/metrics", metrics, name="metrics")
+    app.router.add_get("/privacy", pages.privacy, name="privacy")
+    app.router.add_get("/terms", pages.terms, name="terms")
     return app
 
 

@@ -299,3 +299,46 @@ def test_it_will_not_overwrite_a_file_unless_forced(tmp_path: Path,
     assert "--force" in capsys.readouterr().err
     assert opentrace_manifest("--app-id", APP_ID, "--domain", DOMAIN, "-o", str(output), "--force") == 0
     assert zipfile.ZipFile(io.BytesIO(output.read_bytes())).namelist()
+
+
+def test_an_updated_upload_carries_a_higher_version_and_its_own_privacy_and_terms_pages(
+    tmp_path: Path, validate: Validator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    output = tmp_path / "app.zip"
+    assert opentrace_manifest(
+        "--app-id", APP_ID, "--domain", DOMAIN, "-o", str(output), "--version", "1.0.1",
+        "--privacy-url", "https://contoso.example/privacy",
+        "--terms-url", "https://contoso.example/legal/terms") == 0
+
+    manifest = manifest_of(zipfile.ZipFile(output))
+    assert manifest["version"] == "1.0.1"
+    assert manifest["developer"]["privacyUrl"] == "https://contoso.example/privacy"
+    assert manifest["developer"]["termsOfUseUrl"] == "https://contoso.example/legal/terms"
+    assert validate(manifest).errors == []
+    assert "version 1.0.1" in capsys.readouterr().out
+
+
+def test_by_default_privacy_and_terms_point_at_the_pages_the_server_serves(tmp_path: Path) -> None:
+    developer = manifest_of(write_package(tmp_path))["developer"]
+
+    assert developer["privacyUrl"] == f"https://{DOMAIN}/privacy"
+    assert developer["termsOfUseUrl"] == f"https://{DOMAIN}/terms"
+
+
+@pytest.mark.parametrize(("option", "value", "says"), [
+    ("--version", "1.0", "MAJOR.MINOR.PATCH"),
+    ("--version", "v1.0.1", "MAJOR.MINOR.PATCH"),
+    ("--version", "1.01.0", "MAJOR.MINOR.PATCH"),
+    ("--privacy-url", "http://contoso.example/privacy", "https://"),
+    ("--terms-url", "contoso.example/terms", "https://"),
+])
+def test_a_bad_version_or_page_exits_2_and_says_why(
+    option: str, value: str, says: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    output = tmp_path / "app.zip"
+
+    assert opentrace_manifest("--app-id", APP_ID, "--domain", DOMAIN, "-o", str(output),
+                              f"{option}={value}") == 2
+    error = capsys.readouterr().err
+    assert option in error and says in error
+    assert not output.exists()
