@@ -7,6 +7,7 @@ from aiohttp import web
 from ingest.context import INGEST
 from ingest.errors import Forbidden, Unauthorized
 
+CALLER = "opentrace.caller"  # the request's caller name, for the access log
 WRITE = frozenset({"ingest", "admin"})
 READ = frozenset({"read", "admin"})
 ADMIN = frozenset({"admin"})
@@ -25,6 +26,13 @@ async def authorize(request: web.Request, allowed: frozenset[str]) -> Caller:
     origin = request.remote or "unknown address"
     if not ingest.auth:
         return Caller("anonymous (OPENTRACE_AUTH=off)", origin)
+    caller = await _token_caller(request, allowed, origin)
+    request[CALLER] = caller.name
+    return caller
+
+
+async def _token_caller(request: web.Request, allowed: frozenset[str], origin: str) -> Caller:
+    ingest = request.app[INGEST]
     header = request.headers.get("Authorization", "")
     if not header:
         raise Unauthorized("missing Authorization header: send 'Authorization: Bearer <token>'")

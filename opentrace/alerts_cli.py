@@ -1,18 +1,24 @@
 """`opentrace alerts`: the alerts, newest first, and what became of each delivery."""
 
+from zoneinfo import ZoneInfo
+
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from alerts.wording import zoned_timestamp
 from storage.alerts import alert_reports
 
 
-async def print_alerts(session: AsyncSession, state: str | None, limit: int) -> int:
+async def print_alerts(session: AsyncSession, state: str | None, limit: int,
+                       default_timezone: str = "UTC") -> int:
+    """Times are shown in each job's zone with its name ("06:00 CET"), as its alerts read."""
     reports = await alert_reports(state=state, limit=max(1, min(limit, 1000)), session=session)
     if not reports:
         print("no alerts" + (f" in state {state}" if state else ""))
         return 0
     for report in reports:
         alert = report.alert
-        print(f"#{alert.id}  {alert.opened_at:%Y-%m-%d %H:%M}Z  {alert.state:<12}  "
+        zone = ZoneInfo(report.timezone or default_timezone)
+        print(f"#{alert.id}  {zoned_timestamp(alert.opened_at, zone)}  {alert.state:<12}  "
               f"{report.job}  {alert.kind}")
         print(f"      {alert.reason}")
         if alert.acknowledged_by:

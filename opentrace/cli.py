@@ -23,6 +23,19 @@ if TYPE_CHECKING:
 
     from opentrace.settings import Settings
 
+# What `opentrace --help` tells a user (the docstring above is for whoever edits this file).
+USAGE = """OpenTrace: business telemetry for batch jobs, and a Teams bot that answers questions
+about them ("has the import run today?").
+
+examples:
+  opentrace serve --port 8080              run the server (SQLite file opentrace.db by default)
+  opentrace demo                           tell a story of nightly runs and show the bot's answers
+  opentrace ask "did the import run today?"      ask as the Teams bot would
+  opentrace exec --job nightly-backup -- ./backup.sh   report a job that cannot be changed
+  opentrace token create etl-hosts --scope ingest      a token for jobs to report with
+
+Configuration comes from OPENTRACE_* environment variables (see .env.example).
+Each command explains itself: opentrace COMMAND --help"""
 T = TypeVar("T")
 SCOPES = ("ingest", "read", "admin")
 
@@ -43,10 +56,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="opentrace", description=__doc__)
+    parser = argparse.ArgumentParser(prog="opentrace", description=USAGE,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(title="commands")
 
-    serve = sub.add_parser("serve", help="run the OpenTrace server")
+    serve = sub.add_parser(
+        "serve", help="run the OpenTrace server",
+        description="Run the server: the ingest API (/v1), the Teams bot (/api/messages), the "
+                    "watcher that sends alerts, /healthz and /metrics. Example: opentrace serve "
+                    "--port 9000 (when 8080 is taken). The database is OPENTRACE_DATABASE_URL.")
     serve.add_argument("--host", help="interface to listen on (default OPENTRACE_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default OPENTRACE_PORT or 8080)")
     serve.set_defaults(func=run_serve)
@@ -109,10 +127,10 @@ def run_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from opentrace.app import create_app
+    from opentrace.logs import AccessLog, configure_logging
 
     settings = load_settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    configure_logging(settings.log_level, settings.log_format)
     host = args.host or settings.host
     port = args.port or settings.port
     try:
@@ -121,7 +139,8 @@ def run_serve(args: argparse.Namespace) -> int:
         uvloop.install()
     except ImportError:
         pass
-    web.run_app(create_app(settings), host=host, port=port, access_log=None,
+    web.run_app(create_app(settings), host=host, port=port, access_log_class=AccessLog,
+                access_log=logging.getLogger("opentrace.access"),
                 print=lambda _: print(f"OpenTrace listening on http://{host}:{port}", flush=True))
     return 0
 
@@ -167,7 +186,9 @@ def run_ask(args: argparse.Namespace) -> int:
 def run_alerts(args: argparse.Namespace) -> int:
     from opentrace.alerts_cli import print_alerts
 
-    return asyncio.run(in_database(lambda session: print_alerts(session, args.state, args.limit)))
+    timezone = load_settings().timezone
+    return asyncio.run(in_database(
+        lambda session: print_alerts(session, args.state, args.limit, timezone)))
 
 
 def run_jobs_apply(args: argparse.Namespace) -> int:

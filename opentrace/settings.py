@@ -30,6 +30,7 @@ class Settings:
     db_timeout_seconds: float = 5.0
     token_cache_seconds: float = 30.0
     log_level: str = "INFO"
+    log_format: str = "text"  # text for people, json (one object per line) for log shippers
     watch: bool = True  # judge deadlines and send alerts (only the leading replica does)
     # The Teams bot's Azure registration; with no app id the bot accepts unauthenticated local
     # requests (development, tests, the Agents Playground).
@@ -62,6 +63,7 @@ class Settings:
                 float, 0, 3600,
             ),
             log_level=get("OPENTRACE_LOG_LEVEL", cls.log_level).upper(),
+            log_format=get("OPENTRACE_LOG_FORMAT", cls.log_format).lower(),
             watch=_switch("OPENTRACE_WATCH", get("OPENTRACE_WATCH", "on")),
             microsoft_app_id=get("MicrosoftAppId", ""),
             microsoft_app_password=get("MicrosoftAppPassword", ""),
@@ -93,6 +95,8 @@ class Settings:
             raise SettingsError("MicrosoftAppTenantId: required when MicrosoftAppType is SingleTenant")
         if self.log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise SettingsError("OPENTRACE_LOG_LEVEL: use DEBUG, INFO, WARNING or ERROR")
+        if self.log_format not in ("text", "json"):
+            raise SettingsError("OPENTRACE_LOG_FORMAT: use text or json")
 
     @property
     def accepted_tenants(self) -> frozenset[str]:

@@ -127,6 +127,7 @@ class AlertReport:
     alert: Alert
     job: str
     deliveries: list["Delivery"]
+    timezone: str | None = None  # the job's, for showing times as its people read them
 
 
 async def alert_reports(*, state: str | None = None, limit: int = 100,
@@ -134,12 +135,14 @@ async def alert_reports(*, state: str | None = None, limit: int = 100,
     """Alerts newest first, with their jobs and deliveries: three queries, whatever the count."""
     found = await list_alerts(state=state, limit=limit, session=session)
     job_ids = {alert.job_id for alert in found}
-    slugs = dict((await session.exec(select(Job.id, Job.slug).where(col(Job.id).in_(job_ids)))).all()) \
+    jobs = {job_id: (slug, zone) for job_id, slug, zone in (await session.exec(
+        select(Job.id, Job.slug, Job.timezone).where(col(Job.id).in_(job_ids)))).all()} \
         if job_ids else {}
     by_alert: dict[int, list[Delivery]] = {}
     for delivery in await deliveries_of([alert.id or 0 for alert in found], session=session):
         by_alert.setdefault(delivery.alert_id, []).append(delivery)
-    return [AlertReport(alert, slugs.get(alert.job_id, "?"), by_alert.get(alert.id or 0, []))
+    return [AlertReport(alert, jobs.get(alert.job_id, ("?", None))[0], by_alert.get(alert.id or 0, []),
+                        jobs.get(alert.job_id, ("?", None))[1])
             for alert in found]
 
 

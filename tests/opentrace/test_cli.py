@@ -1,5 +1,6 @@
 """A newcomer starts the server with one command and can curl straight away."""
 
+import json
 import os
 import subprocess
 import sys
@@ -144,3 +145,28 @@ def test_token_and_definition_changes_on_the_command_line_are_audited(
     assert [line.split()[3] for line in tokens_only.stdout.splitlines() if line[:2] == "20"] == [
         "token.revoked", "token.created"]
     assert bad.returncode == 2 and "--since" in bad.stderr
+
+
+def test_the_log_has_one_line_per_request_and_no_scheduler_chatter(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    token = cli("token", "create", "etl-host", "--scope", "ingest", env=env,
+                cwd=tmp_path).stdout.strip().splitlines()[-1]
+    server = Server({**env, "OPENTRACE_LOG_FORMAT": "json"}, tmp_path)
+    try:
+        statuses = [post(server.url, EVENT, token), post(server.url, EVENT, None)]
+        pinged = urllib.request.urlopen(f"{server.url}/ping/{token}/nightly-backup", timeout=10)
+        time.sleep(6)  # longer than the scheduler's routine interval
+    finally:
+        output = server.stop()
+
+    lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    requests = [line for line in lines if line["logger"] == "opentrace.access"]
+    assert statuses == [202, 401] and pinged.status == 200
+    assert [(r["method"], r["path"], r["status"], r["caller"]) for r in requests
+            if r["path"] != "/healthz"] == [
+        ("POST", "/v1/events", 202, "token etl-host"), ("POST", "/v1/events", 401, "-"),
+        ("GET", "/ping/{ping_key}/{job}", 200, "-")]  # a ping URL's key is a token: not logged
+    assert all(isinstance(r["duration_ms"], float) for r in requests)
+    assert not [line for line in lines if line["logger"].startswith("apscheduler")]
+    assert token not in output
