@@ -9,8 +9,9 @@ that prints what Teams would have shown. At the end the bot answers "has the imp
 
 Nothing printed is scripted: the alert texts and cards are whatever the watcher produced.
 
-The database: a temporary directory, removed afterwards unless `--keep` (then its path is
-printed, for `opentrace ask` or `opentrace alerts` with OPENTRACE_DATABASE_URL). With `--db PATH`
+The database: a temporary directory, removed afterwards unless `--keep` (then the demo ends
+with the commands that ask the bot about the story: `opentrace ask … --now … --tz …` with
+OPENTRACE_DATABASE_URL; `opentrace alerts` works there too). With `--db PATH`
 the database is that file, which is kept; the demo needs an empty database, so it refuses a
 PATH that exists and is not empty.
 """
@@ -203,8 +204,26 @@ async def run_demo(db_path: Path | None, out: TextIO, *, keep: bool = False) -> 
             print(f"opentrace demo: {exc}", file=sys.stderr)
             return 1
         if db_path is not None or keep:
-            print(f"The database is kept: OPENTRACE_DATABASE_URL=sqlite:///{path}", file=out)
+            print(f"\nThe database is kept. Ask the bot about this story yourself, at the demo's "
+                  f"clock ({ASKED_AT:%a %d %b %H:%M} in Berlin):", file=out)
+            for command in ask_commands(path):
+                print(f"  {command}", file=out)
+        else:
+            print("\nTo ask the bot about this story yourself: opentrace demo --keep "
+                  "(it then prints the commands).", file=out)
     return 0
+
+
+FOLLOW_UPS = ("did the import run today?", "how many rows were skipped last night?",
+              "anything late?")
+
+
+def ask_commands(path: Path) -> list[str]:
+    """The commands that ask the kept story's database, as the bot would be asked that morning."""
+    moment = ASKED_AT.isoformat()
+    return [f"export OPENTRACE_DATABASE_URL=sqlite:///{path}",
+            *(f'opentrace ask "{question}" --now {moment} --tz Europe/Berlin'
+              for question in FOLLOW_UPS)]
 
 
 def unusable(db_path: Path | None) -> str | None:

@@ -5,6 +5,7 @@ import asyncio
 import os
 import re
 import subprocess
+import sys
 from io import StringIO
 from pathlib import Path
 
@@ -103,3 +104,22 @@ def test_opentrace_demo_runs_as_a_command_and_leaves_no_temporary_database(tmp_p
     assert_tells_the_story(done.stdout)
     assert "OPENTRACE_DATABASE_URL" not in done.stdout
     assert list(tmp_path.iterdir()) == []  # the temporary database was removed
+
+
+async def test_the_demo_ends_with_commands_that_ask_about_its_story(tmp_path: Path) -> None:
+    db = tmp_path / "demo.db"
+    out = StringIO()
+    await asyncio.wait_for(run_demo(db, out), DEMO_TIMEOUT)
+    commands = [line.strip() for line in out.getvalue().splitlines()
+                if line.strip().startswith(("export OPENTRACE", "opentrace ask"))]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENTRACE_")}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+
+    asked = await asyncio.to_thread(
+        subprocess.run, ["bash", "-e", "-c", "\n".join(commands)], env=env, cwd=tmp_path,
+        capture_output=True, text=True, timeout=120)
+
+    assert len(commands) == 4 and asked.returncode == 0, asked.stderr
+    answers = asked.stdout
+    assert "ended early" in answers and "finished successfully" not in answers
+    assert "8,911" in answers
