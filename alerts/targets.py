@@ -7,7 +7,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from alerts.audience import viewer_of
 from storage import alerts
-from storage.conversations import list_conversations
+from storage.conversations import ConversationBase, list_conversations
 from storage.models import Job
 
 TEAMS, WEBHOOK = "teams", "webhook"
@@ -21,16 +21,37 @@ async def targets_for(session: AsyncSession, job: Job) -> list[tuple[str, str]]:
     targets = {(TEAMS, c) for c in await alerts.subscribers(job.slug, session=session)
                if not job.audience or c in allowed}
     for name in job.alert:
-        if name.lower().startswith(("https://", "http://")):
+        if is_webhook(name):
             targets.add((WEBHOOK, name))
             continue
-        wanted = name.strip().lstrip("#").lower()
-        for conversation in conversations:
-            names = {(conversation.channel_name or "").lower(), (conversation.team_name or "").lower(),
-                     f"{conversation.team_name}/{conversation.channel_name}".lower(),
-                     conversation.conversation_id.lower()}
-            if wanted in names:
-                targets.add((TEAMS, conversation.conversation_id))
+        targets.update((TEAMS, c.conversation_id) for c in conversations if names(c, name))
     if not targets and not job.alert:
         targets = {(TEAMS, c.conversation_id) for c in conversations}
     return sorted(targets)
+
+
+def is_webhook(target: str) -> bool:
+    return target.lower().startswith(("https://", "http://"))
+
+
+def names(conversation: ConversationBase, target: str) -> bool:
+    """Whether an `alert` entry ("Sales", "#ops", "Data Platform/Ops", an id) names it."""
+    wanted = target.strip().lstrip("#").lower()
+    return wanted in {(conversation.channel_name or "").lower(),
+                      (conversation.team_name or "").lower(),
+                      f"{conversation.team_name}/{conversation.channel_name}".lower(),
+                      conversation.conversation_id.lower()}
+
+
+async def unreachable_targets(session: AsyncSession, job: Job) -> list[str]:
+    """The job's `alert` entries that name no conversation the bot is in (and may post to,
+    given the job's audience): its alerts reach nobody there — said at PUT time and by
+    `opentrace alerts`, rather than silently."""
+    conversations = [c for c in await list_conversations(session=session) if viewer_of(c).sees(job)]
+    return [target for target in job.alert
+            if not is_webhook(target) and not any(names(c, target) for c in conversations)]
+
+
+def unreachable_warning(target: str) -> str:
+    return (f"alert target {target!r} names no Teams channel or chat the bot is in (or may post "
+            f"to): its alerts reach nobody there until the bot is added to it")

@@ -74,10 +74,12 @@ async def put_job(request: web.Request) -> web.Response:
                           session=session)
         await session.commit()
         await session.refresh(job)
+        warnings = await request.app[INGEST].definition_warnings(session, job)
     existed = existing is not None
     for changed in request.app[INGEST].on_job_change:
         changed()
-    return web.json_response(job_document(job), status=200 if existed else 201)
+    return web.json_response({**job_document(job), "warnings": warnings},
+                             status=200 if existed else 201)
 
 
 async def list_runs(request: web.Request) -> web.Response:

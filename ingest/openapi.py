@@ -59,6 +59,9 @@ def response_schemas() -> dict[str, Any]:
             "audience": {"type": "array", "items": STRING},
             "created_at": TIME, "updated_at": TIME,
         }),
+        "JobDefined": {"allOf": [_ref("Job"), _object({"warnings": {
+            "type": "array", "items": STRING,
+            "description": "What will not work as defined, e.g. an alert target nobody reads"}})]},
         "AuditList": _object({
             "entries": {"type": "array", "items": _object({
                 "id": {"type": "integer"}, "at": TIME, "actor": STRING, "action": STRING,
@@ -197,7 +200,8 @@ def openapi_document() -> dict[str, Any]:
                     "summary": "Create or replace a job's definition (admin)",
                     "requestBody": {"required": True, "content": {
                         "application/json": {"schema": _ref("JobDefinition")}}},
-                    "responses": {**_ok(200, "Job", "Replaced"), **_ok(201, "Job", "Created"),
+                    "responses": {**_ok(200, "JobDefined", "Replaced"),
+                                  **_ok(201, "JobDefined", "Created"),
                                   **_errors(400, 401, 403, 413, 422, 503)},
                 },
             },

@@ -26,7 +26,7 @@ from ingest.errors import Unavailable, error_middleware
 from ingest.routes import ROUTES
 from ingest.schemas import MAX_BODY_BYTES
 from opentrace import pages
-from opentrace.job_files import definition_problems
+from opentrace.job_files import definition_problems, definition_warnings
 from opentrace.keys import ALERTING, ANSWERER, METRICS, SETTINGS
 from opentrace.metrics import Metrics
 from opentrace.settings import Settings
@@ -73,7 +73,8 @@ async def database(app: web.Application) -> AsyncIterator[None]:
     app[INGEST] = Ingest(
         engine=engine, writer=writer, clock=app[CLOCK], auth=settings.auth,
         tokens=TokenCache(engine, app[CLOCK], settings.token_cache_seconds),
-        observer=app[METRICS], schedule_problems=definition_problems)
+        observer=app[METRICS], schedule_problems=definition_problems,
+        definition_warnings=definition_warnings)
     yield
     await writer.close()
     await engine.dispose()

@@ -192,7 +192,8 @@ def run_alerts(args: argparse.Namespace) -> int:
 
 
 def run_jobs_apply(args: argparse.Namespace) -> int:
-    from opentrace.job_files import JobFileError, apply_definitions, read_definitions
+    from opentrace.audit_cli import cli_actor, cli_origin
+    from opentrace.job_files import JobFileError, apply_definitions, read_definitions, warnings_of
     from storage.clock import utc_now
 
     try:
@@ -200,12 +201,17 @@ def run_jobs_apply(args: argparse.Namespace) -> int:
     except JobFileError as exc:
         print(f"opentrace jobs apply: {exc}", file=sys.stderr)
         return 2
-    from opentrace.audit_cli import cli_actor, cli_origin
 
-    changed = asyncio.run(in_database(lambda session: apply_definitions(
-        session, definitions, utc_now(), actor=cli_actor(), origin=cli_origin())))
+    async def apply(session: AsyncSession) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+        changed = await apply_definitions(session, definitions, utc_now(), actor=cli_actor(),
+                                          origin=cli_origin())
+        return changed, await warnings_of(session, list(definitions))
+
+    changed, warnings = asyncio.run(in_database(apply))
     for slug, what in changed:
         print(f"{what}\t{slug}")
+    for slug, warning in warnings:
+        print(f"warning: {slug}: {warning}", file=sys.stderr)
     return 0
 
 

@@ -23,10 +23,12 @@ from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from alerts.schedule import schedule_problems
+from alerts.targets import unreachable_targets, unreachable_warning
 from ingest.errors import problems as field_problems
 from ingest.schemas import JobDefinition, is_slug
 from storage import queries
 from storage.audit import record_change
+from storage.models import Job
 
 
 class JobFileError(ValueError):
@@ -56,6 +58,20 @@ def read_definitions(path: str) -> dict[str, JobDefinition]:
     if problems:
         raise JobFileError("nothing was changed:\n  " + "\n  ".join(problems))
     return definitions
+
+
+async def definition_warnings(session: AsyncSession, job: Job) -> list[str]:
+    """What `alerts` finds wrong with a stored definition without refusing it."""
+    return [unreachable_warning(target) for target in await unreachable_targets(session, job)]
+
+
+async def warnings_of(session: AsyncSession, slugs: list[str]) -> list[tuple[str, str]]:
+    """(slug, warning) for the stored definitions of `slugs`."""
+    found = []
+    for slug in slugs:
+        job = await queries.get_job(slug, session=session)
+        found += [(slug, warning) for warning in (await definition_warnings(session, job) if job else [])]
+    return found
 
 
 def definition_problems(definition: JobDefinition) -> list[tuple[str, str]]:
