@@ -3,7 +3,12 @@
 Wake-ups are exact: after each pass the scheduler is set for the earliest `next_check_at`
 and the earliest due delivery, so a deadline is judged at the instant it falls due, not at
 the next tick of a poll. Telemetry is judged as it is committed. Only the replica holding
-the lead does any of this; the others keep trying to take the lead every few seconds."""
+the lead does any of this; the others keep trying to take the lead every few seconds.
+
+The leader also applies retention: every PRUNE_EVERY_SECONDS (the first time soon after it
+starts) the detail events of runs older than `retention_days` are deleted in short paced
+transactions, in the background, while ingest goes on (storage/retention.py says what each
+old run keeps)."""
 
 import asyncio
 import logging
@@ -14,21 +19,27 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from alerts.delivery import Deliverer
 from alerts.leadership import TRY_EVERY_SECONDS, Leadership
 from alerts.observer import AlertObserver
 from alerts.watcher import Watcher
 from storage.clock import Clock
+from storage.retention import Pruner
 
 log = logging.getLogger(__name__)
 JUDGE_AFTER_SECONDS = 0.5  # telemetry is judged within this (plus the judging itself)
 SWEEP_EVERY_SECONDS = 10  # picks up jobs other replicas marked due; one indexed query
+PRUNE_EVERY_SECONDS = 3600
+PRUNE_FIRST_AFTER_SECONDS = 60  # after start: the start-up judging goes first
 
 
 class Alerting:
     def __init__(self, watcher: Watcher, deliverer: Deliverer, leadership: Leadership, *,
-                 clock: Clock, observer: AlertObserver | None = None) -> None:
+                 clock: Clock, observer: AlertObserver | None = None,
+                 engine: AsyncEngine | None = None, retention_days: int = 0) -> None:
+        """`engine` and `retention_days` (0: keep everything) turn retention on."""
         self._observer = observer
         self._planned: datetime | None = None  # wall-clock time the next deadline pass is due
         self.watcher = watcher
@@ -39,6 +50,9 @@ class Alerting:
         self._tasks: set[asyncio.Task[None]] = set()
         self._pending: set[int] = set()  # runs with fresh telemetry, not judged yet
         self._judge_scheduled = False
+        self._retention = timedelta(days=retention_days)
+        self._pruner = Pruner(engine) if engine is not None and retention_days > 0 else None
+        self._pruning = False
 
     def start(self) -> None:
         self._scheduler.start()
@@ -47,6 +61,10 @@ class Alerting:
                                 max_instances=1, coalesce=True)
         self._scheduler.add_job(self._watch, IntervalTrigger(seconds=SWEEP_EVERY_SECONDS),
                                 id="sweep", max_instances=1, coalesce=True)
+        if self._pruner is not None:
+            first = datetime.now(UTC) + timedelta(seconds=PRUNE_FIRST_AFTER_SECONDS)
+            self._scheduler.add_job(self._prune_soon, IntervalTrigger(seconds=PRUNE_EVERY_SECONDS),
+                                    id="prune", next_run_time=first, max_instances=1, coalesce=True)
 
     async def stop(self) -> None:
         self._scheduler.shutdown(wait=False)
@@ -84,6 +102,24 @@ class Alerting:
         was = self.leadership.leading
         if await self.leadership.hold() and not was:
             await self._watch()
+
+    async def _prune_soon(self) -> None:
+        """Start a retention pass in the background (stop() cancels it), unless the last one
+        is still going: catching up on years of history can take longer than the interval."""
+        if not self._pruning:
+            self._pruning = True
+            self._spawn(self._prune())
+
+    async def _prune(self) -> None:
+        try:
+            if self._pruner is None or not await self.leadership.hold():
+                return
+            cutoff = self._clock() - self._retention
+            await self._pruner.prune(cutoff, keep_going=lambda: self.leadership.leading)
+        except Exception:
+            log.exception("retention pass failed; the next one is in %d s", PRUNE_EVERY_SECONDS)
+        finally:
+            self._pruning = False
 
     async def _judge(self, run_ids: set[int]) -> None:
         await self.watcher.judge_runs(run_ids)

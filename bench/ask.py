@@ -9,14 +9,26 @@ What is measured
     2 % missed nights, some jobs weekdays only, titles and aliases on a third of the jobs,
     and on the last night a few jobs failing and a few still running with progress.
 
-    Then `--questions` questions, in a seeded random order and spread evenly over twelve
-    kinds ("has the import run today?", "did <job> finish last night?", "how many rows did
-    <job> skip last night?", ..., "anything late?", "status of everything", typos, nonsense),
-    go one after the other to `Answerer.reply` with the clock fixed at 08:00 Berlin on the
-    morning after the last night, as the Teams bot asks them (asker zone Europe/Berlin). After
-    a warm-up of one question per kind, the wall time of each reply is taken with
+    Then `--questions` questions (25 per kind by default), in a seeded random order and spread
+    evenly over nineteen kinds ("has the import run today?", "did <job> finish last night?",
+    "how many rows did <job> skip last night?", ..., the all-jobs ones: "anything late?",
+    "status of everything", "did anything fail last night?", "did everything go ok last
+    night?"; run counts and lists: "how many times did <job> fail this year?", "show the last
+    5 runs of <job>"; "when does <job> run?", "which host ran <job> yesterday?", typos,
+    nonsense), go one after the other to `Answerer.reply` with the clock fixed at 08:00 Berlin
+    on the morning after the last night, as the Teams bot asks them (asker zone Europe/Berlin).
+    After a warm-up of one question per kind, the wall time of each reply is taken with
     time.perf_counter: overall p50/p95/p99/max, and p50/p95/max per kind, against the aim
     p95 <= 50 ms.
+
+    The first `--compare` questions of each kind (10) are asked first by an answerer that
+    keeps nothing between questions (`Answerer(keep_state=False)`: every all-jobs answer reads
+    each job's latest runs and judges every run it counts, as before `bot.answer_state`): the
+    "afresh" columns. Then `Answerer.judge_pending` judges every finished run once and stores
+    the judgements (timed and printed apart: what the bot does once after the upgrade), and
+    the bot's own answerer, which keeps job snapshots and uses stored run judgements
+    (`storage.job_state`), answers every question: the main columns. Both answers to a
+    question must be the same text; the number that differ is printed.
 
 How to read the figures
     "SELECT 1" is the latency of a trivial query through an AsyncSession on the same engine,
@@ -33,7 +45,8 @@ How to read the figures
     the rest of the wall time: Python in the bot, the ORM building objects, the card. Last,
     a few questions per kind run under cProfile to show the Python functions that dominate.
 
-Run: python bench/ask.py [--backend sqlite|postgresql|both] [--jobs 200] [--days 365] [--questions 300]
+Run: python bench/ask.py [--backend sqlite|postgresql|both] [--jobs 200] [--days 365]
+                         [--questions 475] [--compare 10]
 """
 
 from __future__ import annotations
@@ -406,8 +419,15 @@ async def define_jobs(engine: AsyncEngine, world: World) -> None:
         for job in world.jobs:
             if job.title is not None:
                 fields = {"title": job.title, "description": "", "aliases": list(job.aliases),
-                          "owner": "data-team", "timezone": "Europe/Berlin"}
+                          "owner": "data-team", "timezone": "Europe/Berlin",
+                          "schedule": cron(job)}
                 await queries.put_job(job.slug, fields, created, session=session)
+
+
+def cron(job: JobPlan) -> str:
+    """Its usual start, every night (Monday to Friday for the weekday jobs), Berlin time."""
+    minute = int(job.start_minute)
+    return f"{minute % 60} {minute // 60} * * {'1-5' if job.weekdays_only else '*'}"
 
 
 def batches(world: World) -> Iterator[list[IncomingEvent]]:
@@ -463,8 +483,15 @@ KINDS = (
     Kind("why failed", ("failed at", "stopped early")),
     Kind("when done", ("should be done at about", "expect it at about")),
     Kind("jobs known", ("I know ",)),
-    Kind("anything late", ("Nothing looks late.", "Late: ")),
+    Kind("anything late", ("Nothing looks late.", "Late: ", "— late: ")),
     Kind("everything", ("need attention", "look fine")),
+    Kind("failed last night", ("jobs failed last night", "othing failed last night")),
+    Kind("all ok last night", ("jobs had problems", "othing went wrong")),
+    Kind("count runs", (" ran ", "has not run")),
+    Kind("count failures", (" failed ", " did not fail")),
+    Kind("last runs", ("The last ",)),
+    Kind("schedule", (" runs every day at ", " runs Monday to Friday at ")),
+    Kind("stored fact", ("Host of ", " owns ")),
     Kind("typo", VERDICT),
     Kind("unknown", ("I'm not sure what you are asking", "Which job do you mean",
                      "I don't know a job called")),
@@ -495,6 +522,7 @@ class Picker:
         self.ran_yesterday = [j for j in jobs if outcome_of(self.world, j, yesterday) != "skipped"]
         self.failed = [j for j in jobs if outcome_of(self.world, j, last) in ("failed", "partial")]
         self.running = [j for j in jobs if j.last_night == "running"]
+        self.scheduled = [j for j in jobs if j.title is not None]  # defined: schedule, owner
 
     def name(self, jobs: list[JobPlan]) -> str:
         return self.rng.choice(self.rng.choice(jobs).names)
@@ -517,6 +545,19 @@ class Picker:
             "jobs known": lambda: r.choice(("what jobs do you know?", "which jobs do you know")),
             "anything late": lambda: r.choice(("anything late?", "whats late")),
             "everything": lambda: r.choice(("status of everything", "is anything broken")),
+            "failed last night": lambda: r.choice(("did anything fail last night?",
+                                                   "any failures last night?")),
+            "all ok last night": lambda: r.choice(("did everything go ok last night?",
+                                                   "did all jobs run fine yesterday?")),
+            "count runs": lambda: r.choice((f"how many times did {self.name(self.anyone)} run this month?",
+                                            f"how many runs did {self.name(self.anyone)} have this year?")),
+            "count failures": lambda: f"how many times did {self.name(self.anyone)} fail this year?",
+            "last runs": lambda: f"show the last {r.choice(('5', 'ten', '3'))} runs of "
+                                 f"{self.name(self.anyone)}",
+            "schedule": lambda: r.choice((f"when does {self.name(self.scheduled)} run?",
+                                          f"how often does {self.name(self.scheduled)} run?")),
+            "stored fact": lambda: r.choice((f"which host ran {self.name(self.ran_yesterday)} yesterday?",
+                                             f"who owns {self.name(self.scheduled)}?")),
             "typo": lambda: typo(f"did {self.name(self.anyone)} finish last night?", r),
             "unknown": lambda: r.choice(UNKNOWN),
         }
@@ -674,13 +715,14 @@ class BackendResult:
     seeded: Seeded
     floor: list[float]
     answered: list[Answered]
+    afresh: list[Answered]  # the same questions, nothing kept between them (keep_state=False)
     profiled: list[Profiled]
     python: dict[str, pstats.Stats]
     load: float  # 1-minute load average when the timed questions began
 
 
 async def bench_backend(backend: str, world: World, warmup: list[Question],
-                        questions: list[Question]) -> BackendResult:
+                        questions: list[Question], *, compare: int) -> BackendResult:
     async with fresh_database(backend) as url:
         engine = create_engine(url, timeout_seconds=30.0)
         try:
@@ -688,15 +730,33 @@ async def bench_backend(backend: str, world: World, warmup: list[Question],
             seeded = await seed(engine, world)
             print_seeded(backend, seeded)
             floor = await measure_floor(engine)
-            answerer = Answerer(engine, clock=lambda: NOW, default_timezone="UTC")
-            await ask_all(answerer, warmup)
+            fresh = Answerer(engine, clock=lambda: NOW, default_timezone="UTC", keep_state=False)
+            await ask_all(fresh, warmup)
             load = os.getloadavg()[0]
+            afresh = await ask_all(fresh, first_of_each(questions, compare))
+            answerer = Answerer(engine, clock=lambda: NOW, default_timezone="UTC")
+            started = time.perf_counter()
+            judged = await answerer.judge_pending()
+            print(f"judged and stored {judged:,} finished runs once, for every replica, in "
+                  f"{time.perf_counter() - started:.1f} s (Answerer.judge_pending)", flush=True)
+            await ask_all(answerer, warmup)
             answered = await ask_all(answerer, questions)
             profiled = await trace_all(engine, answerer, questions)
             python = await python_profile(answerer, questions)
         finally:
             await engine.dispose()
-    return BackendResult(backend, seeded, floor, answered, profiled, python, load)
+    return BackendResult(backend, seeded, floor, answered, afresh, profiled, python, load)
+
+
+def first_of_each(questions: list[Question], count: int) -> list[Question]:
+    """The first `count` questions of each kind, in the order asked."""
+    taken: Counter[str] = Counter()
+    chosen = []
+    for question in questions:
+        if taken[question.kind] < count:
+            taken[question.kind] += 1
+            chosen.append(question)
+    return chosen
 
 
 @contextlib.asynccontextmanager
@@ -776,8 +836,12 @@ def print_kinds(result: BackendResult, floor: float) -> None:
     traced_by_kind: dict[str, list[Profiled]] = defaultdict(list)
     for p in result.profiled:
         traced_by_kind[p.answered.question.kind].append(p)
-    header = (f"{'kind':<20} {'n':>3} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'x floor':>7} "
-              f"{'on target':>9} {'SQL/q':>6} {'SQL ms':>7} {'py ms':>7}")
+    fresh_by_kind: dict[str, list[float]] = defaultdict(list)
+    for a in result.afresh:
+        fresh_by_kind[a.question.kind].append(a.seconds)
+    header = (f"{'kind':<20} {'n':>3} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'p50/fl':>6} "
+              f"{'p95/fl':>6} {'on target':>9} {'SQL/q':>6} {'SQL ms':>7} {'py ms':>7} "
+              f"{'afresh p50':>10} {'p95':>7}")
     print("\n" + header + "\n" + "-" * len(header))
     for kind in KINDS:
         answered = timed_by_kind[kind.name]
@@ -790,11 +854,22 @@ def print_kinds(result: BackendResult, floor: float) -> None:
         wall = sum(p.answered.seconds for p in traced) / len(traced)
         hits = sum(a.on_target for a in answered)
         flag = " <-- over aim" if percentile(times, 95) * 1000 > AIM_P95_MS else ""
+        fresh = fresh_by_kind.get(kind.name)
+        before = f"{ms(percentile(fresh, 50)):>10} {ms(percentile(fresh, 95)):>7}" if fresh else ""
         print(f"{kind.name:<20} {len(times):>3} {ms(percentile(times, 50)):>8} "
               f"{ms(percentile(times, 95)):>8} {ms(max(times)):>8} "
-              f"{percentile(times, 50) / floor:>7.0f} {f'{hits}/{len(answered)}':>9} "
-              f"{statements:>6.0f} {ms(sql):>7} {ms(max(0.0, wall - sql)):>7}{flag}")
-    print("(SQL/q, SQL ms, py ms: means from the traced pass; py ms = wall - time in the driver)")
+              f"{percentile(times, 50) / floor:>6.0f} {percentile(times, 95) / floor:>6.0f} "
+              f"{f'{hits}/{len(answered)}':>9} "
+              f"{statements:>6.0f} {ms(sql):>7} {ms(max(0.0, wall - sql)):>7} {before}{flag}")
+    print("(p50/fl, p95/fl: over the SELECT 1 p50; SQL/q, SQL ms, py ms: means from the traced "
+          "pass, py ms = wall - time in the driver; afresh: the same questions, earlier, with "
+          "nothing kept between questions — no job snapshots, no stored run judgements)")
+    if result.afresh:
+        kept = {a.question: a for a in result.answered}
+        differ = [(kept[b.question], b) for b in result.afresh if kept[b.question].text != b.text]
+        print(f"answers that differ between kept and afresh: {len(differ)} of {len(result.afresh)}")
+        for a, b in differ[:3]:
+            print(f"  {a.question.text!r}:\n    kept   {a.text[:200]!r}\n    afresh {b.text[:200]!r}")
 
 
 def print_callers(result: BackendResult) -> None:
@@ -878,10 +953,12 @@ def print_off_target(result: BackendResult) -> None:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="sqlite")
     parser.add_argument("--jobs", type=int, default=200)
     parser.add_argument("--days", type=int, default=365)
-    parser.add_argument("--questions", type=int, default=300)
+    parser.add_argument("--questions", type=int, default=25 * len(KINDS))
+    parser.add_argument("--compare", type=int, default=10, metavar="N",
+                        help="questions per kind asked first with nothing kept (0: none)")
     args = parser.parse_args(argv)
     if not 20 <= args.jobs <= 10_000 or not 14 <= args.days <= 3_660 or not 12 <= args.questions <= 100_000:
         parser.error("--jobs 20..10000, --days 14..3660, --questions 12..100000")
@@ -908,7 +985,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.jobs} jobs x {args.days} nights up to {TODAY}; {len(questions)} questions "
           f"({len(KINDS)} kinds) after {len(warmup)} warm-up ones; clock {now:%a %d %b %Y %H:%M} Berlin")
     for backend in choose_backends(args.backend):
-        result = asyncio.run(bench_backend(backend, world, warmup, questions))
+        result = asyncio.run(bench_backend(backend, world, warmup, questions, compare=args.compare))
         print_result(result)
     return 0
 

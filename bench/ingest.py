@@ -10,12 +10,19 @@ What is measured
     * "bare": an aiohttp app (uvloop when installed, like the real server) whose handler
       only reads the body, `json.loads` it and answers 202 with a small JSON document;
     * "sqlite" and "postgresql": the real `opentrace serve` with auth on (an ingest token
-      in `Authorization: Bearer`), on a fresh database, so every 202 means "committed".
+      in `Authorization: Bearer`), on a fresh database, so every 202 means "committed";
+    * the same two from `--baseline REF` (default: the last commit before the lean ingest
+      path), exported with `git archive` into a temporary directory and run from there on a
+      database of its own, so that the improvement is a ratio measured in the same run.
+
+    The bare handler is measured again right before each backend's servers in each scenario,
+    and "vs bare" divides by that adjacent figure: on a shared machine the load moves, and
+    only numbers taken close together compare.
 
 How to read the figures
     req/s, p50 and p99 come from wrk; events/s counts the events the server acknowledged
     (the `accepted` field of its 202 answers) per second of measurement. "vs bare" is the
-    real server's req/s divided by the bare handler's req/s in the same scenario: the bare
+    real server's req/s divided by the bare handler's req/s measured just before: the bare
     handler is the ceiling that aiohttp, JSON and this machine allow, so 0.40 means the
     real path (token check, validation, group commit, database) leaves 40 % of it. wrk
     runs on the same CPUs as the server (and the database), so compare ratios, not
@@ -34,8 +41,13 @@ How to read the figures
     the Lua script, never answered; about one per connection) x events per request.
     Fewer rows than acknowledged, or more than that bound, is a MISMATCH.
 
-Run: python bench/ingest.py [--duration 10] [--connections 64] [--backend sqlite|postgresql|both]
-     [--server-env OPENTRACE_WATCH=off]   (extra environment for the real server; repeatable)
+The aims (product issue "Scale") are printed against the figures: single events at
+concurrency 64 at >= 0.50 of the bare handler (stretch 0.70), p50 <= 3 ms and p99 <= 10 ms,
+on SQLite and PostgreSQL; batches of 100 at >= 50,000 events/s on SQLite.
+
+Run: python bench/ingest.py [--duration 8] [--connections 64] [--backend sqlite|postgresql|both]
+     [--baseline REF|none] [--server-env OPENTRACE_WATCH=off]   (extra environment for the
+     real servers; repeatable). The default run takes about three minutes.
 """
 
 from __future__ import annotations
@@ -76,6 +88,10 @@ STOP_TIMEOUT_SECONDS = 10.0
 IDLE_TIMEOUT_SECONDS = 300.0
 IDLE_CPU_SHARE = 0.05  # below this share of one CPU over a second, a server counts as idle
 RUN_PYTHON_MAIN = "from opentrace.cli import main; raise SystemExit(main())"
+# The last commit whose ingest path was the ORM one (model_dump, SQLAlchemy bind processing).
+BASELINE_REF = "2d51d32"
+AIM_RATIO, STRETCH_RATIO, AIM_P50_MS, AIM_P99_MS = 0.50, 0.70, 3.0, 10.0
+AIM_BATCH_EVENTS_PER_SECOND = 50_000
 
 
 @dataclass(frozen=True)
@@ -127,11 +143,20 @@ class Measurement:
     result: WrkResult
     busy_after: float | None  # seconds the server kept working once wrk had stopped
     went_idle: bool
+    code: str = "this tree"  # or "baseline <ref>"
+    bare: WrkResult | None = None  # the bare handler measured right before, same scenario
+
+    @property
+    def vs_bare(self) -> float | None:
+        if self.bare is None or not self.bare.requests_per_second:
+            return None
+        return self.result.requests_per_second / self.bare.requests_per_second
 
 
 @dataclass(frozen=True)
 class StoredCheck:
     server: str
+    code: str
     scenario: Scenario
     acknowledged: int
     stored: int
@@ -157,6 +182,14 @@ class BenchError(Exception):
 class Server:
     port: int
     pid: int
+
+
+@dataclass(frozen=True)
+class RealServer:
+    server: Server
+    database: Database
+    token: str
+    code: str
 
 
 class Database(Protocol):
@@ -194,10 +227,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
+    parser.add_argument("--duration", type=int, default=8, help="seconds per measurement")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up before each")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--baseline", default=BASELINE_REF, metavar="REF",
+                        help="git ref of the code to compare with (default: %(default)s, the "
+                        "last commit before the lean ingest path); 'none' to skip it")
     parser.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
                         help="extra environment for the real server, e.g. OPENTRACE_WATCH=off")
     parser.add_argument("--bare-server", type=int, metavar="PORT", help=argparse.SUPPRESS)
@@ -244,44 +280,82 @@ def run_all(
         workdir = Path(tmp)
         script = workdir / "events.lua"
         script.write_text(WRK_SCRIPT)
+        codes = [("this tree", REPO)]
+        if args.baseline != "none":
+            baseline = export_baseline(args.baseline, workdir / "baseline")
+            if baseline is None:
+                notes.append(f"baseline {args.baseline!r} could not be exported from git: "
+                             "measured this tree only")
+            else:
+                codes.append((f"baseline {args.baseline}", baseline))
 
-        with bare_server(workdir) as server:
-            for scenario in SCENARIOS:
-                warm_up(args, server, script, scenario, token="bare")
-                result = run_wrk(args, server, script, scenario, args.duration, token="bare")
-                busy_after, idle = wait_idle(server.pid)
-                measurements.append(
-                    Measurement("bare aiohttp", scenario, result, busy_after, idle)
-                )
-
-        for backend in backends:
-            with fresh_database(backend, workdir) as database:
-                env = server_env(database, args.server_env)
-                token = create_token(env)
-                log = workdir / f"server-{backend}.log"
-                with real_server(env, log) as server:
+        with bare_server(workdir) as bare:
+            for backend in backends:
+                with contextlib.ExitStack() as stack:
+                    servers = [start_real(stack, args, backend, code, root, workdir)
+                               for code, root in codes]
                     for scenario in SCENARIOS:
-                        measurement, check = measure_real(
-                            args, server, script, scenario, database, token
-                        )
-                        measurements.append(measurement)
-                        checks.append(check)
-                notes.extend(server_log_notes(backend, log))
+                        bare_measurement = measure_bare(args, bare, script, scenario, backend)
+                        measurements.append(bare_measurement)
+                        for real in servers:
+                            measurement, check = measure_real(args, real, script, scenario)
+                            measurements.append(replace(measurement, bare=bare_measurement.result))
+                            checks.append(check)
+                for code, _ in codes:
+                    notes.extend(server_log_notes(f"{backend} ({code})",
+                                                  server_log(workdir, backend, code)))
     return measurements, checks, notes
 
 
+def export_baseline(ref: str, target: Path) -> Path | None:
+    """The tree of `ref` in `target`, via `git archive` (which touches neither the working
+    tree nor the index nor any ref); None when git or the ref is not there."""
+    target.mkdir()
+    try:
+        archive = subprocess.run(["git", "-C", str(REPO), "archive", "--format=tar", ref],
+                                 capture_output=True, timeout=60, check=False)
+        if archive.returncode != 0:
+            return None
+        unpack = subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout,
+                                capture_output=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return target if unpack.returncode == 0 else None
+
+
+def server_log(workdir: Path, backend: str, code: str) -> Path:
+    return workdir / f"server-{backend}-{code.replace(' ', '-')}.log"
+
+
+def start_real(
+    stack: contextlib.ExitStack, args: argparse.Namespace, backend: str, code: str, root: Path,
+    workdir: Path,
+) -> RealServer:
+    """The real server of `root`'s code on a fresh database of its own, with a token."""
+    database = stack.enter_context(fresh_database(backend, workdir, code.replace(" ", "-")))
+    env = server_env(database, args.server_env)
+    token = create_token(env, root)
+    server = stack.enter_context(real_server(env, server_log(workdir, backend, code), root))
+    return RealServer(server, database, token, code)
+
+
+def measure_bare(
+    args: argparse.Namespace, server: Server, script: Path, scenario: Scenario, backend: str
+) -> Measurement:
+    warm_up(args, server, script, scenario, token="bare")
+    result = run_wrk(args, server, script, scenario, args.duration, token="bare")
+    busy_after, idle = wait_idle(server.pid)
+    return Measurement("bare aiohttp", scenario, result, busy_after, idle, code=f"({backend})")
+
+
 def measure_real(
-    args: argparse.Namespace,
-    server: Server,
-    script: Path,
-    scenario: Scenario,
-    database: Database,
-    token: str,
+    args: argparse.Namespace, real: RealServer, script: Path, scenario: Scenario
 ) -> tuple[Measurement, StoredCheck]:
     """Warm-up and measurement on the real server, with the rows they added to the database.
 
     The server is first let go idle, so no work left over from the previous scenario
     (background tasks the ingest path started) is counted against this one."""
+    server, database, token = real.server, real.database, real.token
     wait_idle(server.pid)
     before, settled_before = settled_count(database)
     warm = warm_up(args, server, script, scenario, token)
@@ -290,13 +364,14 @@ def measure_real(
     after, settled_after = settled_count(database)
     check = StoredCheck(
         server=database.label,
+        code=real.code,
         scenario=scenario,
         acknowledged=warm.acknowledged_events + result.acknowledged_events,
         stored=after - before,
         in_flight_bound=(warm.unanswered + result.unanswered) * scenario.batch,
         settled=settled_before and settled_after,
     )
-    return Measurement(database.label, scenario, result, busy_after, idle), check
+    return Measurement(database.label, scenario, result, busy_after, idle, code=real.code), check
 
 
 def warm_up(
@@ -489,10 +564,12 @@ def bare_server(workdir: Path) -> Iterator[Server]:
 
 
 @contextlib.contextmanager
-def real_server(env: dict[str, str], log: Path) -> Iterator[Server]:
+def real_server(env: dict[str, str], log: Path, root: Path) -> Iterator[Server]:
+    """`opentrace serve` of the code in `root` (`-c` puts the working directory first on
+    sys.path, ahead of the editable install of this tree)."""
     port = free_port()
     command = [sys.executable, "-c", RUN_PYTHON_MAIN, "serve", "--host", HOST, "--port", str(port)]
-    with subprocess_running(command, env, log) as process:
+    with subprocess_running(command, env, log, root) as process:
         wait_ready(process, port, log)
         yield Server(port, process.pid)
 
@@ -506,12 +583,12 @@ def server_env(database: Database, extra: list[str]) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def subprocess_running(command: list[str], env: dict[str, str], log: Path) -> Iterator[
+def subprocess_running(command: list[str], env: dict[str, str], log: Path, root: Path = REPO) -> Iterator[
     subprocess.Popen[bytes]
 ]:
     """Start a process with its output in `log`; terminate it (then kill it) on the way out."""
     with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=out,
+        process = subprocess.Popen(command, cwd=root, env=env, stdout=out,
                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         try:
             yield process
@@ -559,12 +636,12 @@ def server_log_notes(backend: str, log: Path) -> list[str]:
     return [f"{backend} server log: {len(bad)} warning/error lines, first ones:\n    {sample}"]
 
 
-def create_token(env: dict[str, str]) -> str:
-    """An ingest token made with the CLI (which also migrates the fresh database)."""
+def create_token(env: dict[str, str], root: Path) -> str:
+    """An ingest token made with the CLI of `root` (which also migrates the fresh database)."""
     command = [sys.executable, "-c", RUN_PYTHON_MAIN, "token", "create", "bench",
                "--scope", "ingest"]
     try:
-        done = subprocess.run(command, cwd=REPO, env=env, capture_output=True,
+        done = subprocess.run(command, cwd=root, env=env, capture_output=True,
                               text=True, timeout=STARTUP_TIMEOUT_SECONDS, check=False)
     except subprocess.TimeoutExpired:
         raise BenchError("`opentrace token create` did not finish in time") from None
@@ -641,9 +718,9 @@ async def pg_execute(query: str) -> None:
 
 
 @contextlib.contextmanager
-def fresh_database(backend: str, workdir: Path) -> Iterator[Database]:
+def fresh_database(backend: str, workdir: Path, name: str) -> Iterator[Database]:
     if backend == "sqlite":
-        yield SqliteDatabase(workdir / "bench.db")
+        yield SqliteDatabase(workdir / f"bench-{name}.db")
         return
     name = f"opentrace_bench_{secrets.token_hex(4)}"
     asyncio.run(pg_execute(f'CREATE DATABASE "{name}"'))
@@ -689,35 +766,80 @@ def print_report(
           f"(after {args.warmup}s warm-up) on {HOST}, sharing the CPUs with the servers")
     if args.server_env:
         print(f"real server environment: {' '.join(args.server_env)}")
-    bare = {m.scenario: m.result.requests_per_second
-            for m in measurements if m.server == "bare aiohttp"}
-    header = (f"{'server':<13} {'scenario':<15} {'req/s':>9} {'events/s':>10} {'p50 ms':>8} "
-              f"{'p99 ms':>8} {'non-2xx':>8} {'vs bare':>8} {'srv CPU':>8} {'busy after':>11}")
+    header = (f"{'server':<13} {'code':<17} {'scenario':<15} {'req/s':>9} {'events/s':>10} "
+              f"{'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'vs bare':>8} {'srv CPU':>8} "
+              f"{'busy after':>11}")
     print("\n" + header + "\n" + "-" * len(header))
     for m in measurements:
         r = m.result
-        ratio = r.requests_per_second / bare[m.scenario] if bare.get(m.scenario) else 0.0
-        print(f"{m.server:<13} {m.scenario.name:<15} {r.requests_per_second:>9.0f} "
+        ratio = "1.00" if m.server == "bare aiohttp" else (
+            "n/a" if m.vs_bare is None else f"{m.vs_bare:.2f}")
+        print(f"{m.server:<13} {m.code:<17} {m.scenario.name:<15} {r.requests_per_second:>9.0f} "
               f"{r.events_per_second:>10.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} "
-              f"{r.non_2xx:>8} {ratio:>8.2f} {cpu_percent(r.server_cpu):>8} "
-              f"{busy_after(m):>11}")
+              f"{r.non_2xx:>8} {ratio:>8} {cpu_percent(r.server_cpu):>8} {busy_after(m):>11}")
     troubles = [m for m in measurements
                 if m.result.non_2xx or m.result.failed_4xx or m.result.failed_5xx
                 or m.result.failed_other or m.result.socket_errors != "none"]
     for m in troubles:
         r = m.result
-        print(f"  ! {m.server} {m.scenario.name}: {r.requests} requests, 4xx {r.failed_4xx}, "
-              f"5xx {r.failed_5xx}, other non-202 {r.failed_other}, "
+        print(f"  ! {m.server} {m.code} {m.scenario.name}: {r.requests} requests, 4xx "
+              f"{r.failed_4xx}, 5xx {r.failed_5xx}, other non-202 {r.failed_other}, "
               f"socket errors: {r.socket_errors}")
-
+    print_aims(measurements)
     if checks:
         print("\nevery acknowledged event stored (warm-up + measurement):")
         for c in checks:
-            print(f"  {c.server:<11} {c.scenario.name:<15} acknowledged {c.acknowledged:>9}  "
-                  f"stored {c.stored:>9}  stored-acknowledged {c.stored - c.acknowledged:>5} "
-                  f"(unanswered events {c.in_flight_bound})  {c.verdict}")
+            print(f"  {c.server:<11} {c.code:<17} {c.scenario.name:<15} acknowledged "
+                  f"{c.acknowledged:>9}  stored {c.stored:>9}  stored-acknowledged "
+                  f"{c.stored - c.acknowledged:>5} (unanswered events {c.in_flight_bound})  "
+                  f"{c.verdict}")
     for note in notes:
         print(note)
+
+
+def print_aims(measurements: list[Measurement]) -> None:
+    """This tree against the issue's aims, and against the baseline measured in the same run."""
+    ours = [m for m in measurements if m.code == "this tree"]
+    if not ours:
+        return
+    print("\naims (this tree; vs bare = against the bare handler measured just before):")
+    for m in ours:
+        r = m.result
+        if m.scenario.batch == 1:
+            ratio = m.vs_bare or 0.0
+            stretch = "stretch met" if ratio >= STRETCH_RATIO else f"stretch {STRETCH_RATIO:.2f}"
+            print(f"  {m.server:<11} {m.scenario.name:<15} "
+                  f"vs bare {ratio:.2f} (aim >= {AIM_RATIO:.2f}: {verdict(ratio, AIM_RATIO)}; "
+                  f"{stretch})  p50 {r.p50_ms:.2f} ms (aim <= {AIM_P50_MS:.0f}: "
+                  f"{at_most(r.p50_ms, AIM_P50_MS)})  p99 {r.p99_ms:.2f} ms (aim <= "
+                  f"{AIM_P99_MS:.0f}: {at_most(r.p99_ms, AIM_P99_MS)})")
+        elif m.server == "sqlite":
+            print(f"  {m.server:<11} {m.scenario.name:<15} {r.events_per_second:,.0f} events/s "
+                  f"(aim >= {AIM_BATCH_EVENTS_PER_SECOND:,}: "
+                  f"{verdict(r.events_per_second, AIM_BATCH_EVENTS_PER_SECOND)})")
+    before = {(m.server, m.scenario): m for m in measurements if m.code.startswith("baseline")}
+    if not before:
+        return
+    print("\nthis tree against the baseline, same run (events/s; vs bare before -> now):")
+    for m in ours:
+        old = before.get((m.server, m.scenario))
+        if old is None or not old.result.events_per_second:
+            continue
+        speedup = m.result.events_per_second / old.result.events_per_second
+        print(f"  {m.server:<11} {m.scenario.name:<15} x{speedup:.1f} events/s "
+              f"({old.result.events_per_second:,.0f} -> {m.result.events_per_second:,.0f}); "
+              f"vs bare {old.vs_bare or 0:.2f} -> {m.vs_bare or 0:.2f}; p50 "
+              f"{old.result.p50_ms:.1f} -> {m.result.p50_ms:.1f} ms, p99 "
+              f"{old.result.p99_ms:.1f} -> {m.result.p99_ms:.1f} ms")
+
+
+def verdict(value: float, floor: float) -> str:
+    """'met' when value >= floor, else how far below it is."""
+    return "met" if value >= floor else f"MISSED by {(floor - value) / floor:.0%}"
+
+
+def at_most(value: float, ceiling: float) -> str:
+    return "met" if value <= ceiling else f"MISSED, x{value / ceiling:.1f}"
 
 
 if __name__ == "__main__":

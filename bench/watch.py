@@ -1,4 +1,4 @@
-"""The watcher on 10,000 scheduled jobs: time to evaluate one minute's deadlines, and memory.
+"""The watcher on up to 100,000 scheduled jobs: time to evaluate one minute's deadlines, and memory.
 
 What is measured
     A fresh database per backend (a temp SQLite file; a new PostgreSQL database on
@@ -53,8 +53,16 @@ What is measured
     cProfile, with the SQL statements and the time inside the driver per storage function
     (and the bot function that called it).
 
-Run: python bench/watch.py [--jobs 10000] [--backend sqlite|postgresql|both] [--minutes 60]
+    The baseline: at the sizes of `--baseline-jobs`, the watcher as it was at `--baseline-ref`
+    (read from git, with the storage queries it used then: one run query and one milestone
+    query per occurrence, a history per run) runs the same first pass and minutes on another
+    copy of the same seeded database, untraced. A closing table puts every watcher, backend and
+    size side by side against the aims. Above 2,000 jobs the tracemalloc replays are skipped.
+
+Run: python bench/watch.py [--jobs 1000[,10000...]] [--backend sqlite|postgresql|both]
+                           [--minutes 10] [--baseline-jobs 200[,...]|0] [--baseline-ref REV]
                            [--budget SECONDS] [--per-minute] [--profile]
+The default (1,000 jobs, a 200-job baseline, both backends) takes about three minutes.
 """
 
 from __future__ import annotations
@@ -78,6 +86,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
+import types
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -113,6 +122,8 @@ PG_TIMEOUT_SECONDS = 60.0
 SEED = 5
 AIM_MS_PER_MINUTE = 100.0
 AIM_MB = 200.0
+TRACE_UP_TO_JOBS = 2_000
+BASELINE_REF = "d00f53b"  # the last commit with the per-job watcher
 MINUTE = timedelta(minutes=1)
 # The day whose busiest minute is looked for: Tue 24 Nov 2026 12:00 UTC to Wed 12:00 UTC
 # (no DST change near it in Berlin or New York).
@@ -568,7 +579,7 @@ class Pass:
         return sum(self.calls)
 
 
-async def evaluate(watcher: Watcher, engine: AsyncEngine, counter: StatementCounter, at: datetime,
+async def evaluate(watcher: Any, engine: AsyncEngine, counter: StatementCounter, at: datetime,
                    deadlines: int) -> Pass:
     due = await count_due(engine, at)
     result = Pass(at, due, deadlines)
@@ -605,11 +616,12 @@ class Minutes:
 class Replay:
     """The watcher on one database: the fake clock, and the telemetry the runs report."""
 
-    def __init__(self, engine: AsyncEngine, world: World, feed: list[RunPlan]) -> None:
+    def __init__(self, engine: AsyncEngine, world: World, feed: list[RunPlan],
+                 make: WatcherFactory = Watcher) -> None:
         self.engine = engine
         self.world = world
         self.clock = FakeClock(world.t0)
-        self.watcher = Watcher(engine, clock=self.clock, default_timezone="UTC")
+        self.watcher = make(engine, clock=self.clock, default_timezone="UTC")
         self.counter = StatementCounter(engine)
         self.telemetry = Telemetry(feed, world.t0)
         self.telemetry_rows = 0
@@ -627,10 +639,10 @@ class Replay:
 
 
 async def minute_by_minute(engine: AsyncEngine, world: World, feed: list[RunPlan],
-                           budget_seconds: float) -> Minutes:
+                           budget_seconds: float, make: WatcherFactory = Watcher) -> Minutes:
     """Every minute of the window, after the first pass; stops early (but never before the
     busiest minute) once `budget_seconds` of wall time are spent."""
-    replay = Replay(engine, world, feed)
+    replay = Replay(engine, world, feed, make)
     started = time.monotonic()
     passes = []
     for end in world.minute_ends():
@@ -641,8 +653,8 @@ async def minute_by_minute(engine: AsyncEngine, world: World, feed: list[RunPlan
 
 
 async def traced_first_call(engine: AsyncEngine, world: World, feed: list[RunPlan]) -> Pass:
-    """One `check_due()` call at T0 (as seeded: every job due) under tracemalloc. Each call
-    has its own session and judges at most 500 jobs, so one call is the first pass's peak."""
+    """One `check_due()` call at T0 (as seeded: every job due) under tracemalloc: the whole
+    first pass, in batches of `alerts.watcher.BATCH` jobs, one session each."""
     replay = Replay(engine, world, feed)
     result = Pass(world.t0, await count_due(engine, world.t0), 0)
     tracemalloc.start()
@@ -883,9 +895,11 @@ class BackendResult:
     profiled: Profiled | None
 
 
-async def bench_backend(backend: str, world: World, budget_seconds: float, profile: bool) -> BackendResult:
+async def bench_backend(backend: str, world: World, budget_seconds: float, profile: bool,
+                        baseline: WatcherFactory | None) -> tuple[BackendResult, Timed | None]:
     """Seed; copy as seeded; the timed first pass; copy after it; the timed minutes; then the
-    untimed replays (tracemalloc, cProfile) on the copies."""
+    untimed replays (tracemalloc, cProfile) on the copies; then, when asked, the timed passes
+    of the baseline watcher on another copy of the seeded database."""
     async with fresh_databases(backend) as databases:
         release_memory()
         rss_before = rss_mb()
@@ -897,6 +911,7 @@ async def bench_backend(backend: str, world: World, budget_seconds: float, profi
         rss_after = rss_mb()
         print_seeded(backend, seeded, rss_before, rss_after)
         as_seeded = await databases.copy()
+        for_baseline = await databases.copy() if baseline is not None else None
         hwm_reset = reset_peak_rss()
         async with opened(databases.url(0)) as engine:
             floor = await measure_floor(engine)
@@ -908,16 +923,61 @@ async def bench_backend(backend: str, world: World, budget_seconds: float, profi
             minutes = await minute_by_minute(engine, world, feed, budget_seconds)
         peak = peak_rss_mb() if hwm_reset else None
         rss_end = rss_mb()
-        async with opened(databases.url(as_seeded)) as engine:
-            traced = [await traced_first_call(engine, world, feed)]
-        async with opened(databases.url(planned[0])) as engine:
-            traced += await traced_minutes(engine, world, feed)
+        traced: list[Pass] = []
+        if len(world.jobs) <= TRACE_UP_TO_JOBS:  # tracemalloc slows Python several-fold
+            async with opened(databases.url(as_seeded)) as engine:
+                traced = [await traced_first_call(engine, world, feed)]
+            async with opened(databases.url(planned[0])) as engine:
+                traced += await traced_minutes(engine, world, feed)
         profiled = None
         if profile:
             async with opened(databases.url(planned[1])) as engine:
                 profiled = await profiled_busiest(engine, world, feed)
-    return BackendResult(backend, seeded, rss_before, rss_after, floor, load, first, minutes, peak,
-                         max(after_first, rss_end), rss_end, traced, profiled)
+        old = None
+        if baseline is not None and for_baseline is not None:
+            release_memory()
+            hwm_reset = reset_peak_rss()
+            async with opened(databases.url(for_baseline)) as engine:
+                old_first = await Replay(engine, world, feed, baseline).first_pass()
+                old_minutes = await minute_by_minute(engine, world, feed, budget_seconds, baseline)
+            old = Timed(old_first, old_minutes, peak_rss_mb() if hwm_reset else rss_mb())
+    result = BackendResult(backend, seeded, rss_before, rss_after, floor, load, first, minutes, peak,
+                           max(after_first, rss_end), rss_end, traced, profiled)
+    return result, old
+
+
+@dataclass
+class Timed:
+    """The timed passes of one watcher (the baseline's: no replays)."""
+
+    first: Pass
+    minutes: Minutes
+    rss_peak_mb: float
+
+
+WatcherFactory = Any  # Watcher, or the baseline's class: (engine, *, clock, default_timezone)
+
+
+def baseline_watcher(ref: str) -> WatcherFactory | None:
+    """The watcher as it was at `ref` (git), with the storage queries it used then: the
+    per-job implementation, measured on the same database as today's for comparison."""
+    root = Path(__file__).resolve().parent.parent
+
+    def source(path: str) -> str:
+        return subprocess.run(["git", "-C", str(root), "show", f"{ref}:{path}"], capture_output=True,
+                              text=True, check=True, timeout=60).stdout
+
+    try:
+        storage_code, watcher_code = source("storage/watch.py"), source("alerts/watcher.py")
+    except (OSError, subprocess.SubprocessError) as exc:
+        print(f"note: no baseline: cannot read {ref} from git ({exc})")
+        return None
+    old_storage = sys.modules["baseline_storage_watch"] = types.ModuleType("baseline_storage_watch")
+    exec(compile(storage_code, f"{ref}:storage/watch.py", "exec"), old_storage.__dict__)
+    old_watcher = sys.modules["baseline_alerts_watcher"] = types.ModuleType("baseline_alerts_watcher")
+    exec(compile(watcher_code, f"{ref}:alerts/watcher.py", "exec"), old_watcher.__dict__)
+    old_watcher.watch = old_storage  # type: ignore[attr-defined]  # its `from storage import watch`
+    return old_watcher.Watcher
 
 
 # --- report ------------------------------------------------------------------------------------------
@@ -1022,8 +1082,10 @@ def print_memory(r: BackendResult, baseline: float, bare: float) -> None:
     print(f"  timed passes: peak {peak:,.1f} MB ({how}), at the end {r.rss_end_mb:,.1f} MB; peak above the "
           f"baseline {peak - baseline:,.1f} MB; aim < {AIM_MB:.0f} MB: "
           f"{'met' if peak < AIM_MB else 'MISSED'}")
-    labels = ("one check_due call of the first pass", "the minute before the busiest", "the busiest minute")
-    for label, p in zip(labels, r.traced, strict=True):
+    labels = ("the first pass", "the minute before the busiest", "the busiest minute")
+    if not r.traced:
+        print(f"  tracemalloc replays skipped above {TRACE_UP_TO_JOBS:,} jobs")
+    for label, p in zip(labels, r.traced, strict=False):
         print(f"  tracemalloc peak, {label}: {p.traced_peak / 2**20:,.1f} MB ({p.due:,} jobs)")
 
 
@@ -1043,17 +1105,28 @@ def print_profile(r: BackendResult) -> None:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--jobs", type=int, default=10_000)
+    parser.add_argument("--jobs", type=sizes, default=[1_000], metavar="N[,N...]",
+                        help="job counts to measure, e.g. 1000,10000")
+    parser.add_argument("--baseline-jobs", type=sizes, default=[200], metavar="N[,N...]",
+                        help="job counts at which the baseline watcher is measured too ('0': none)")
+    parser.add_argument("--baseline-ref", default=BASELINE_REF,
+                        help="the git revision whose watcher is the baseline")
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
-    parser.add_argument("--minutes", type=int, default=60, help="simulated minutes after the first pass")
+    parser.add_argument("--minutes", type=int, default=10, help="simulated minutes after the first pass")
     parser.add_argument("--budget", type=float, default=1800.0, metavar="SECONDS",
                         help="wall time for the minute-by-minute passes; stops early when spent")
     parser.add_argument("--per-minute", action="store_true", help="print every minute, not the 5 slowest")
     parser.add_argument("--profile", action="store_true", help="also profile the busiest minute (a replay)")
     args = parser.parse_args(argv)
-    if not 10 <= args.jobs <= 100_000 or not 2 <= args.minutes <= 1_440 or args.budget <= 0:
+    args.baseline_jobs = [n for n in args.baseline_jobs if n]
+    if not all(10 <= n <= 100_000 for n in args.jobs + args.baseline_jobs) \
+            or not 2 <= args.minutes <= 1_440 or args.budget <= 0:
         parser.error("--jobs 10..100000, --minutes 2..1440, --budget > 0")
     return args
+
+
+def sizes(text: str) -> list[int]:
+    return [int(part.replace("_", "")) for part in text.split(",") if part.strip()]
 
 
 def choose_backends(choice: str) -> list[str]:
@@ -1066,19 +1139,80 @@ def choose_backends(choice: str) -> list[str]:
     return backends
 
 
+@dataclass(frozen=True)
+class Row:
+    """One line of the closing table."""
+
+    watcher: str
+    backend: str
+    jobs: int
+    first: Pass
+    busiest: Pass
+    slowest: Pass
+    rss_peak_mb: float
+    plan: str
+
+
+def summary_row(watcher: str, backend: str, world: World, first: Pass, minutes: Minutes,
+                rss_peak_mb: float, expected: Expected) -> Row:
+    busiest = next(p for p in minutes.passes if p.at == world.busiest)
+    slowest = max(minutes.passes, key=lambda p: p.seconds)
+    opened: Counter[str] = Counter()
+    for p in minutes.passes:
+        opened.update(p.opened)
+    plan = "not checked (cut short)" if minutes.cut_short else "as planned" if (
+        opened["did_not_start"] == expected.did_not_start
+        and opened["milestone_missed"] == expected.milestone_missed) else "MISMATCH"
+    return Row(watcher, backend, len(world.jobs), first, busiest, slowest, rss_peak_mb, plan)
+
+
+def print_summary(rows: list[Row], ref: str) -> None:
+    print(f"\n=== against the aims (first pass <= 30 s at 10,000 jobs; busiest minute <= "
+          f"{AIM_MS_PER_MINUTE:.0f} ms; RSS <= {AIM_MB:.0f} MB); 'baseline' is the watcher at {ref} ===")
+    print(f"{'watcher':<9} {'backend':<10} {'jobs':>7} {'first pass s':>12} {'SQL':>8} "
+          f"{'busiest ms':>11} {'due':>6} {'SQL':>7} {'slowest ms':>11} {'peak RSS MB':>12}  alerts vs plan")
+    for r in rows:
+        print(f"{r.watcher:<9} {r.backend:<10} {r.jobs:>7,} {r.first.seconds:>12,.2f} "
+              f"{r.first.statements:>8,} {r.busiest.seconds * 1000:>11,.1f} {r.busiest.due:>6,} "
+              f"{r.busiest.statements:>7,} {r.slowest.seconds * 1000:>11,.1f} {r.rss_peak_mb:>12,.1f}  "
+              f"{r.plan}")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     bare = bare_interpreter_rss_mb()
     release_memory()
     baseline = rss_mb()
-    world = plan_world(args.jobs, args.minutes)
-    print_world(world)
-    for backend in choose_backends(args.backend):
-        result = asyncio.run(bench_backend(backend, world, args.budget, args.profile))
-        print_result(result, world, args.per_minute)
-        print_memory(result, baseline, bare)
-        print_profile(result)
+    old = baseline_watcher(args.baseline_ref) if args.baseline_jobs else None
+    rows: list[Row] = []
+    for jobs in sorted(set(args.jobs) | set(args.baseline_jobs)):
+        world = plan_world(jobs, args.minutes)
+        print()
+        print_world(world)
+        for backend in choose_backends(args.backend):
+            compare = old if jobs in args.baseline_jobs else None
+            result, before = asyncio.run(bench_backend(backend, world, args.budget, args.profile, compare))
+            print_result(result, world, args.per_minute)
+            print_memory(result, baseline, bare)
+            print_profile(result)
+            peak = result.rss_peak_mb if result.rss_peak_mb is not None else result.rss_sampled_peak_mb
+            rows.append(summary_row("today", backend, world, result.first, result.minutes, peak,
+                                    result.seeded.expected))
+            if before is not None:
+                rows.append(summary_row("baseline", backend, world, before.first, before.minutes,
+                                        before.rss_peak_mb, result.seeded.expected))
+                print(f"baseline watcher ({args.baseline_ref}) on a copy of the same database:")
+                print_timed(before, world)
+    print_summary(rows, args.baseline_ref)
     return 0
+
+
+def print_timed(t: Timed, world: World) -> None:
+    busiest = next(p for p in t.minutes.passes if p.at == world.busiest)
+    print(f"  first pass {t.first.seconds:,.2f} s, {t.first.statements:,} SQL statements, alerts opened: "
+          f"{kinds(t.first.opened)}")
+    print(f"  busiest minute {ms(busiest.seconds)} ms ({busiest.due:,} jobs), {busiest.statements:,} SQL "
+          f"statements, alerts opened: {kinds(busiest.opened)}; peak RSS {t.rss_peak_mb:,.1f} MB")
 
 
 if __name__ == "__main__":

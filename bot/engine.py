@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from alerts.audience import EVERYONE, Viewer
 from alerts.wording import listing
 from bot import cards, handlers
+from bot.answer_state import AnswerState, judge_pending
 from bot.facts import Reply
 from bot.intents import INTENTS, classify
 from bot.jobfinder import GENERIC, WHOLE_NAME_SCORE, Candidate, JobIndex, pick
@@ -40,13 +41,17 @@ JOB_WORDS = re.compile(r"\b(run|ran|finish|finished|done|complete|completed|runn
 
 
 class Answerer:
-    def __init__(self, engine: AsyncEngine, *, clock: Clock, default_timezone: str = "UTC") -> None:
+    def __init__(self, engine: AsyncEngine, *, clock: Clock, default_timezone: str = "UTC",
+                 keep_state: bool = True) -> None:
+        """`keep_state` False: every answer reads and judges afresh, nothing kept between
+        questions (`bot.answer_state`) — to compare."""
         self._engine = engine
         self._clock = clock
         self._default_zone = ZoneInfo(default_timezone)
         # The last question about a job per conversation, for follow-ups like "is that normal?".
         self._memory: OrderedDict[str, tuple[str, str]] = OrderedDict()
         self._known: KnownJobs | None = None
+        self._state = AnswerState(keep=keep_state)  # what answers keep between questions
 
     async def reply(self, question: str, *, timezone: str | None = None,
                     conversation: str | None = None, viewer: Viewer = EVERYONE) -> Reply:
@@ -59,6 +64,11 @@ class Answerer:
             log.exception("could not answer %r", question)
             text = "Sorry — I could not answer that just now. Try again, or ask 'help'."
             return Reply(text, cards.text_card("Something went wrong", text))
+
+    async def judge_pending(self) -> int:
+        """Judge and store, once for every replica, each finished run not judged yet, so that
+        no question has to (run counts over a year judge hundreds of runs)."""
+        return await judge_pending(self._engine) if self._state.keep else 0
 
     async def _reply(self, question: str, asker_zone: ZoneInfo | None,
                      conversation: str | None, viewer: Viewer) -> Reply:
@@ -143,7 +153,8 @@ class Answerer:
             period = find_period(earlier, now, zone)
         context = f"{earlier} {text}" if earlier else text
         return handlers.Ask(text=text, tokens=words(context), now=now, zone=zone, period=period,
-                           job=job, session=session, viewer=viewer, question=question)
+                           job=job, session=session, viewer=viewer, question=question,
+                           state=self._state, known=self._known.index.jobs if self._known else None)
 
     def _remember(self, conversation: str | None, slug: str, text: str) -> None:
         if conversation is None:

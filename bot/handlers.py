@@ -2,7 +2,7 @@
 first sentence answers the question itself; the details follow, with the usual values."""
 
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import pairwise
 from statistics import median
@@ -25,6 +25,7 @@ from alerts.wording import (
     quoted,
 )
 from bot import cards
+from bot.answer_state import AnswerState, Snapshot
 from bot.facts import JobLine, MetricFact, Reply, RunFacts
 from bot.jobfinder import job_words
 from bot.language import stem
@@ -32,7 +33,7 @@ from bot.periods import Period, run_window
 from bot.run_facts import run_facts
 from storage import alerts, queries
 from storage.alerts import Alert
-from storage.history import recent_starts, successful_history
+from storage.history import successful_history
 from storage.models import Job, Run
 
 MIN_LATE_MARGIN = 15 * 60  # seconds; a start this late after its usual time is still on time
@@ -51,6 +52,15 @@ class Ask:
     session: AsyncSession
     viewer: Viewer = EVERYONE  # where it is asked: the jobs an answer may know of
     question: str = ""  # as typed, for values matched as written ("version 0.9.3")
+    # What the engine keeps between questions, and its list of every job (by slug) when it
+    # has one: read through storage otherwise.
+    state: AnswerState = field(default_factory=AnswerState)
+    known: Sequence[Job] | None = None
+
+    async def visible_jobs(self) -> list[Job]:
+        """Every job the asker may see, by slug."""
+        jobs = self.known if self.known is not None else await queries.all_jobs(session=self.session)
+        return self.viewer.visible(jobs)
 
     @property
     def today(self) -> date:
@@ -502,18 +512,17 @@ async def job_lines(ask: Ask) -> list[JobLine]:
     """Every job's latest run as the watcher judged it: its open alerts decide the state and
     the problem, so the list agrees with the alerts and with each job's own answer."""
     lines = []
-    starts = await recent_starts(session=ask.session)
+    jobs = await ask.visible_jobs()
+    snapshots = await ask.state.snapshots([job.id or 0 for job in jobs], session=ask.session)
     by_job = await alerts.unresolved_alerts_by_job(session=ask.session)
-    for row in await queries.list_jobs(session=ask.session):
-        if not ask.viewer.sees(row.job):
-            continue
-        run = row.last_run
-        current = current_alerts(by_job.get(row.job.id or 0, []), run)
-        problem = alert_problem(current) or await problem_of(ask, row.job, run,
-                                                             starts.get(row.job.id or 0, []))
+    for job in jobs:
+        snapshot = snapshots[job.id or 0]
+        run = snapshot.last_run
+        current = current_alerts(by_job.get(job.id or 0, []), run)
+        problem = alert_problem(current) or await problem_of(ask, job, snapshot)
         state = judged_from_kinds(run, {a.kind for a in current}) if run else "unknown"
         lines.append(JobLine(
-            job=row.job.slug, title=row.job.title, state=state,
+            job=job.slug, title=job.title, state=state,
             last_started_at=run.started_at.astimezone(ask.zone) if run else None,
             last_finished_at=run.finished_at.astimezone(ask.zone) if run and run.finished_at else None,
             problem=problem))
@@ -535,9 +544,10 @@ def alert_problem(found: list[Alert]) -> str | None:
     return f"late: {reasons}" if ranked[0].kind in LATENESS else reasons
 
 
-async def problem_of(ask: Ask, job: Job, run: Run | None, starts: list[datetime]) -> str | None:
+async def problem_of(ask: Ask, job: Job, snapshot: Snapshot) -> str | None:
     """A plain-language reason when a job needs attention, judged from its own history
-    (`starts`: its recent start times, oldest first)."""
+    (its latest run and recent start times, oldest first)."""
+    run, starts = snapshot.last_run, snapshot.starts
     if run is None:
         return None
     if run.status in ("failed", "partial", "cancelled"):
@@ -552,8 +562,7 @@ async def problem_of(ask: Ask, job: Job, run: Run | None, starts: list[datetime]
             return (f"late: usually runs every {duration(gap)}, last started "
                     f"{moment(run.started_at.astimezone(ask.zone), ask.today)}")
     if run.finished_at is None:
-        history = await successful_history(job, before=ask.now, session=ask.session)
-        typical = usual(history.durations)
+        typical = await ask.state.usual_runtime(job, snapshot, ask.now, session=ask.session)
         running = (ask.now - run.started_at).total_seconds()
         if typical and running > 2 * typical.high:
             return f"running for {duration(running)}, usually takes {duration(typical.median)}"
@@ -615,7 +624,7 @@ def describe_line(line: JobLine, ask: Ask) -> str:
 
 
 async def jobs(ask: Ask) -> Reply:
-    all_jobs = ask.viewer.visible(row.job for row in await queries.list_jobs(session=ask.session))
+    all_jobs = await ask.visible_jobs()
     if not all_jobs:
         return await no_jobs(ask)
     items = []

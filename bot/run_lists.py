@@ -4,22 +4,19 @@ runs, its most recent good run — each run as the watcher judges it (a run that
 
 import re
 from collections import Counter
-from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from alerts.expectations import judge_run, judged_state
 from alerts.wording import capital, listing, moment
 from bot import cards, handlers
+from bot.answer_state import JudgedRun, judge_runs
 from bot.facts import Reply
 from bot.handlers import Ask, state_word
 from bot.periods import NUMBER_WORDS, run_window
-from storage import queries
-from storage.history import successful_histories
+from storage import job_state, queries
 from storage.models import Job, Run
 
 MAX_RUNS = 500
-BAD = ("failed", "ended_early", "partial", "cancelled")
 FAIL_WORDS = {"fail", "failed", "fails", "failing", "failure", "failures", "broke", "broken",
               "crash", "crashed", "error", "errors", "fehlgeschlagen"}
 GOOD_WORDS = {"good", "successful", "succeeded", "succeed", "success", "ok", "okay", "clean",
@@ -29,34 +26,12 @@ LAST_N = re.compile(r"\b(?:last|past|previous|latest|recent) (?P<n>\d{1,3}|" +
 TIMES = {1: "once", 2: "twice"}
 
 
-@dataclass(frozen=True)
-class JudgedRun:
-    run: Run
-    state: str  # as the watcher judges it: succeeded | failed | ended_early | unusual | running…
-
-    @property
-    def good(self) -> bool:
-        return self.state == "succeeded"
-
-    @property
-    def bad(self) -> bool:
-        return self.state in BAD
-
-
-async def judged_runs(job: Job, runs: list[Run], session: AsyncSession) -> list[JudgedRun]:
-    """Each run with the watcher's judgement, from three queries whatever their number."""
-    ids = [run.id for run in runs if run.id is not None]
-    events = await queries.events_of_runs(ids, session=session)
-    histories = await successful_histories(runs, session=session)
-    judged = []
-    for run in runs:
-        history = histories.get(run.id or 0)
-        if history is None:
-            judged.append(JudgedRun(run, run.status))
-            continue
-        findings = judge_run(job, run, events.get(run.id or 0, []), history)
-        judged.append(JudgedRun(run, judged_state(run, findings)))
-    return judged
+async def judged_runs(job: Job, runs: list[Run], session: AsyncSession, *,
+                      seen: dict[int, int] | None = None, stored: bool = True) -> list[JudgedRun]:
+    """Each run with the watcher's judgement: stored ones, and the rest worked out from three
+    queries whatever their number (and stored, when `seen` holds the job's revision as read
+    before the runs were)."""
+    return await judge_runs({job.id or 0: job}, runs, seen, session=session, stored=stored)
 
 
 def times(count: int) -> str:
@@ -68,18 +43,24 @@ async def runs(ask: Ask) -> Reply:
     assert ask.job is not None
     job = ask.job
     asked = set(ask.tokens)
+    last_n = LAST_N.search(ask.text)
+    count = 0
+    if last_n:
+        count = int(last_n["n"]) if last_n["n"].isdigit() else NUMBER_WORDS[last_n["n"]]
+    # "the last 5 runs" needs only those five, unless runs at another time of day are left out.
+    limit = count if last_n and (ask.period is None or ask.period.at_time is None) else MAX_RUNS
+    seen = await job_state.revisions(job_ids=[job.id or 0], session=ask.session)
     if ask.period is not None:
         found = await queries.list_runs(job, since=ask.period.start, until=min(ask.period.end, ask.now),
-                                        limit=MAX_RUNS, session=ask.session)
+                                        limit=limit, session=ask.session)
     else:
-        found = await queries.list_runs(job, until=ask.now, limit=MAX_RUNS, session=ask.session)
-    judged = await judged_runs(job, list(found), ask.session)  # newest first
+        found = await queries.list_runs(job, until=ask.now, limit=limit, session=ask.session)
+    judged = await judged_runs(job, list(found), ask.session, seen=seen,  # newest first
+                               stored=ask.state.keep)
     when = f" {ask.period.label}" if ask.period else " so far"
     if ask.period is not None and ask.period.at_time is not None:
         judged = [j for j in judged if _near(j.run, ask)]
-    last_n = LAST_N.search(ask.text)
     if last_n:
-        count = int(last_n["n"]) if last_n["n"].isdigit() else NUMBER_WORDS[last_n["n"]]
         return _listing(ask, job, judged[:count], f"The last {len(judged[:count])} runs of {job.title}:")
     if "last" in asked and asked & GOOD_WORDS and not asked & {"how", "many", "often"}:
         return _last_good(ask, job, judged)
@@ -158,24 +139,29 @@ async def period_overview(ask: Ask) -> Reply:
     assert ask.period is not None
     start, end = ask.period.start, min(ask.period.end, ask.now)
     only_failures = bool(FAIL_WORDS & set(ask.tokens))
-    problems, total, jobs = [], 0, 0
+    problems, total = [], 0
     lines = []
-    for row in await queries.list_jobs(session=ask.session):
-        if not ask.viewer.sees(row.job):
-            continue
-        jobs += 1
-        found = list(await queries.list_runs(row.job, since=start, until=end, limit=MAX_RUNS,
-                                             session=ask.session))
-        judged = await judged_runs(row.job, found, ask.session)
+    visible = await ask.visible_jobs()
+    jobs, by_id = len(visible), {job.id or 0: job for job in visible}
+    seen = await job_state.revisions(job_ids=list(by_id), session=ask.session)
+    found = await queries.runs_of_jobs(list(by_id), since=start, until=end, limit=MAX_RUNS,
+                                       session=ask.session)
+    every = await judge_runs(by_id, [run for job_id in by_id for run in found[job_id]], seen,
+                             session=ask.session, stored=ask.state.keep)
+    judged_of: dict[int, list[JudgedRun]] = {job_id: [] for job_id in by_id}
+    for judged_run in every:
+        judged_of[judged_run.run.job_id].append(judged_run)
+    for job in visible:
+        judged = judged_of[job.id or 0]
         total += len(judged)
         wrong = [j for j in judged if j.bad or (not only_failures and j.state == "unusual")]
         if wrong:
-            problems.append(f"{row.job.title} — " + listing(
+            problems.append(f"{job.title} — " + listing(
                 [f"{state_word(j.state)} ({moment(j.run.started_at.astimezone(ask.zone), ask.today)})"
                  for j in reversed(wrong[:5])]))
         if judged:
             counts = Counter(state_word(j.state) for j in judged)
-            lines.append(f"{row.job.title}: {len(judged)} run{'s' if len(judged) != 1 else ''} ("
+            lines.append(f"{job.title}: {len(judged)} run{'s' if len(judged) != 1 else ''} ("
                          + listing([f"{n} {s}" for s, n in counts.most_common()]) + ")")
     label = ask.period.label
     if problems:

@@ -7,7 +7,7 @@ from aiohttp import web
 from ingest.context import INGEST
 from ingest.errors import Forbidden, Unauthorized
 
-CALLER = "opentrace.caller"  # the request's caller name, for the access log
+CALLER = web.RequestKey("caller", str)  # the request's caller name, for the access log
 WRITE = frozenset({"ingest", "admin"})
 READ = frozenset({"read", "admin"})
 ADMIN = frozenset({"admin"})

@@ -2,7 +2,6 @@
 
 import json
 import time
-from collections import Counter
 from datetime import datetime
 from typing import Any, NoReturn
 
@@ -12,7 +11,15 @@ from pydantic import ValidationError
 from ingest.auth import WRITE, authorize
 from ingest.context import INGEST
 from ingest.errors import BadRequest, Invalid, TooLarge, problems
-from ingest.schemas import EVENT_KINDS, MAX_BODY_BYTES, MAX_EVENTS, AnyEvent, EventBatch
+from ingest.schemas import (
+    EVENT_KINDS,
+    MAX_BODY_BYTES,
+    MAX_EVENTS,
+    AnyEvent,
+    Checked,
+    EventBatch,
+    quick_check,
+)
 from storage.writer import IncomingEvent, NoOpenRun, WriteResult
 
 COMMON_FIELDS = {"job", "run", "at", "id", "kind"}
@@ -34,7 +41,7 @@ async def post_events(request: web.Request) -> web.Response:
     received_at = request.app[INGEST].clock()
     await authorize(request, WRITE)
     items, single = parse_body(await read_body(request))
-    events = [to_incoming(event, received_at) for event in validate(items, single)]
+    events = [incoming(event, received_at) for event in checked_events(items, single)]
     result = await write_events(request, events, received_at)
     count_ingested(request, events, result, started)
     return web.json_response(
@@ -62,8 +69,11 @@ async def write_events(
 def count_ingested(
     request: web.Request, events: list[IncomingEvent], result: WriteResult, started: float
 ) -> None:
-    request.app[INGEST].observer.ingested(request.path, Counter(e.kind for e in events),
-                                          result.duplicates, time.perf_counter() - started)
+    kinds: dict[str, int] = {}
+    for event in events:
+        kinds[event.kind] = kinds.get(event.kind, 0) + 1
+    request.app[INGEST].observer.ingested(request.path, kinds, result.duplicates,
+                                          time.perf_counter() - started)
 
 
 async def read_body(request: web.Request) -> bytes:
@@ -109,6 +119,12 @@ def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not a JSON number")
 
 
+def checked_events(items: list[Any], single: bool) -> list[Checked]:
+    """The quick check when it is sure; the models, which name every problem, otherwise."""
+    quick = quick_check(items)
+    return quick if quick is not None else [checked(event) for event in validate(items, single)]
+
+
 def validate(items: list[Any], single: bool) -> list[AnyEvent]:
     try:
         return EventBatch.validate_python(items)
@@ -133,7 +149,16 @@ def _detail(loc: list[str | int], kind: str, message: str) -> dict[str, Any]:
 
 
 def to_incoming(event: AnyEvent, received_at: datetime) -> IncomingEvent:
+    return incoming(checked(event), received_at)
+
+
+def checked(event: AnyEvent) -> Checked:
     data = event.model_dump(exclude=COMMON_FIELDS, exclude_none=True)
+    return Checked(event.job, event.run, event.at, event.id, event.kind, data)
+
+
+def incoming(event: Checked, received_at: datetime) -> IncomingEvent:
+    data = event.data
     name_field, value_field, status_field = LIFTED[event.kind]
     return IncomingEvent(
         job=event.job,

@@ -3,6 +3,8 @@
 This is the one place that knows every package: it builds the storage objects, hands ingest
 its context, mounts the Teams bot, and wires alerting to the bot's sender and cards."""
 
+import asyncio
+import contextlib
 import logging
 import sys
 from collections.abc import AsyncIterator
@@ -38,6 +40,7 @@ from storage.writer import EventWriter
 
 log = logging.getLogger(__name__)
 CLOCK: web.AppKey[Clock] = web.AppKey("clock")
+JUDGE_PENDING_AFTER_SECONDS = 60.0
 
 
 def create_app(settings: Settings, *, clock: Clock = utc_now) -> web.Application:
@@ -95,7 +98,25 @@ async def answering(app: web.Application) -> AsyncIterator[None]:
     """The question-answering engine the Teams bot uses, on the app's database and clock."""
     app[ANSWERER] = Answerer(app[INGEST].engine, clock=app[CLOCK],
                              default_timezone=app[SETTINGS].timezone)
+    pending = asyncio.create_task(judge_pending_later(app[ANSWERER]))
     yield
+    pending.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await pending
+
+
+async def judge_pending_later(answerer: Answerer) -> None:
+    """After an upgrade, or on a database restored from elsewhere, judge the finished runs no
+    replica has judged yet — in the background, once the server has settled — so that the
+    first count or overview question does not have to."""
+    await asyncio.sleep(JUDGE_PENDING_AFTER_SECONDS)
+    try:
+        judged = await answerer.judge_pending()
+    except Exception:
+        log.exception("judging pending runs failed; questions judge them as they need them")
+        return
+    if judged:
+        log.info("judged %d finished runs for faster answers", judged)
 
 
 async def teams(app: web.Application) -> AsyncIterator[None]:
@@ -124,7 +145,8 @@ async def alerting(app: web.Application) -> AsyncIterator[None]:
             "teams": TeamsSender(app[TEAMS].adapter, engine, settings.microsoft_app_id)}
         deliverer = Deliverer(engine, clock=clock, senders=senders,
                               compose=AlertComposer(settings.timezone), observer=observer)
-        service = Alerting(watcher, deliverer, Leadership(engine), clock=clock, observer=observer)
+        service = Alerting(watcher, deliverer, Leadership(engine), clock=clock, observer=observer,
+                           engine=engine, retention_days=settings.retention_days)
         app[ALERTING] = service
         app[INGEST].writer.listeners.append(service.runs_committed)
         app[INGEST].on_job_change.append(service.poke)

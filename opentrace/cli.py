@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from ingest import commands
 from manifest import package as teams_manifest
+from opentrace import backup as backup_command
 from opentrace import demo as demo_command
 from storage.alert_states import ALERT_STATES
 
@@ -114,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.register(sub)
     teams_manifest.register(sub)
     demo_command.register(sub)
+    backup_command.register(sub)
     return parser
 
 

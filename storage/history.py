@@ -135,9 +135,11 @@ async def last_run_metric_names(*, session: AsyncSession) -> dict[int, set[str]]
     return names
 
 
-async def recent_starts(*, session: AsyncSession, per_job: int = 10) -> dict[int, list[datetime]]:
+async def recent_starts(*, session: AsyncSession, per_job: int = 10,
+                        job_ids: Sequence[int] | None = None) -> dict[int, list[datetime]]:
     """Each job's last `per_job` start times, oldest first, in one query: an index probe per
-    job (a LATERAL join on PostgreSQL, a correlated IN on SQLite), never a scan of all runs."""
+    job (a LATERAL join on PostgreSQL, a correlated IN on SQLite), never a scan of all runs.
+    Only the jobs `job_ids` names, when given."""
     order = (col(Run.started_at).desc(), col(Run.id).desc())
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         latest = (select(Run.started_at).where(Run.job_id == Job.id).order_by(*order)
@@ -147,6 +149,8 @@ async def recent_starts(*, session: AsyncSession, per_job: int = 10) -> dict[int
         ids = select(Run.id).where(Run.job_id == Job.id).order_by(*order).limit(per_job) \
             .correlate(Job)
         query = select(Job.id, Run.started_at).select_from(Job).join(Run, col(Run.id).in_(ids))
+    if job_ids is not None:
+        query = query.where(col(Job.id).in_(list(job_ids)))
     starts: dict[int, list[datetime]] = {}
     for job_id, started_at in (await session.exec(query)).all():
         starts.setdefault(job_id or 0, []).append(started_at)

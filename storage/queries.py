@@ -41,6 +41,37 @@ async def list_jobs(*, session: AsyncSession) -> list[JobWithLastRun]:
     return [JobWithLastRun(job, by_job.get(job.id or 0)) for job in jobs]
 
 
+async def last_runs(job_ids: Sequence[int], *, session: AsyncSession) -> dict[int, Run]:
+    """The latest run of each of these jobs (by start), by job id; jobs without runs are
+    missing. An index probe per job, like `list_jobs`."""
+    if not job_ids:
+        return {}
+    latest = latest_run_ids().where(col(Job.id).in_(list(job_ids)))
+    ids = [i for i in (await session.exec(latest)).all() if i is not None]
+    runs = (await session.exec(select(Run).where(col(Run.id).in_(ids)))).all() if ids else []
+    return {run.job_id: run for run in runs}
+
+
+async def runs_of_jobs(job_ids: Sequence[int], *, since: datetime, until: datetime, limit: int,
+                       session: AsyncSession) -> dict[int, list[Run]]:
+    """`list_runs(job, since=, until=, limit=)` for many jobs in one query, by job id, each
+    newest first: an indexed range scan per job (ix_runs_job_started)."""
+    if not job_ids:
+        return {}
+    order = (col(Run.started_at).desc(), col(Run.id).desc())
+    ranked = (select(col(Run.id).label("id"),
+                     func.row_number().over(partition_by=col(Run.job_id), order_by=order).label("n"))
+              .where(col(Run.job_id).in_(list(job_ids)), Run.started_at >= since,
+                     Run.started_at < until)
+              .subquery())
+    query = select(Run).join(ranked, ranked.c.id == Run.id).where(ranked.c.n <= limit) \
+        .order_by(col(Run.job_id), *order)
+    found: dict[int, list[Run]] = {job_id: [] for job_id in job_ids}
+    for run in (await session.exec(query)).all():
+        found.setdefault(run.job_id, []).append(run)
+    return found
+
+
 async def all_jobs(*, session: AsyncSession) -> Sequence[Job]:
     return (await session.exec(select(Job).order_by(col(Job.slug)))).all()
 

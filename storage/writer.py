@@ -1,26 +1,34 @@
 """Group commit for incoming events.
 
 Every request hands its batch to one writer task per process and waits. The writer takes
-everything queued (up to `max_group_events`), writes it in one transaction with Core
-statements and answers each request only after that transaction commits. Under load,
-batches fill themselves while the previous commit runs, so the cost of a commit (an fsync
-on SQLite) is shared by every request waiting; at idle, a lone event is written at once.
+everything queued (up to `max_group_events`), writes it in one transaction and answers each
+request only after that transaction commits. Under load, batches fill themselves while the
+previous commit runs, so the cost of a commit (an fsync on SQLite) is shared by every request
+waiting; at idle, a lone event is written at once.
+
+The statements that run once per event or per run (the events insert, the runs' time spans)
+go to the driver as its own SQL, with timestamps and JSON made once per event exactly as the
+column types would make them (SQLite: aiosqlite's executemany; PostgreSQL: one statement over
+column arrays). Everything else — jobs, runs, start and finish facts — stays Core.
 """
 
 import asyncio
 import contextlib
+import json
 import logging
 import secrets
-from collections.abc import Callable, Iterable
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, false, select, true, tuple_, update
+from sqlalchemy import bindparam, select, true, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from storage import job_state
 from storage.models import Event, Job, Run
 from storage.types import UTCDateTime
 
@@ -30,11 +38,12 @@ JOBS = Job.__table__  # type: ignore[attr-defined]
 RUNS = Run.__table__  # type: ignore[attr-defined]
 EVENTS = Event.__table__  # type: ignore[attr-defined]
 CACHE_LIMIT = 100_000
+HOLD_CONNECTION_SECONDS = 1.0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen __init__ costs a setattr call per field
 class IncomingEvent:
-    """A validated event, in storage terms."""
+    """A validated event, in storage terms; read-only by convention."""
 
     job: str
     run: str | None
@@ -93,6 +102,21 @@ class _Plan:
     placed: list[_Placed]
 
 
+def sqlite_utc(value: datetime) -> str:
+    """What `UTCDateTime` and SQLAlchemy's SQLite DateTime write for an aware datetime:
+    naive UTC text, 'YYYY-MM-DD HH:MM:SS.ffffff' (always six digits), so reads are unchanged."""
+    if value.tzinfo is not UTC:
+        value = aware_utc(value).astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:26]
+
+
+def aware_utc(value: datetime) -> datetime:
+    """What asyncpg takes for `timestamptz`: the aware datetime itself."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return value
+
+
 def new_run_key(at: datetime) -> str:
     return f"{at:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
@@ -101,11 +125,14 @@ class EventWriter:
     def __init__(self, engine: AsyncEngine, *, max_group_events: int = 500) -> None:
         self._engine = engine
         self._dialect = engine.dialect.name
+        # Timestamps as the driver takes them, made once per event (see `sqlite_utc`).
+        self._utc = sqlite_utc if self._dialect == "sqlite" else aware_utc
         self._max_group_events = max_group_events
         self._queue: asyncio.Queue[_Request] = asyncio.Queue()
         self._job_ids: dict[str, int] = {}
         self._run_ids: dict[tuple[int, str], int] = {}
         self._task: asyncio.Task[None] | None = None
+        self._conn: AsyncConnection | None = None
         self._closing = False
         # Called after each commit with the ids of the runs it touched (the watcher judges them).
         self.listeners: list[Callable[[set[int]], None]] = []
@@ -133,18 +160,44 @@ class EventWriter:
         return await future
 
     async def _run(self) -> None:
-        while True:
-            group = await self._take_group()
-            live = [r for r in group if r.events]
-            if live:
-                await self._write_group(live)
-            if len(live) < len(group):  # the close() marker: drain what is left, then stop
-                while not self._queue.empty():
-                    await self._write_group([r for r in await self._take_group() if r.events])
-                return
+        try:
+            while True:
+                group = await self._take_group()
+                live = [r for r in group if r.events]
+                if live:
+                    await self._write_group(live)
+                if len(live) < len(group):  # the close() marker: drain what is left, then stop
+                    while not self._queue.empty():
+                        await self._write_group([r for r in await self._take_group() if r.events])
+                    return
+        finally:
+            await self._release()
+
+    async def _next_request(self) -> _Request:
+        if self._conn is not None and self._queue.empty():
+            try:
+                return await asyncio.wait_for(self._queue.get(), HOLD_CONNECTION_SECONDS)
+            except TimeoutError:
+                await self._release()
+        return await self._queue.get()
+
+    async def _connection(self) -> AsyncConnection:
+        """The writer's connection. It is kept from one group to the next while requests keep
+        coming (no pool checkout, reset or pre-ping per commit) and given back to the pool after
+        HOLD_CONNECTION_SECONDS without one, or when a write fails, so that a connection the
+        database dropped is replaced by the pool's pre-ping on the next write, as elsewhere."""
+        if self._conn is None:
+            self._conn = await self._engine.connect()
+        return self._conn
+
+    async def _release(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.close()
 
     async def _take_group(self) -> list[_Request]:
-        group = [await self._queue.get()]
+        group = [await self._next_request()]
         size = len(group[0].events)
         while size < self._max_group_events and not self._queue.empty():
             request = self._queue.get_nowait()
@@ -173,11 +226,16 @@ class EventWriter:
     async def _commit(self, group: list[_Request]) -> None:
         new_jobs: dict[str, int] = {}
         new_runs: dict[tuple[int, str], int] = {}
-        async with self._engine.begin() as conn:
-            job_ids = await self._resolve_jobs(conn, group, new_jobs)
-            plans = await self._plan(conn, group, job_ids)
-            run_ids = await self._resolve_runs(conn, plans, new_runs)
-            results = await self._store(conn, plans, run_ids, job_ids)
+        conn = await self._connection()
+        try:
+            async with conn.begin():
+                job_ids = await self._resolve_jobs(conn, group, new_jobs)
+                plans = await self._plan(conn, group, job_ids)
+                run_ids = await self._resolve_runs(conn, plans, new_runs)
+                results = await self._store(conn, plans, run_ids, job_ids)
+        except BaseException:
+            await self._release()
+            raise
         self._remember(new_jobs, new_runs)
         for plan, result in zip(plans, results, strict=True):
             if not plan.request.future.done():
@@ -310,13 +368,16 @@ class EventWriter:
         job_ids: dict[str, int],
     ) -> list[WriteResult]:
         seen = await self._stored_keys(conn, plans, run_ids)
-        rows: list[dict[str, Any]] = []
+        rows: list[tuple[Any, ...]] = []
         fresh: list[tuple[int, IncomingEvent]] = []
+        touched: dict[int, tuple[int, datetime]] = {}  # run id -> (job id, earliest new event)
         results = []
         slugs = {job_id: slug for slug, job_id in job_ids.items()}
+        utc, dumps = self._utc, json.dumps
         for plan in plans:
             duplicates = 0
             runs: dict[tuple[str, str], None] = {}
+            received, received_at = plan.request.received_at, utc(plan.request.received_at)
             for p in plan.placed:
                 run_id = run_ids[(p.job_id, p.run_key)]
                 runs[(slugs[p.job_id], p.run_key)] = None
@@ -326,17 +387,28 @@ class EventWriter:
                         duplicates += 1
                         continue
                     seen.add((run_id, e.key))
-                rows.append({
-                    "run_id": run_id, "kind": e.kind, "at": e.at,
-                    "received_at": plan.request.received_at, "key": e.key, "name": e.name,
-                    "value": e.value, "status": e.status, "data": e.data,
-                })
+                at = received_at if e.at is received else utc(e.at)
+                rows.append((run_id, e.kind, at, received_at, e.key, e.name, e.value, e.status,
+                             dumps(e.data)))
                 fresh.append((run_id, e))
+                first = touched.get(run_id)
+                if first is None or e.at < first[1]:
+                    touched[run_id] = (p.job_id, e.at)
             results.append(WriteResult(len(plan.placed) - duplicates, duplicates, list(runs)))
         if rows:
-            await conn.execute(self._insert_ignoring_conflicts(EVENTS), rows)
+            await self._insert_events(conn, rows)
+            await job_state.note_writes(conn, touched)  # before the runs' start times move
             await self._update_runs(conn, fresh)
         return results
+
+    async def _insert_events(self, conn: AsyncConnection, rows: list[tuple[Any, ...]]) -> None:
+        """The hot statement, straight to the driver: SQLite's executemany, or one
+        PostgreSQL statement that unnests an array per column."""
+        if self._dialect == "postgresql":
+            columns = tuple(list(column) for column in zip(*rows, strict=True))
+            await conn.exec_driver_sql(_PG_INSERT_EVENTS, [columns])
+        else:
+            await _sqlite_executemany(conn, _SQLITE_INSERT_EVENTS, rows)
 
     async def _stored_keys(
         self, conn: AsyncConnection, plans: list[_Plan], run_ids: dict[tuple[int, str], int]
@@ -363,9 +435,18 @@ class EventWriter:
                 starts[run_id] = e
             elif e.kind == "finish" and (run_id not in finishes or finishes[run_id].at <= e.at):
                 finishes[run_id] = e
-        await conn.execute(_SPAN_UPDATE, [
-            {"rid": run_id, "first": first, "last": last} for run_id, (first, last) in spans.items()
-        ])
+        utc = self._utc
+        if self._dialect == "postgresql":
+            rids, firsts, lasts = [], [], []
+            for run_id, (first, last) in spans.items():
+                rids.append(run_id)
+                firsts.append(utc(first))
+                lasts.append(utc(last))
+            await conn.exec_driver_sql(_PG_SPAN_UPDATE, [(rids, firsts, lasts)])
+        else:
+            await _sqlite_executemany(conn, _SQLITE_SPAN_UPDATE, [
+                (utc(last), utc(first), run_id) for run_id, (first, last) in spans.items()
+            ])
         if starts:
             await conn.execute(_START_UPDATE, [
                 {"rid": run_id, "at": e.at, "attrs": e.data.get("attributes", {})}
@@ -417,25 +498,56 @@ class _RunState:
         return _Placed(event, job_id, key)
 
 
+async def _sqlite_executemany(conn: AsyncConnection, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    """aiosqlite's own executemany: one trip to its thread and no SQLAlchemy per statement.
+    It runs in the transaction `conn.begin()` opened (sqlite3 begins it before the first
+    write), so SQLAlchemy's commit or rollback covers it; its errors are SQLAlchemy's too."""
+    driver = (await conn.get_raw_connection()).driver_connection
+    assert driver is not None
+    try:
+        await driver.executemany(sql, rows)
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(sql, None, exc, sqlite3.Error) from exc
+
+
 def _fail(group: list[_Request], exc: Exception) -> None:
     for request in group:
         if not request.future.done():
             request.future.set_exception(exc)
 
 
-_FIRST = bindparam("first", type_=UTCDateTime)
-_LAST = bindparam("last", type_=UTCDateTime)
 _AT = bindparam("at", type_=UTCDateTime)
-_SPAN_UPDATE = (
-    update(RUNS)
-    .where(RUNS.c.id == bindparam("rid"))
-    .values(
-        last_event_at=case((RUNS.c.last_event_at < _LAST, _LAST), else_=RUNS.c.last_event_at),
-        started_at=case(
-            (and_(RUNS.c.has_start == false(), RUNS.c.started_at > _FIRST), _FIRST),
-            else_=RUNS.c.started_at,
-        ),
-    )
+# The per-event statements in the driver's own SQL: no bind processing per row. Timestamps
+# arrive as `self._utc` made them; `data` as the JSON text SQLAlchemy's JSON type would write.
+_SQLITE_INSERT_EVENTS = (
+    "INSERT INTO events (run_id, kind, at, received_at, key, name, value, status, data)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+)
+_PG_INSERT_EVENTS = (
+    "INSERT INTO events (run_id, kind, at, received_at, key, name, value, status, data)"
+    " SELECT u.run_id, u.kind, u.at, u.received_at, u.key, u.name, u.value, u.status, u.data::json"
+    " FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::text[],"
+    " $6::text[], $7::float8[], $8::text[], $9::text[])"
+    " AS u(run_id, kind, at, received_at, key, name, value, status, data)"
+    " ON CONFLICT DO NOTHING"
+)
+# A run's time span: `last_event_at` only grows; `started_at` is the earliest event until a
+# start event names it.
+_SQLITE_SPAN_UPDATE = (
+    "UPDATE runs SET"
+    " last_event_at = CASE WHEN last_event_at < ?1 THEN ?1 ELSE last_event_at END,"
+    " started_at = CASE WHEN has_start = 0 AND started_at > ?2 THEN ?2 ELSE started_at END"
+    " WHERE id = ?3"
+)
+_PG_SPAN_UPDATE = (
+    "UPDATE runs SET"
+    " last_event_at = CASE WHEN runs.last_event_at < u.span_last THEN u.span_last"
+    " ELSE runs.last_event_at END,"
+    " started_at = CASE WHEN NOT runs.has_start AND runs.started_at > u.span_first"
+    " THEN u.span_first ELSE runs.started_at END"
+    " FROM unnest($1::bigint[], $2::timestamptz[], $3::timestamptz[])"
+    " AS u(run_id, span_first, span_last)"
+    " WHERE runs.id = u.run_id"
 )
 _START_UPDATE = (
     update(RUNS)

@@ -277,7 +277,7 @@ async def test_the_bots_answer_uses_the_same_judgement(
     assert reply.text.split("\n")[0] == (
         "No — today's Nightly product import started at 00:12 but stopped early after "
         "'file-read' and did not reach 'products-matched', 'promotions-applied' and "
-        "'report-published'; it is late: 'report-published' was due at 06:00.")
+        "'report-published'; it ended at 00:31; it is late: 'report-published' was due at 06:00.")
 
 
 async def test_a_night_without_a_start_is_late_in_the_answer_too(
