@@ -34,8 +34,8 @@ EVERYONE = Viewer(frozenset(), everyone=True)
 
 
 def audience_name(entry: str) -> str:
-    """How an audience entry and a conversation's names are compared: case and a leading '#'
-    or '@' ignored ("#Sales" is the channel "sales")."""
+    """How an audience or alert entry and a conversation's names are compared: case and a
+    leading '#' ignored ("#Sales" is the channel "sales")."""
     return entry.strip().lstrip("#").lower()
 
 

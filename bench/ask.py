@@ -60,7 +60,6 @@ import os
 import pstats
 import random
 import secrets
-import socket
 import sys
 import tempfile
 import time
@@ -76,6 +75,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 import greenlet
+from local_services import HOST, PG_PORT, postgresql_reachable
 from sqlalchemy import event, func
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
@@ -89,8 +89,6 @@ from storage.engine import create_engine, migrate
 from storage.models import Event, Job, Run
 from storage.writer import EventWriter, IncomingEvent
 
-HOST = "127.0.0.1"
-PG_PORT = 5432
 PG_USER = "postgres"
 PG_ADMIN_DB = "test"
 PG_TIMEOUT_SECONDS = 30.0
@@ -781,13 +779,6 @@ async def pg_admin(statement: str) -> None:
     finally:
         await connection.close(timeout=PG_TIMEOUT_SECONDS)
 
-
-def postgresql_reachable() -> bool:
-    try:
-        with socket.create_connection((HOST, PG_PORT), timeout=1.0):
-            return True
-    except OSError:
-        return False
 
 
 # --- report --------------------------------------------------------------------------------------

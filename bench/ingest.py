@@ -60,7 +60,6 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -75,9 +74,8 @@ from typing import Protocol
 
 import asyncpg  # type: ignore[import-untyped]
 from aiohttp import web
+from local_services import HOST, PG_PORT, free_port, postgresql_reachable
 
-HOST = "127.0.0.1"
-PG_PORT = 5432
 PG_ADMIN_URL = f"postgresql://postgres@{HOST}:{PG_PORT}/postgres"
 REPO = Path(__file__).resolve().parent.parent
 WRK_THREADS = 2
@@ -260,13 +258,6 @@ def choose_backends(choice: str) -> list[str] | None:
             print(f"note: PostgreSQL does not answer on {HOST}:{PG_PORT}; running SQLite only.")
     return backends
 
-
-def postgresql_reachable() -> bool:
-    try:
-        with socket.create_connection((HOST, PG_PORT), timeout=1.0):
-            return True
-    except OSError:
-        return False
 
 
 # --- the whole run --------------------------------------------------------------------------
@@ -549,11 +540,6 @@ def to_ms(text: str) -> float:
 
 # --- servers --------------------------------------------------------------------------------
 
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 @contextlib.contextmanager

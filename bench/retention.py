@@ -51,7 +51,6 @@ import os
 import random
 import secrets
 import shutil
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -67,6 +66,7 @@ from typing import Any
 
 import aiohttp
 import asyncpg
+from local_services import HOST, PG_PORT, free_port, postgresql_reachable
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import queries
@@ -74,8 +74,6 @@ from storage.engine import create_engine, migrate
 from storage.retention import Pruner, PruneReport
 
 REPO = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"
-PG_PORT = 5432
 PG_ADMIN_URL = f"postgresql://postgres@{HOST}:{PG_PORT}/test"
 SEED = 42
 STARTUP_TIMEOUT_SECONDS = 60.0
@@ -151,13 +149,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--batch", type=int, default=20, help="events per request")
     return parser.parse_args(argv)
 
-
-def postgresql_reachable() -> bool:
-    try:
-        with socket.create_connection((HOST, PG_PORT), timeout=1.0):
-            return True
-    except OSError:
-        return False
 
 
 # --- one backend: seed, copy, measure -------------------------------------------------------
@@ -367,11 +358,6 @@ async def insert_postgresql(url: str, runs: list[tuple[Any, ...]],
 
 # --- the server and the load ----------------------------------------------------------------
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 @contextlib.contextmanager

@@ -80,7 +80,6 @@ import pstats
 import random
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -106,6 +105,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 # the `ingest` package: the repository goes first.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from local_services import HOST, PG_PORT, postgresql_reachable
+
 from alerts.schedule import cron_trigger, occurrences, parse_duration
 from alerts.watcher import Watcher
 from ingest.schemas import JobDefinition
@@ -114,8 +115,6 @@ from storage.engine import create_engine, migrate
 from storage.models import Event, Job, Run
 from storage.types import UTCDateTime
 
-HOST = "127.0.0.1"
-PG_PORT = 5432
 PG_USER = "postgres"
 PG_ADMIN_DB = "test"
 PG_TIMEOUT_SECONDS = 60.0
@@ -857,13 +856,6 @@ async def pg_admin(statement: str) -> None:
     finally:
         await connection.close(timeout=PG_TIMEOUT_SECONDS)
 
-
-def postgresql_reachable() -> bool:
-    try:
-        with socket.create_connection((HOST, PG_PORT), timeout=1.0):
-            return True
-    except OSError:
-        return False
 
 
 @contextlib.asynccontextmanager

@@ -83,7 +83,7 @@ class OpenTraceBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships n
         try:
             reply = await self.answerer.reply(
                 question, timezone=asker_timezone(activity), conversation=activity.conversation.id,
-                viewer=await self._viewer(turn_context))
+                viewer=await self._viewer(turn_context, await self._place(activity)))
         except Exception:
             log.exception("answering %r failed", question)
             reply = Reply(APOLOGY)
@@ -127,7 +127,7 @@ class OpenTraceBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships n
         """`subscribe <job>`, `unsubscribe <job>`, `subscriptions` — for this conversation."""
         activity = turn_context.activity
         here = await self._place(activity)
-        viewer = await self._viewer(turn_context)
+        viewer = await self._viewer(turn_context, here)
         now = self._clock()
         async with AsyncSession(self._engine, expire_on_commit=False) as session:
             visible = viewer.visible(await queries.all_jobs(session=session))
@@ -167,11 +167,10 @@ class OpenTraceBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships n
                         else f"This conversation was not subscribed to {job.title}.")
         await turn_context.send_activity(MessageFactory.text(text))
 
-    async def _viewer(self, turn_context: TurnContext) -> Viewer:
+    async def _viewer(self, turn_context: TurnContext, here: ConversationBase) -> Viewer:
         """Where the question is asked and by whom, as jobs' audiences name them. In a
         personal chat the asker's UPN is looked up once, if some audience names people by it."""
         activity = turn_context.activity
-        here = await self._place(activity)
         if here.scope == "personal" and activity.from_property:
             here.person_upn = await self._person_upn(turn_context, here)
         return replace(viewer_of(here), identity=person_identity(activity), origin=origin(here))

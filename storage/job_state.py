@@ -16,6 +16,7 @@ lock on the revision row, so it waits for a writer that is about to raise it).""
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from types import ModuleType
 from typing import Any
 
 from sqlalchemy import BigInteger, Column, Index, bindparam, literal_column, or_, select
@@ -56,6 +57,21 @@ IDS_PER_QUERY = 5_000
 
 # --- the write path -----------------------------------------------------------------------------
 
+def _raise_revision(dialect: ModuleType) -> Any:
+    insert = dialect.insert(REVISIONS).values(job_id=bindparam("job"), revision=1)
+    return insert.on_conflict_do_update(index_elements=[REVISIONS.c.job_id],
+                                        set_={"revision": REVISIONS.c.revision + 1})
+
+
+# Built once: the writer runs these in every commit, and building them cost more than running them.
+RAISE_REVISION = {"postgresql": _raise_revision(postgresql), "sqlite": _raise_revision(sqlite)}
+FORGET_JUDGEMENTS = JUDGEMENTS.delete().where(
+    JUDGEMENTS.c.job_id == bindparam("job"),
+    or_(JUDGEMENTS.c.started_at >= bindparam("first", type_=UTCDateTime),
+        JUDGEMENTS.c.started_at >= select(RUNS.c.started_at)
+        .where(RUNS.c.id == bindparam("rid")).scalar_subquery()))
+
+
 async def note_writes(conn: AsyncConnection, touched: dict[int, tuple[int, datetime]]) -> None:
     """Inside the writer's transaction, before the runs' summary columns change: raise the
     revision of every job written to, and forget the judgements its write may change —
@@ -65,19 +81,9 @@ async def note_writes(conn: AsyncConnection, touched: dict[int, tuple[int, datet
     if not touched:
         return
     jobs = sorted({job_id for job_id, _ in touched.values()})
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    raise_revision = dialect.insert(REVISIONS).values(job_id=bindparam("job"), revision=1)
-    raise_revision = raise_revision.on_conflict_do_update(
-        index_elements=[REVISIONS.c.job_id],
-        set_={"revision": REVISIONS.c.revision + 1})
-    await conn.execute(raise_revision, [{"job": job_id} for job_id in jobs])
-    stored_start = select(RUNS.c.started_at).where(RUNS.c.id == bindparam("rid")).scalar_subquery()
-    first = bindparam("first", type_=UTCDateTime)
-    forget = JUDGEMENTS.delete().where(
-        JUDGEMENTS.c.job_id == bindparam("job"),
-        or_(JUDGEMENTS.c.started_at >= first, JUDGEMENTS.c.started_at >= stored_start))
-    await conn.execute(forget, [{"job": job_id, "rid": run_id, "first": at}
-                                for run_id, (job_id, at) in sorted(touched.items())])
+    await conn.execute(RAISE_REVISION[conn.dialect.name], [{"job": job_id} for job_id in jobs])
+    await conn.execute(FORGET_JUDGEMENTS, [{"job": job_id, "rid": run_id, "first": at}
+                                           for run_id, (job_id, at) in sorted(touched.items())])
 
 
 # --- the read path --------------------------------------------------------------------------------

@@ -21,7 +21,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from ingest.context import INGEST
 from opentrace.app import create_app
 from opentrace.settings import Settings
+from storage.engine import create_engine, migrate
 from storage.tokens import create_token
+from storage.writer import EventWriter, IncomingEvent
 
 PG_HOST, PG_PORT, PG_ADMIN_DB = "127.0.0.1", 5432, "test"
 PG_USER = os.environ.get("OPENTRACE_TEST_PG_USER", "postgres")
@@ -58,6 +60,25 @@ async def _fresh_postgres_database() -> AsyncIterator[str]:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await admin.close()
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """A migrated engine on the test's database, for tests of storage without a server."""
+    migrated = create_engine(database_url)
+    await migrate(migrated)
+    yield migrated
+    await migrated.dispose()
+
+
+async def write_events(engine: AsyncEngine, events: list[IncomingEvent]) -> None:
+    """Events through the real group-commit writer, received at the latest event's time."""
+    writer = EventWriter(engine)
+    writer.start()
+    try:
+        await writer.write(events, max(e.at for e in events))
+    finally:
+        await writer.close()
 
 
 @pytest.fixture

@@ -76,7 +76,7 @@ class Replica:
             self.process = subprocess.Popen(
                 [*opentrace_command(), "serve", "--port", str(self.port)], env=env,
                 stdout=out, stderr=subprocess.STDOUT, text=True)
-        wait_for_health(self.url, self.process)  # type: ignore[arg-type]
+        wait_for_health(self.url, self.process)
 
     @property
     def leads(self) -> bool:

@@ -2,7 +2,6 @@
 snapshots, stored run judgements) and are the same, word for word, as answers worked out
 afresh — also after late telemetry changes a judgement, and on a second replica."""
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,8 +10,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.engine import Answerer
 from storage import job_state, queries
-from storage.engine import create_engine, migrate
-from storage.writer import EventWriter, IncomingEvent
+from storage.writer import IncomingEvent
+from tests.conftest import write_events
 
 FIRST = datetime(2026, 11, 2, 0, 12, tzinfo=UTC)
 NOW = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)
@@ -35,23 +34,12 @@ def night(job: str, day: int, *, reached: tuple[str, ...] = ("file-read", "repor
 
 
 @pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url)
-    await migrate(engine)
+async def engine(engine: AsyncEngine) -> AsyncEngine:
+    """The migrated test database, with the import defined the day before the first night."""
     async with AsyncSession(engine) as session:
         await queries.put_job("nightly-import", {"title": "Nightly import", "aliases": ["the import"]},
                               FIRST - timedelta(days=1), session=session)
-    yield engine
-    await engine.dispose()
-
-
-async def write(engine: AsyncEngine, events: list[IncomingEvent]) -> None:
-    writer = EventWriter(engine)
-    writer.start()
-    try:
-        await writer.write(events, max(e.at for e in events))
-    finally:
-        await writer.close()
+    return engine
 
 
 async def answers(answerer: Answerer) -> list[str]:
@@ -61,7 +49,7 @@ async def answers(answerer: Answerer) -> list[str]:
 async def test_kept_answers_are_the_answers_worked_out_afresh(engine: AsyncEngine) -> None:
     nights = [e for day in range(23) for job in ("nightly-import", "export")
               for e in night(job, day)]
-    await write(engine, nights + night("nightly-import", 23, reached=("file-read",))
+    await write_events(engine, nights + night("nightly-import", 23, reached=("file-read",))
                 + night("export", 23))
     kept = Answerer(engine, clock=lambda: NOW)
     afresh = Answerer(engine, clock=lambda: NOW, keep_state=False)
@@ -76,14 +64,14 @@ async def test_kept_answers_are_the_answers_worked_out_afresh(engine: AsyncEngin
 
     # The missing milestone arrives late: the night was fine after all.
     late = FIRST + timedelta(days=23, minutes=90)
-    await write(engine, [IncomingEvent("nightly-import", f"{FIRST + timedelta(days=23):%Y-%m-%d}",
+    await write_events(engine, [IncomingEvent("nightly-import", f"{FIRST + timedelta(days=23):%Y-%m-%d}",
                                        "milestone", late, name="report-published", status="reached")])
     second = await answers(kept)
     assert second == await answers(afresh)
     assert second[0].startswith("No — nothing failed last night: 2 runs of 2 jobs, all fine.")
 
     # A new night, seen by a second replica that kept nothing yet and by the first one.
-    await write(engine, night("export", 24, reached=("file-read",), minutes=20))
+    await write_events(engine, night("export", 24, reached=("file-read",), minutes=20))
     later = NOW + timedelta(days=1)
     replica = Answerer(engine, clock=lambda: later)
     assert await answers(replica) == await answers(Answerer(engine, clock=lambda: later,
@@ -91,7 +79,7 @@ async def test_kept_answers_are_the_answers_worked_out_afresh(engine: AsyncEngin
 
 
 async def test_a_new_definition_judges_the_runs_again(engine: AsyncEngine) -> None:
-    await write(engine, [e for day in range(24) for e in night("nightly-import", day)])
+    await write_events(engine, [e for day in range(24) for e in night("nightly-import", day)])
     kept = Answerer(engine, clock=lambda: NOW)
     before = await answers(kept)
     async with AsyncSession(engine) as session:

@@ -5,7 +5,6 @@ import json
 import os
 import socket
 import subprocess
-import time
 import urllib.parse
 import urllib.request
 import uuid
@@ -16,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.serving import free_port, opentrace_command
+from tests.serving import free_port, opentrace_command, stop_process, wait_for_health
 
 STARTUP_SECONDS = 30.0
 
@@ -68,14 +67,8 @@ class Server:
         self._wait_until_healthy()
 
     def stop(self) -> None:
-        if self.process is None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
+        if self.process is not None:
+            stop_process(self.process)
         self.process = None
 
     def get(self, path: str) -> Any:
@@ -92,19 +85,12 @@ class Server:
 
     def _wait_until_healthy(self) -> None:
         assert self.process is not None
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                log = (self.directory / "serve.log").read_text(errors="replace")
-                pytest.fail(f"opentrace serve exited with {self.process.returncode}:\n{log}")
-            try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=1) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        pytest.fail(f"opentrace serve did not answer /healthz within {STARTUP_SECONDS} s")
+        try:
+            wait_for_health(self.url, self.process, STARTUP_SECONDS, output=lambda: (
+                self.directory / "serve.log").read_text(errors="replace"))
+        except (RuntimeError, TimeoutError) as exc:
+            self.process = None
+            pytest.fail(f"opentrace serve did not start: {exc}")
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.engine import create_engine, migrate
 from storage.tokens import SCOPES, create_token
 from tests.ingest.conftest import clean_env
-from tests.serving import free_port, opentrace_command
+from tests.serving import free_port, opentrace_command, stop_process, wait_for_health
 
 STARTUP_SECONDS = 30.0
 
@@ -64,30 +64,17 @@ class ServeProcess:
             self.process = None
 
     def stop(self) -> None:
-        if self.process is None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
+        if self.process is not None:
+            stop_process(self.process)
         self.process = None
 
     def _wait_until_healthy(self) -> None:
         assert self.process is not None
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"opentrace serve exited with {self.process.returncode}:\n{self.log()}")
-            try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=1) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.05)
-        self.stop()
-        raise AssertionError(f"opentrace serve was not healthy within {STARTUP_SECONDS} s:\n{self.log()}")
+        try:
+            wait_for_health(self.url, self.process, STARTUP_SECONDS, output=self.log)
+        except (RuntimeError, TimeoutError) as exc:
+            self.process = None
+            raise AssertionError(f"opentrace serve did not start: {exc}") from None
 
 
 @dataclass(frozen=True)

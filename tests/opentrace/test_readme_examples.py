@@ -48,7 +48,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                                    cwd=workdir, stdout=out, stderr=subprocess.STDOUT, text=True)
     try:
         url = f"http://127.0.0.1:{port}"
-        wait_for_health(url, process)  # type: ignore[arg-type]
+        wait_for_health(url, process)
         [token] = re.findall(r"^\s+(ot_\S+)$", log.read_text(), re.MULTILINE)
         ingest = subprocess.run([*opentrace_command(), "token", "create", "cron", "--scope",
                                  "ingest"], env=env, cwd=workdir, capture_output=True, text=True,

@@ -3,10 +3,8 @@ telemetry raises its revision and forgets the run judgements it may change, in t
 own transaction, and a judgement made from telemetry a write overtook is never stored."""
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -14,7 +12,8 @@ from storage import job_state, queries
 from storage.engine import create_engine, migrate
 from storage.job_state import Judgement
 from storage.models import Run
-from storage.writer import EventWriter, IncomingEvent
+from storage.writer import IncomingEvent
+from tests.conftest import write_events
 
 DAY = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
 
@@ -28,21 +27,6 @@ def night(job: str, day: int) -> list[IncomingEvent]:
             IncomingEvent(job, key, "finish", start + timedelta(minutes=30), status="succeeded")]
 
 
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url)
-    await migrate(engine)
-    yield engine
-    await engine.dispose()
-
-
-async def write(engine: AsyncEngine, events: list[IncomingEvent]) -> None:
-    writer = EventWriter(engine)
-    writer.start()
-    try:
-        await writer.write(events, max(e.at for e in events))
-    finally:
-        await writer.close()
 
 
 async def runs_of(engine: AsyncEngine, slug: str) -> list[Run]:
@@ -76,9 +60,9 @@ async def revisions(engine: AsyncEngine) -> dict[int, int]:
 
 
 async def test_every_write_raises_the_revision_of_the_jobs_it_wrote_to(engine: AsyncEngine) -> None:
-    await write(engine, night("import", 0) + night("export", 0))
+    await write_events(engine, night("import", 0) + night("export", 0))
     first = await revisions(engine)
-    await write(engine, night("import", 1))
+    await write_events(engine, night("import", 1))
     second = await revisions(engine)
 
     [import_id] = {run.job_id for run in await runs_of(engine, "import")}
@@ -89,22 +73,22 @@ async def test_every_write_raises_the_revision_of_the_jobs_it_wrote_to(engine: A
 
 async def test_a_late_event_forgets_the_judgements_of_its_run_and_every_later_one(
         engine: AsyncEngine) -> None:
-    await write(engine, [e for day in range(4) for e in night("import", day)] + night("export", 2))
+    await write_events(engine, [e for day in range(4) for e in night("import", day)] + night("export", 2))
     await judge_all(engine, "import", await revisions(engine))
     await judge_all(engine, "export", await revisions(engine))
     assert await stored(engine, "import") == ["night-0", "night-1", "night-2", "night-3"]
 
     late = DAY + timedelta(days=1, minutes=20)
-    await write(engine, [IncomingEvent("import", "night-1", "metric", late, name="rows", value=5)])
+    await write_events(engine, [IncomingEvent("import", "night-1", "metric", late, name="rows", value=5)])
 
     assert await stored(engine, "import") == ["night-0"]  # night-1's history holds night-0
     assert await stored(engine, "export") == ["night-2"]  # another job: untouched
 
 
 async def test_a_judgement_made_before_a_write_is_not_stored(engine: AsyncEngine) -> None:
-    await write(engine, night("import", 0))
+    await write_events(engine, night("import", 0))
     seen = await revisions(engine)
-    await write(engine, night("import", 1))  # overtakes whatever was read at `seen`
+    await write_events(engine, night("import", 1))  # overtakes whatever was read at `seen`
 
     assert await judge_all(engine, "import", seen) == 2  # offered…
     assert await stored(engine, "import") == []  # …and refused
@@ -118,7 +102,7 @@ async def test_storing_waits_for_a_writer_about_to_raise_the_revision(postgres_u
     engine = create_engine(postgres_url)
     try:
         await migrate(engine)
-        await write(engine, night("import", 0))
+        await write_events(engine, night("import", 0))
         seen = await revisions(engine)
         [run] = await runs_of(engine, "import")
         async with engine.connect() as writer:

@@ -4,7 +4,6 @@ before and after pruning; recent runs are not touched; SQLite gives the space ba
 
 import random
 import sqlite3
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
@@ -87,12 +86,10 @@ async def seed(engine: AsyncEngine) -> None:
 
 
 @pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url)
-    await migrate(engine)
+async def engine(engine: AsyncEngine) -> AsyncEngine:
+    """The migrated test database, seeded with the story above."""
     await seed(engine)
-    yield engine
-    await engine.dispose()
+    return engine
 
 
 async def answers(engine: AsyncEngine) -> dict[str, Any]:

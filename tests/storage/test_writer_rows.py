@@ -2,7 +2,6 @@
 the same UTC text on SQLite, the same instants on PostgreSQL, the same JSON text, and rows
 that read back through the models unchanged."""
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.engine import create_engine, migrate
 from storage.models import Event, Run
 from storage.types import UTCDateTime
 from storage.writer import EVENTS, EventWriter, IncomingEvent, sqlite_utc
@@ -62,12 +60,6 @@ def events(run: str) -> list[IncomingEvent]:
     ]
 
 
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url)
-    await migrate(engine)
-    yield engine
-    await engine.dispose()
 
 
 async def stored_columns(engine: AsyncEngine, run_key: str) -> list[tuple[Any, ...]]:
