@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from alerts.audience import EVERYONE, Viewer
 from alerts.wording import listing
-from bot import cards, handlers
+from bot import cards, comparisons, handlers
 from bot.answer_state import AnswerState, judge_pending
 from bot.facts import Reply
 from bot.intents import INTENTS, classify
@@ -114,6 +114,8 @@ class Answerer:
             self._remember(conversation, job.slug, f"{earlier} {text}" if earlier else text)
             zone = asker_zone or _zone(job.timezone) or self._default_zone
             ask = self._ask(text, job, zone, session, viewer, earlier=earlier, question=question)
+            if intent.name == "compare" and comparisons.sides(ask) is None:
+                intent = classify(text, names_a_job=True, besides="compare")
             return await HANDLERS[intent.name](ask)
 
     async def _jobs(self, session: AsyncSession) -> "KnownJobs":

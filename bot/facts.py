@@ -59,6 +59,7 @@ class RunFacts:
     inputs: list[str] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
     progress: ProgressFact | None = None
+    steps: dict[str, float] = field(default_factory=dict)  # a timed step's name: its seconds
     summary: str | None = None  # the finish event's text
     # The watcher's judgement, which decides first sentences and badges: `status` is what the
     # job said; `judged` is what it was (ended_early, unusual, failed…).

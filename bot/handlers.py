@@ -28,7 +28,7 @@ from bot import cards
 from bot.answer_state import AnswerState, Snapshot
 from bot.facts import JobLine, MetricFact, Reply, RunFacts
 from bot.jobfinder import job_words
-from bot.language import stem
+from bot.matching import best_named, named_all, root
 from bot.periods import Period, run_window
 from bot.run_facts import run_facts
 from storage import alerts, queries
@@ -362,12 +362,12 @@ def best_metric(tokens: list[str], metrics: Sequence[MetricFact],
     job's own name words (`ignore`) count for little: "invoice-export" is not a metric, but
     "how many invoices did the audit check" still means invoices_checked. "How much" leans
     to an amount (a currency, a total) and "how many" to a count."""
-    own = {_root(w) for w in ignore}
-    asked = {_root(t) for t in tokens}
+    own = {root(w) for w in ignore}
+    asked = {root(t) for t in tokens}
     much = "much" in tokens
     scored = []
     for m in metrics:
-        words = {_root(w) for w in label(m.name).split()}
+        words = {root(w) for w in label(m.name).split()}
         hits = words & asked
         score = sum(1 if w in own else 3 for w in hits)
         if score:
@@ -378,12 +378,6 @@ def best_metric(tokens: list[str], metrics: Sequence[MetricFact],
         return None
     scored.sort(key=lambda s: (s[0], s[1]), reverse=True)
     return scored[0][2]
-
-
-def _root(word: str) -> str:
-    """The stem without a final e: "overcharged", "overcharges", "overcharge" meet."""
-    base = stem(word.lower())
-    return base[:-1] if len(base) > 4 and base.endswith("e") else base
 
 
 def asks_if_normal(ask: Ask) -> bool:
@@ -408,7 +402,7 @@ async def metric(ask: Ask) -> Reply:
         chosen = best_metric(a.tokens, f.metrics, job_words(a.job) if a.job else ())
         who = subject(a, f)
         if chosen is None and f.progress is not None and (
-                (f.progress.unit and _root(f.progress.unit) in {_root(t) for t in a.tokens})
+                (f.progress.unit and root(f.progress.unit) in {root(t) for t in a.tokens})
                 or not f.metrics):
             return f"{capital(who)} has done {progress_clause(f).strip(' ()')}."
         if chosen is None:
@@ -458,6 +452,8 @@ async def took(ask: Ask) -> Reply:
         who = subject(a, f)
         usual_part = (f" (usually {duration(f.usual_duration_seconds)})"
                       if f.usual_duration_seconds else "")
+        if part := part_of_run(a, f):
+            return part
         if f.duration_seconds is None:
             running = (a.now - f.started_at).total_seconds()
             return (f"{capital(who)} is still running: {duration(running)} so far"
@@ -465,6 +461,31 @@ async def took(ask: Ask) -> Reply:
         return f"{capital(who)} took {duration(f.duration_seconds)}{usual_part}."
 
     return await with_run(ask, render)
+
+
+UNTIL_WORDS = frozenset({"until", "till", "to", "reach", "reached", "get", "bis"})
+
+
+def part_of_run(ask: Ask, f: RunFacts) -> str | None:
+    """How long a part of the run took: a step it timed ("the db load"), the time between
+    two milestones, or from the start to one ("how long until the tariffs were published")."""
+    who = subject(ask, f)
+    own = job_words(ask.job) if ask.job else set()
+    if step := best_named(ask.tokens, list(f.steps), own):
+        return f"{label(step).capitalize()} in {who} took {duration(f.steps[step])}."
+    reached = {m.name: m.at for m in f.milestones if m.status == "reached" and m.at}
+    named = named_all(ask.tokens, list(reached), own)
+    if len(named) >= 2:
+        a, b = sorted(named[:2], key=lambda n: reached[n] or f.started_at)
+        gap = ((reached[b] or f.started_at) - (reached[a] or f.started_at)).total_seconds()
+        return (f"From {quoted(a)} ({clock_time(reached[a] or f.started_at)}) to {quoted(b)} "
+                f"({clock_time(reached[b] or f.started_at)}) {who} took {duration(gap)}.")
+    if len(named) == 1 and UNTIL_WORDS & set(ask.tokens):
+        at = reached[named[0]] or f.started_at
+        return (f"{capital(who)} reached {quoted(named[0])} at {clock_time(at)}, "
+                f"{duration((at - f.started_at).total_seconds())} after it started at "
+                f"{clock_time(f.started_at)}.")
+    return None
 
 
 async def usual_duration(ask: Ask) -> Reply:

@@ -23,6 +23,18 @@ DETAIL_WORDS = ("owner", "owns", "owned", "responsible", "in charge", "contact",
                 "version", "release", "deployed", "triggered", "trigger", "commit", "git", "sha",
                 "how big", "size", "mb", "gb", "megabytes", "time ?zone")
 
+# Words that set two things side by side ("faster on Monday than on Sunday").
+COMPARE_WORDS = ("more", "less", "fewer", "higher", "lower", "faster", "slower", "quicker",
+                 "longer", "shorter", "bigger", "smaller", "larger", "greater", "earlier",
+                 "later", "better", "worse", "mehr", "weniger", "schneller", "langsamer",
+                 "laenger", "kuerzer", "frueher", "spaeter")
+COMPARE_TRIGGERS = (
+    r"\bvs\b", r"\bversus\b", r"\bcompared?\b", r"\bcomparison\b", r"\bdifference\b",
+    r"\bvergleich", r"\bverglichen\b", r"\bdiff\b",
+    rf"\b(?:{'|'.join(COMPARE_WORDS)})\b.*\b(?:than|or|als|oder)\b",
+    r"\b(?:night|day|week|run|time) before\b", r"\bprevious (?:run|night|day)\b",
+    r"\b(?:same as|as many as|as much as|as long as)\b.*\b(?:before|previous|last)\b")
+
 INTENTS = (
     Intent("help", 100, (r"^help\b", r"^(what can you do|commands|usage|how do i use)",
                          r"\bhelp me\b", r"^\?$"), about_a_job=False),
@@ -40,12 +52,15 @@ INTENTS = (
                             r"\bany (failures|problems|issues|errors|late)\b", r"\blate jobs\b",
                             r"\bwhat failed\b", r"\bwhich jobs (failed|are late)\b"),
            about_a_job=False),
+    # Two days or runs side by side (bot.comparisons); asked only when it finds both sides.
+    Intent("compare", 75, COMPARE_TRIGGERS),
     Intent("lateness", 72, (r"\bhow far behind\b", r"\bbehind\b", r"\blate\b", r"\boverdue\b",
                             r"\bon time\b", r"\bdelayed\b", r"\bverspaetet\b", r"\bpuenktlich\b")),
     Intent("eta", 70, (r"\bwhen will .+? (be )?(done|finish|finished|end|complete|ready)\b",
                        r"\bhow long (left|remaining|to go|until)\b", r"\beta\b", r"\bhow far\b",
                        r"\bprogress\b", r"\bwhen (is|s) it (done|ready)\b",
-                       r"\bexpected to (finish|end)\b")),
+                       r"\bexpected to (finish|end)\b",
+                       r"\b(stage|phase)\b(?!.*\b(fail|stop|crash|error|broke)\w*)")),
     Intent("usual_duration", 65, (r"\b(usually|normally|typically) take\b",
                                   r"\bhow long does (it|the \w+( \w+)?) (usually |normally )?take\b",
                                   r"\b(usual|normal|typical|average) (duration|runtime|run time)\b")),
@@ -86,11 +101,11 @@ INTENTS = (
 )
 
 
-def classify(text: str, *, names_a_job: bool) -> Intent:
+def classify(text: str, *, names_a_job: bool, besides: str | None = None) -> Intent:
     """The intent of a normalized question. Questions that name a job are never answered
     with the all-jobs overview, and questions that name none fall back to it."""
     for intent in sorted(INTENTS, key=lambda i: -i.priority):
-        if intent.name == "overview" and names_a_job:
+        if (intent.name == "overview" and names_a_job) or intent.name == besides:
             continue
         if intent.matches(text):
             return intent

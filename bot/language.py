@@ -78,6 +78,8 @@ def correct(tokens: list[str], vocabulary: Iterable[str]) -> list[str]:
                 or not token.isalnum():
             fixed.append(token)
             continue
-        close = get_close_matches(token, ordered, n=1, cutoff=0.8)
+        # A typo keeps its first letter: "folder" is not "oder", "finsihed" is "finished".
+        close = get_close_matches(token, [w for w in ordered if w[:1] == token[:1]], n=1,
+                                  cutoff=0.8)
         fixed.append(close[0] if close else token)
     return fixed

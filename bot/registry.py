@@ -1,7 +1,7 @@
 """Every intent's handler by the intent's name (`bot.intents`): the core questions in
 `bot.handlers`, stored facts, schedules, lateness and run counts in their own modules."""
 
-from bot import details, handlers, lateness, run_lists, schedules
+from bot import comparisons, details, handlers, lateness, run_lists, schedules
 
 HANDLERS: dict[str, handlers.Handler] = {
     **handlers.HANDLERS,
@@ -10,4 +10,5 @@ HANDLERS: dict[str, handlers.Handler] = {
     "lateness": lateness.lateness,
     "runs": run_lists.runs,
     "overview": run_lists.overview,
+    "compare": comparisons.compare,
 }

@@ -53,6 +53,8 @@ def build_facts(job: Job, run: Run, events: list[Event], history: RunHistory,
         inputs=_described(events, INPUT_WORDS),
         outputs=_described(events, OUTPUT_WORDS),
         progress=_progress(events, run, zone),
+        steps={e.name: float(e.value) for e in events
+               if e.kind == "duration" and e.name and e.value is not None},
         summary=run.summary,
         judged=judged,
     )

@@ -4,6 +4,7 @@ runs, its most recent good run — each run as the watcher judges it (a run that
 
 import re
 from collections import Counter
+from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -151,14 +152,20 @@ async def period_overview(ask: Ask) -> Reply:
     judged_of: dict[int, list[JudgedRun]] = {job_id: [] for job_id in by_id}
     for judged_run in every:
         judged_of[judged_run.run.job_id].append(judged_run)
+    missed: dict[int, list[datetime]] = {}
+    for alert in await queries.alerts_about_occurrences(list(by_id), ("did_not_start",), since=start,
+                                                        until=end, session=ask.session):
+        missed.setdefault(alert.job_id, []).append(alert.occurrence_at or alert.opened_at)
     for job in visible:
         judged = judged_of[job.id or 0]
         total += len(judged)
         wrong = [j for j in judged if j.bad or (not only_failures and j.state == "unusual")]
-        if wrong:
-            problems.append(f"{job.title} — " + listing(
-                [f"{state_word(j.state)} ({moment(j.run.started_at.astimezone(ask.zone), ask.today)})"
-                 for j in reversed(wrong[:5])]))
+        said = [f"{state_word(j.state)} ({moment(j.run.started_at.astimezone(ask.zone), ask.today)})"
+                for j in reversed(wrong[:5])]
+        said += [f"did not start (scheduled {moment(at.astimezone(ask.zone), ask.today)})"
+                 for at in missed.get(job.id or 0, [])[:5]]
+        if said:
+            problems.append(f"{job.title} — " + listing(said))
         if judged:
             counts = Counter(state_word(j.state) for j in judged)
             lines.append(f"{job.title}: {len(judged)} run{'s' if len(judged) != 1 else ''} ("

@@ -10,6 +10,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
+from storage.alerts import Alert
 from storage.models import Event, Job, Run
 
 
@@ -70,6 +71,18 @@ async def runs_of_jobs(job_ids: Sequence[int], *, since: datetime, until: dateti
     for run in (await session.exec(query)).all():
         found.setdefault(run.job_id, []).append(run)
     return found
+
+
+async def alerts_about_occurrences(job_ids: Sequence[int], kinds: Sequence[str], *,
+                                   since: datetime, until: datetime,
+                                   session: AsyncSession) -> Sequence[Alert]:
+    """The alerts, open or resolved, about scheduled occurrences in [since, until): the
+    nights a job was due and did not start, for "did everything go ok last night?"."""
+    if not job_ids:
+        return []
+    query = select(Alert).where(col(Alert.job_id).in_(job_ids), col(Alert.kind).in_(kinds),
+                                col(Alert.occurrence_at) >= since, col(Alert.occurrence_at) < until)
+    return (await session.exec(query.order_by(col(Alert.occurrence_at)))).all()
 
 
 async def all_jobs(*, session: AsyncSession) -> Sequence[Job]:

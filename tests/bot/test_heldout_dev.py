@@ -14,7 +14,7 @@ from evaluate import answers_for  # noqa: E402
 from score import judge  # noqa: E402
 
 # Raise this when understanding improves; never lower it to make a change pass.
-DEV_AT_LEAST = 101
+DEV_AT_LEAST = 108
 
 
 async def test_the_development_half_scores_at_least_the_figure_reached() -> None:

@@ -4,7 +4,9 @@ asked through the same engine the bot uses, at its own moment and in its asker's
 
     python tests/bot/heldout/evaluate.py            # both figures; misses of the dev half only
 
-The test half's misses are never printed: it is scored, not read, so nobody tunes on it."""
+The test half's misses are never printed: it is scored, not read, so nobody tunes on it.
+When questions_extra.json exists (make_questions_extra.py), its "dev2" questions are asked in
+the same run, after the others, and scored with their misses shown like dev's."""
 
 import asyncio
 import json
@@ -70,20 +72,30 @@ async def answers_for(story: dict[str, Any], questions: list[dict[str, Any]]) ->
     return answers
 
 
+def report(split: str, chosen: list[dict[str, Any]], answers: dict[str, str], misses: bool) -> None:
+    """Print the figure of `chosen`, after its misses when `misses` (never for the test half)."""
+    verdicts = [(q, *judge(answers[q["id"]], q["expect"])) for q in chosen]
+    if misses:
+        for q, ok, why in verdicts:
+            if not ok:
+                print(f"MISS {q['id']} [{q['kind']}] {q['question']!r}: {why}\n"
+                      f"     answered: {(answers[q['id']].splitlines() or [''])[0][:200]!r}")
+    passed = sum(ok for _, ok, _ in verdicts)
+    print(f"{split}: {passed} of {len(chosen)} ({100 * passed / len(chosen):.1f}%)")
+
+
 def main() -> int:
     story = json.loads((HERE / "story.json").read_text(encoding="utf-8"))
     questions = json.loads((HERE / "questions.json").read_text(encoding="utf-8"))
-    answers = asyncio.run(answers_for(story, questions))
+    extra_file = HERE / "questions_extra.json"
+    extra = json.loads(extra_file.read_text(encoding="utf-8")) if extra_file.exists() else []
+    assert not {q["id"] for q in questions} & {q["id"] for q in extra}, "question ids collide"
+    answers = asyncio.run(answers_for(story, questions + extra))  # one run, extra asked last
     for split in ("dev", "test"):
-        chosen = [q for q in questions if q["split"] == split]
-        verdicts = [(q, *judge(answers[q["id"]], q["expect"])) for q in chosen]
-        if split == "dev":
-            for q, ok, why in verdicts:
-                if not ok:
-                    print(f"MISS {q['id']} [{q['kind']}] {q['question']!r}: {why}\n"
-                          f"     answered: {answers[q['id']].splitlines()[0][:200]!r}")
-        passed = sum(ok for _, ok, _ in verdicts)
-        print(f"{split}: {passed} of {len(chosen)} ({100 * passed / len(chosen):.1f}%)")
+        report(split, [q for q in questions if q["split"] == split], answers, misses=split == "dev")
+    dev2 = [q for q in extra if q["split"] == "dev2"]
+    if dev2:
+        report("dev2", dev2, answers, misses=True)
     return 0
 
 

@@ -1,0 +1,288 @@
+"""Two days or two runs side by side: "was the audit faster on Monday than on Sunday?", "more
+filings on Friday or Thursday?", "on-time % this week vs last week", "was last night's count
+lower than the night before?".
+
+A question is a comparison when it names two sides: two periods joined by "than", "or", "vs",
+"compared to"…, or one period (or none: the latest run) and "the night before", "the previous
+run", "last time". What is compared follows the words: a named step ("the db load") or the
+run's duration for faster / slower / how long, a start or end time for earlier / later, else
+the metric the words name best. A side spanning several days with several runs is summed
+(counts) or averaged (shares, durations)."""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, time
+from statistics import mean
+
+from alerts.wording import capital, duration, quantity
+from bot import cards
+from bot.facts import Reply
+from bot.handlers import Ask, label, state_word
+from bot.jobfinder import job_words
+from bot.matching import best_named
+from bot.periods import Period, find_period
+from bot.run_lists import judged_runs
+from storage import queries
+from storage.models import Event, Job, Run
+
+# Where a question turns from its first side to its second.
+SEPARATOR = re.compile(r"\b(?:than|vs|versus|compared (?:to|with)|or|and|against|als|oder|"
+                       r"verglichen mit|gegenueber)\b")
+# A second side named relative to the first: the run before it.
+BEFORE = re.compile(r"\b(?:(?:the )?(?:night|day|evening|week|run|time|one) before|"
+                    r"(?:the )?previous (?:run|night|day|one|time)|before that|last time|"
+                    r"the time before|day prior|vortag|vorher|davor)\b")
+NOT_A_SIDE = re.compile(r"\b(?:usual|usually|normal|normally|expected|average|typical|"
+                        r"typically|target|limit|threshold|sla|planned)\b")
+BIGGER = frozenset({"more", "higher", "bigger", "larger", "greater", "mehr", "up"})
+SMALLER = frozenset({"less", "fewer", "lower", "smaller", "weniger", "down"})
+SLOWER = frozenset({"slower", "longer", "langsamer", "laenger"})
+FASTER = frozenset({"faster", "quicker", "shorter", "schneller", "kuerzer"})
+LATER = frozenset({"later", "spaeter"})
+EARLIER = frozenset({"earlier", "frueher"})
+DURATION_WORDS = frozenset({"long", "took", "take", "takes", "duration", "runtime", "dauer",
+                            "gedauert", "dauert", *SLOWER, *FASTER})
+START_WORDS = frozenset({"start", "started", "starts", "begin", "began", "kick", "kicked"})
+SHARE_WORDS = ("pct", "percent", "percentage", "ratio", "rate", "share", "avg", "average", "mean")
+YES_NO_START = frozenset({"was", "were", "is", "are", "did", "does", "do", "has", "have", "war",
+                          "ist", "hat", "waren", "sind"})
+
+
+@dataclass(frozen=True)
+class Sides:
+    first: Period | None  # None: the latest run
+    second: Period | None  # None: the run before the first side's run
+
+
+def sides(ask: Ask) -> Sides | None:
+    """The two things the question compares, or None when it does not name two."""
+    if NOT_A_SIDE.search(ask.text):
+        return None  # "more than usual" is a question about one run against its history
+    for match in reversed(list(SEPARATOR.finditer(ask.text))):
+        left, right = ask.text[:match.start()], ask.text[match.end():]
+        first = find_period(left, ask.now, ask.zone)
+        if BEFORE.search(right):
+            return Sides(first, None)
+        second = find_period(right, ask.now, ask.zone)
+        if second is not None and (first is None or _differ(first, second)):
+            return Sides(first, second)
+    if BEFORE.search(ask.text):
+        return Sides(find_period(BEFORE.sub(" ", ask.text), ask.now, ask.zone), None)
+    return None
+
+
+def _differ(a: Period, b: Period) -> bool:
+    return (a.start, a.end, a.at_time) != (b.start, b.end, b.at_time)
+
+
+@dataclass(frozen=True)
+class Side:
+    name: str  # "on Monday 23 Nov", "last week"
+    runs: list[Run]
+    events: dict[int, list[Event]]
+
+
+@dataclass(frozen=True)
+class Measure:
+    """What is compared, read from one run; None where the run did not report it."""
+
+    name: str
+    read: Callable[[Run, list[Event]], float | None]
+    show: Callable[[float], str]
+    gap: Callable[[float], str]  # a difference of two values
+    additive: bool  # summed over several runs; else averaged
+    bigger: str  # the word for a larger value: "more", "longer", "later"
+    smaller: str
+
+
+async def compare(ask: Ask) -> Reply:
+    assert ask.job is not None
+    found = sides(ask)
+    assert found is not None  # the engine asks only when there are two sides
+    first = await _side(ask, found.first, None)
+    second = await _side(ask, found.second, first)
+    measure = _measure(ask, first, second)
+    text = _answer(ask, ask.job, measure, first, second) or await _states(ask, first, second)
+    return Reply(text, cards.text_card(ask.job.title, text))
+
+
+async def _side(ask: Ask, period: Period | None, before: Side | None) -> Side:
+    assert ask.job is not None
+    if period is None and before is not None:  # the run before the first side's
+        until = before.runs[-1].started_at if before.runs else ask.now
+        runs = list(await queries.list_runs(ask.job, until=until, limit=1, session=ask.session))
+        name = _run_day(ask, runs[0]) if runs else "the run before"
+    elif period is None:
+        runs = list(await queries.list_runs(ask.job, limit=1, session=ask.session))
+        name = _run_day(ask, runs[0]) if runs else "the latest run"
+    else:
+        runs = list(await queries.list_runs(ask.job, since=period.start,
+                                            until=min(period.end, ask.now), limit=None,
+                                            session=ask.session))
+        if period.at_time is not None:
+            runs = [r for r in runs if _near(r, period.at_time, ask)] or runs
+        if len(period.days) <= 2 and 0 < len(runs) <= 2:  # a day or a night: its last run
+            runs = runs[:1]
+        name = period.label
+    events = {run.id or 0: list(await queries.run_events(run, session=ask.session,
+                                                         kinds=("metric", "duration", "milestone")))
+              for run in runs}
+    return Side(name, runs, events)
+
+
+def _near(run: Run, at: time, ask: Ask) -> bool:
+    local = run.started_at.astimezone(ask.zone)
+    return abs((local.hour * 60 + local.minute) - (at.hour * 60 + at.minute)) <= 45
+
+
+def _run_day(ask: Ask, run: Run) -> str:
+    local = run.started_at.astimezone(ask.zone)
+    return f"on {local:%a} {local.day} {local:%b}"
+
+
+def _measure(ask: Ask, first: Side, second: Side) -> Measure | None:
+    words = set(ask.tokens)
+    events = [e for side in (first, second) for found in side.events.values() for e in found]
+    steps = sorted({e.name for e in events if e.kind == "duration" and e.name})
+    milestones = sorted({e.name for e in events if e.kind == "milestone" and e.name})
+    # In the order reported: of two names hit alike, the first reported is the job's main count.
+    metrics = list(dict.fromkeys(e.name for e in events if e.kind == "metric" and e.name))
+    own = _job_words(ask.job)
+    if step := best_named(ask.tokens, steps, own):
+        return Measure(label(step), lambda _r, ev: _step(ev, step), duration, duration,
+                       True, "longer", "shorter")
+    if words & (LATER | EARLIER) or ({"finish", "finished", "end", "ended", "done"} & words
+                                      and not words & (BIGGER | SMALLER)):
+        if milestone := best_named(ask.tokens, milestones, own):
+            return Measure(f"{label(milestone)} reached at", lambda _r, ev: _reached(ev, milestone, ask),
+                           _clock, duration, False,
+                           "later", "earlier")
+        if words & START_WORDS:
+            return Measure("started at", lambda r, _ev: _seconds_of_day(r.started_at, ask),
+                           _clock, duration, False,
+                           "later", "earlier")
+        return Measure("finished at", lambda r, _ev: _seconds_of_day(r.finished_at, ask)
+                       if r.finished_at else None, _clock, duration, False,
+                           "later", "earlier")
+    metric_named = best_named(ask.tokens, metrics, own, at_least=1)
+    if words & DURATION_WORDS and not best_named(ask.tokens, metrics, own):
+        return Measure("took", _took, duration, duration, False, "longer", "shorter")
+    if metric_named:
+        unit = next((e.data.get("unit") for e in events if e.name == metric_named
+                     and e.kind == "metric" and e.data.get("unit")), None)
+        share = unit in ("%", "percent", "pct") or any(w in metric_named.lower() for w in SHARE_WORDS)
+        return Measure(label(metric_named), lambda _r, ev: _metric(ev, metric_named),
+                       lambda v: quantity(v, unit), lambda v: quantity(v, unit), not share,
+                       "more", "fewer")
+    if words & DURATION_WORDS:
+        return Measure("took", _took, duration, duration, False, "longer", "shorter")
+    return None
+
+
+def _job_words(job: Job | None) -> set[str]:
+    return job_words(job) if job else set()
+
+
+def _step(events: list[Event], name: str) -> float | None:
+    found = [e.value for e in events if e.kind == "duration" and e.name == name and e.value is not None]
+    return float(found[-1]) if found else None
+
+
+def _metric(events: list[Event], name: str) -> float | None:
+    found = [e.value for e in events if e.kind == "metric" and e.name == name and e.value is not None]
+    return float(found[-1]) if found else None
+
+
+def _reached(events: list[Event], name: str, ask: Ask) -> float | None:
+    found = [e.at for e in events if e.kind == "milestone" and e.name == name]
+    return _seconds_of_day(found[0], ask) if found else None
+
+
+def _took(run: Run, _events: list[Event]) -> float | None:
+    return (run.finished_at - run.started_at).total_seconds() if run.finished_at else None
+
+
+def _seconds_of_day(at: datetime, ask: Ask) -> float:
+    local = at.astimezone(ask.zone)
+    return float(local.hour * 3600 + local.minute * 60 + local.second)
+
+
+def _clock(value: float) -> str:
+    """Seconds after local midnight as a clock time: 5,400 → "01:30"."""
+    return f"{int(value // 3600):02}:{int(value % 3600 // 60):02}"
+
+
+def _value(measure: Measure, side: Side) -> tuple[float | None, int]:
+    """The side's value and how many runs gave it (summed or averaged over several)."""
+    values = [v for run in side.runs
+              if (v := measure.read(run, side.events.get(run.id or 0, []))) is not None]
+    if not values:
+        return None, 0
+    return (sum(values) if measure.additive else mean(values)), len(values)
+
+
+def _answer(ask: Ask, job: Job, measure: Measure | None, first: Side, second: Side) -> str:
+    missing = [side.name for side in (first, second) if not side.runs]
+    if missing:
+        ran = first if first.runs else second
+        return (f"I can't compare: {job.title} has no run {' or '.join(missing)}"
+                + (f" (it ran {ran.name})." if ran.runs else "."))
+    if measure is None:
+        return ""
+    a, count_a = _value(measure, first)
+    b, count_b = _value(measure, second)
+    if a is None and b is None:
+        return (f"I can't compare {measure.name} of {job.title}: it was reported neither "
+                f"{first.name} nor {second.name}.")
+    if a is None or b is None:
+        absent, there, value = (first, second, b) if a is None else (second, first, a)
+        return (f"I can't compare {measure.name} of {job.title}: it was not reported "
+                f"{absent.name} ({measure.show(value or 0)} {there.name}).")
+    what = capital(measure.name)
+    line = (f"{what} in {job.title}: {measure.show(a)} {first.name}{_over(count_a, measure)} "
+            f"against {measure.show(b)} {second.name}{_over(count_b, measure)}")
+    if a == b:
+        return f"{_polar(ask, None, measure)}{line} — the same."
+    more = measure.bigger if a > b else measure.smaller
+    return f"{_polar(ask, a > b, measure)}{line}: {measure.gap(abs(a - b))} {more} {first.name}."
+
+
+def _over(count: int, measure: Measure) -> str:
+    if count <= 1:
+        return ""
+    return f" ({'in total over' if measure.additive else 'on average over'} {count} runs)"
+
+
+def _polar(ask: Ask, first_bigger: bool | None, measure: Measure) -> str:
+    """ "Yes — " / "No — " when the question asks whether the first side was bigger or
+    smaller ("was it faster on Monday than on Sunday?")."""
+    tokens = ask.text.split()
+    if not tokens or tokens[0] not in YES_NO_START:
+        return ""
+    asked = set(tokens)
+    if measure.bigger == "longer":
+        wants_bigger = bool(asked & SLOWER) if asked & (SLOWER | FASTER) else None
+    elif measure.bigger == "later":
+        wants_bigger = bool(asked & LATER) if asked & (LATER | EARLIER) else None
+    else:
+        wants_bigger = bool(asked & BIGGER) if asked & (BIGGER | SMALLER) else None
+    if wants_bigger is None:
+        return ""
+    if first_bigger is None:
+        return "No — "
+    return "Yes — " if first_bigger == wants_bigger else "No — "
+
+
+async def _states(ask: Ask, first: Side, second: Side) -> str:
+    """No number named: how each side went, as the watcher judged it."""
+    assert ask.job is not None
+    runs = [side.runs[0] for side in (first, second)]
+    judged = {j.run.id: j.state for j in await judged_runs(ask.job, runs, ask.session)}
+    said = [f"{side.name}: {state_word(judged.get(run.id, 'running'))}"
+            for side, run in zip((first, second), runs, strict=True)]
+    known = sorted({label(e.name) for side in (first, second) for found in side.events.values()
+                    for e in found if e.kind == "metric" and e.name})
+    hint = f" Ask about {', '.join(known[:4])} or the duration to compare numbers." if known else ""
+    return f"{ask.job.title} {said[0]}; {said[1]}.{hint}"
+
