@@ -11,6 +11,8 @@ from bot import cards, handlers
 from bot.clarify import content_words, unsure
 from bot.facts import Reply
 from bot.handlers import Ask
+from bot.jobfinder import job_words
+from bot.matching import named_all
 from bot.stored import (
     Match,
     Stored,
@@ -21,7 +23,7 @@ from bot.stored import (
     run_facts,
 )
 from storage import queries
-from storage.models import Job, Run
+from storage.models import Event, Job, Run
 
 VALUE_HISTORY = 200  # runs searched for "when did it switch to 0.9.3"
 CHANGE_WORDS = {"switch", "switched", "change", "changed", "upgrade", "upgraded", "move", "moved",
@@ -32,18 +34,16 @@ async def detail(ask: Ask) -> Reply:
     """Any stored fact, by its key, its concept or its value."""
     assert ask.job is not None
     job = ask.job
-    run = await handlers.the_run(ask)
-    events = list(await queries.run_events(run, session=ask.session)) if run else []
-    facts = definition_facts(job) + (run_facts(run, events) if run else [])
+    run, events, facts, matches = await _lookup(ask)
     concepts = asked_concepts(ask.tokens)
     content = content_words(ask)
-    matches = best_facts(content, concepts, facts, ask.question)
-    if concepts:  # "how big was the file": the file's path is not its size
-        matches = [m for m in matches if m.fact.concept in concepts]
     if matches and matches[0].score >= 3:
         if matches[0].score >= 5 and "when" in ask.tokens and CHANGE_WORDS & set(ask.tokens):
             return await _first_with(ask, job, matches[0].fact)
         return _answer(ask, job, run, matches)
+    milestones = {e.name for e in events if e.kind == "milestone" and e.name} | _expected(job)
+    if not concepts and named_all(ask.tokens, sorted(milestones), job_words(job)):
+        return await handlers.status(ask)  # "are the rates loaded?": a milestone, so how it went
     if concepts:
         if concepts[0].name != "owner" and run is None:
             return await handlers.no_run(ask)
@@ -53,6 +53,37 @@ async def detail(ask: Ask) -> Reply:
         known = sorted({f.label for f in facts if f.source != "note"})[:12]
         return unsure(ask, content, known)
     return await handlers.status(ask)
+
+
+async def stored_answer(ask: Ask) -> Reply | None:
+    """The stored fact the question names surely, or None: for questions another reading
+    could not place ("how many carriers does the sync cover": a payload's field); never a
+    metric."""
+    assert ask.job is not None
+    run, _, _, matches = await _lookup(ask)
+    if matches and matches[0].score >= 3 and matches[0].fact.source != "metric":
+        return _answer(ask, ask.job, run, matches)
+    return None  # a metric is the metric answer's to give, with its usual values
+
+
+async def _lookup(ask: Ask) -> tuple[Run | None, list[Event], list[Stored], list[Match]]:
+    """The run asked about, its events, what is stored for it, and what the question names."""
+    assert ask.job is not None
+    run = await handlers.the_run(ask)
+    events = list(await queries.run_events(run, session=ask.session)) if run else []
+    facts = definition_facts(ask.job) + (run_facts(run, events) if run else [])
+    concepts = asked_concepts(ask.tokens)
+    matches = best_facts(content_words(ask), concepts, facts, ask.question)
+    if concepts:  # "how big was the file": the file's path is not its size
+        matches = [m for m in matches if m.fact.concept in concepts]
+    return run, events, facts, matches
+
+
+def _expected(job: Job) -> set[str]:
+    """The milestones its definition expects."""
+    named = [m.get("name") for m in job.expect.get("milestones", []) if isinstance(m, dict)]
+    final = job.expect.get("final_milestone")
+    return {str(n) for n in [*named, final] if n}
 
 
 def _answer(ask: Ask, job: Job, run: Run | None, matches: list[Match]) -> Reply:

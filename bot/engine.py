@@ -1,6 +1,7 @@
 """The question-answering engine: plain Python that knows nothing of Teams. The bot and
 `opentrace ask` both call `Answerer.reply` and send exactly what it returns."""
 
+import itertools
 import logging
 import re
 from collections import OrderedDict
@@ -12,8 +13,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from alerts.audience import EVERYONE, Viewer
 from alerts.wording import listing
-from bot import cards, comparisons, handlers
+from bot import cards, comparisons, details, handlers
 from bot.answer_state import AnswerState, judge_pending
+from bot.clarify import STOP as STOP_WORDS
 from bot.facts import Reply
 from bot.intents import INTENTS, classify
 from bot.jobfinder import GENERIC, WHOLE_NAME_SCORE, Candidate, JobIndex, pick
@@ -35,7 +37,26 @@ COMMON_WORDS = ("run", "running", "finished", "finish", "done", "failed", "fail"
                 "everything", "anything", "broken", "late", "milestone", "stopped", "produce",
                 "produced", "read", "file", "long", "take", "many", "much", "yesterday", "night",
                 "lower", "higher", "faster", "slower", "fewer", "batch", "bigger", "smaller",
-                "longer", "shorter", "check", "checked", "found", "later", "earlier")
+                "longer", "shorter", "check", "checked", "found", "later", "earlier", "lange",
+                "dauert", "gedauert", "normalerweise", "gestern", "heute", "wann", "welche")
+# Words that ask how a run went; a question with none of them that fits no intent may ask for a
+# stored fact ("ACE batch id from friday?") or for something not stored ("cpu usage?").
+STATUS_WORDS = frozenset({
+    "run", "ran", "runs", "finish", "finished", "done", "complete", "completed", "running",
+    "status", "ok", "okay", "succeed", "succeeded", "work", "worked", "happen", "happened",
+    "going", "gone", "went", "started", "start", "through", "over", "fine", "good", "well",
+    "alright", "fail", "failed", "geklappt", "gelaufen", "fertig", "durch", "erfolgreich",
+    "pending", "still", "yet", "go", "up", "there", "ready", "arrived", "green", "red", "hit",
+    "reach", "reached", "make", "made", "get", "got"})
+# Words that say how or when a job runs, not which: "the weekly report" may be our report.
+NOT_A_NAME = frozenset({
+    "weekly", "daily", "hourly", "monthly", "nightly", "yearly", "main", "big", "usual",
+    "regular", "scheduled", "manual", "new", "old", "whole", "full", "next", "first", "second",
+    "latest", "recent", "current", "morning", "evening", "night", "other", "same", "small",
+    "moment", "time", "minute", "end", "rest", "way", "one"})
+JOB_NOUNS = frozenset({"import", "export", "upload", "download", "sync", "load", "job", "feed",
+                       "extract", "batch", "pipeline", "transfer", "interface", "schnittstelle",
+                       "report", "run", "process", "prozess", "lauf"})
 JOB_WORDS = re.compile(r"\b(run|ran|finish|finished|done|complete|completed|running|status|ok|okay"
                        r"|succeed|succeeded|work|worked|happen|happened|today|night|yesterday)\b")
 
@@ -75,7 +96,11 @@ class Answerer:
         async with AsyncSession(self._engine, expire_on_commit=False) as session:
             known = await self._jobs(session)
             index = known.seen_by(viewer)
-            jobs, vocabulary = index.jobs, known.vocabulary
+            jobs = index.jobs
+            # Words of jobs hidden from this viewer are words nobody here knows: a typo is
+            # not corrected towards them, and a name of one reads as unknown.
+            vocabulary = known.vocabulary if index is known.index else \
+                known.vocabulary - (known.index.words - index.words)
             text = " ".join(correct(words(normalize(question)), vocabulary))
             if not text:
                 return await handlers.help_reply(self._ask(text, None, None, session, viewer,
@@ -87,6 +112,9 @@ class Answerer:
                     classify(text, names_a_job=False).name == "overview":
                 candidates = []  # "anything i need to worry about? quick check": all jobs
             intent = classify(text, names_a_job=bool(candidates))
+            if intent.name == "runs" and not candidates and find_period(text, self._clock(),
+                                                                        self._default_zone):
+                intent = classify("anything", names_a_job=False)  # "failed runs this week": all jobs
             if not intent.about_a_job and not candidates:
                 return await HANDLERS[intent.name](
                     self._ask(text, None, asker_zone, session, viewer, question=question))
@@ -100,22 +128,27 @@ class Answerer:
                 slug, earlier = remembered
                 candidates = [Candidate(j, 1) for j in jobs if j.slug == slug]
                 intent = classify(text, names_a_job=True)
+            if candidates and candidates[0].score < WHOLE_NAME_SCORE and \
+                    (name := unknown_job(text, vocabulary)):
+                return not_known(name, jobs)  # "the payroll export": a name, not our export
             job, tied = pick(candidates)
             if len(tied) > 1:
-                return which_one(tied)
+                return which_one(tied, question)
             if job is None and (name := unknown_name(text, vocabulary)):
                 return not_known(name, jobs)
             if job is None:
                 if not jobs:
                     return await handlers.no_jobs(self._ask(text, None, asker_zone, session, viewer))
                 if len(jobs) > 1:
-                    return not_understood(jobs, about_a_run=True)
+                    return not_understood(jobs, about_a_run=True, question=question)
                 job = jobs[0]
             self._remember(conversation, job.slug, f"{earlier} {text}" if earlier else text)
             zone = asker_zone or _zone(job.timezone) or self._default_zone
             ask = self._ask(text, job, zone, session, viewer, earlier=earlier, question=question)
             if intent.name == "compare" and comparisons.sides(ask) is None:
                 intent = classify(text, names_a_job=True, besides="compare")
+            if intent.name == "status" and not STATUS_WORDS & set(ask.tokens):
+                return await details.detail(ask)  # a stored fact, or "not sure" with readings
             return await HANDLERS[intent.name](ask)
 
     async def _jobs(self, session: AsyncSession) -> "KnownJobs":
@@ -179,12 +212,26 @@ async def jobs_reporting(text: str, jobs: list[Job], session: AsyncSession) -> l
     return sorted(found, key=lambda c: -c.score)
 
 
+def unknown_job(text: str, vocabulary: set[str]) -> str | None:
+    """A job named by a word nobody uses for ours, before a word for a job: "did the payroll
+    export run?", "hat der SAP upload geklappt?" — not one of our exports or loads."""
+    tokens = text.split()
+    for before, noun in itertools.pairwise(tokens):
+        if noun in JOB_NOUNS and before.isalpha() and len(before) > 2 and _unknown(before, vocabulary):
+            return f"{before} {noun}"
+    return None
+
+
+def _unknown(word: str, vocabulary: set[str]) -> bool:
+    return word not in vocabulary and word not in GENERIC and word not in PLAIN_WORDS \
+        and word not in NOT_A_NAME and word not in STOP_WORDS and not JOB_WORDS.fullmatch(word)
+
+
 def unknown_name(text: str, vocabulary: set[str]) -> str | None:
     """A word that reads like a job's name but names none: "did the foo run"."""
     for match in re.finditer(r"\bthe ([a-z0-9]+)\b", text):
         word = match.group(1)
-        if word not in vocabulary and word not in GENERIC and word not in PLAIN_WORDS \
-                and not JOB_WORDS.fullmatch(word):
+        if _unknown(word, vocabulary):
             return word
     return None
 
@@ -216,20 +263,27 @@ class KnownJobs:
         return self.subsets[key]
 
 
-def which_one(tied: list[Job]) -> Reply:
+def which_one(tied: list[Job], question: str) -> Reply:
+    """Several jobs fit the name alike: ask, with the question about each as a button."""
     options = listing([f"{job.title} ({job.slug})" for job in tied])
-    text = f"Which one do you mean: {options}? Ask again with its name."
-    return Reply(text, cards.text_card("Which job?", text))
+    text = f"I'm not sure which one you mean: {options}? Ask again with its name."
+    return Reply(text, cards.choices_card("Which job?", text, _about_each(question, tied)))
 
 
-def not_understood(jobs: list[Job], *, about_a_run: bool) -> Reply:
+def not_understood(jobs: list[Job], *, about_a_run: bool, question: str = "") -> Reply:
     known = listing([f"{job.title} ({job.slug})" for job in jobs[:10]])
     if about_a_run:
-        text = f"Which job do you mean? I know {known}."
-    else:
-        text = (f"I'm not sure what you are asking. I know {known}. Try 'did the import run "
-                f"today?', 'anything late?' or 'help'.")
+        text = f"I'm not sure which job you mean. I know {known}."
+        return Reply(text, cards.choices_card("Which job?", text, _about_each(question, jobs)))
+    text = (f"I'm not sure what you are asking. I know {known}. Try 'did the import run "
+            f"today?', 'anything late?' or 'help'.")
     return Reply(text, cards.text_card("Which job?", text))
+
+
+def _about_each(question: str, jobs: list[Job]) -> list[str]:
+    """The question asked again about each job by its title (a button per job, at most 3)."""
+    asked = question.strip().rstrip("?").strip() or "did it run"
+    return [f"{asked} — {job.title}?" for job in jobs[:3]]
 
 
 def _intent_words() -> set[str]:

@@ -135,6 +135,9 @@ def late(ask: Ask, run: Run | None, found: Sequence[Alert]) -> str:
     return f"it is late: {listing(clauses)}" if clauses else ""
 
 
+PENDING_WORDS = frozenset({"pending", "outstanding", "waiting", "missing", "ausstehend", "offen"})
+
+
 async def no_run(ask: Ask) -> Reply:
     assert ask.job is not None
     when = ask.period.label if ask.period else "yet"
@@ -142,6 +145,8 @@ async def no_run(ask: Ask) -> Reply:
     late_clause = late(ask, None, found)
     text = f"No — {ask.job.title} has not run {when}" + (f", and {late_clause}." if late_clause
                                                         else ".")
+    if PENDING_WORDS & set(ask.tokens):  # "still pending?" is a yes when it has not run
+        text = "Yes, still pending — " + text.removeprefix("No — ")
     last = await queries.list_runs(ask.job, limit=1, session=ask.session)
     if last:
         run = last[0]
@@ -218,7 +223,7 @@ def asks_if_failed(ask: Ask) -> bool:
 
 def asks_if_running(ask: Ask) -> bool:
     """"Is it running?" asks about now: a run that already ended is a No, whatever its state."""
-    return bool({"running", "läuft", "laeuft"} & set(ask.tokens)) and "late" not in ask.tokens
+    return bool(RUNNING_WORDS & set(ask.tokens)) and "late" not in ask.tokens
 
 
 def _verdict(ask: Ask, facts: RunFacts) -> str:
@@ -327,7 +332,20 @@ def with_details(first: str, facts: RunFacts, ask: Ask) -> str:
 
 
 async def status(ask: Ask) -> Reply:
+    if ask.period is None and await missed_since_last_run(ask):
+        return await no_run(ask)  # "has it started yet?": the occurrence due, not the last run
     return await with_run(ask, lambda a, f: with_details(verdict(a, f), f, a))
+
+
+async def missed_since_last_run(ask: Ask) -> bool:
+    """The watcher found an occurrence that did not start, after the job's latest run."""
+    assert ask.job is not None
+    missed = [a for a in await open_alerts(ask) if a.kind == "did_not_start"]
+    if not missed:
+        return False
+    last = await queries.list_runs(ask.job, limit=1, session=ask.session)
+    due = max(a.occurrence_at or a.opened_at for a in missed)
+    return not last or due > last[0].started_at
 
 
 # --- what happened / why did it fail -------------------------------------------------------
@@ -335,7 +353,15 @@ async def status(ask: Ask) -> Reply:
 async def failure(ask: Ask) -> Reply:
     def render(a: Ask, f: RunFacts) -> str:
         who = subject(a, f)
-        if f.state == "succeeded":
+        warned = [n for n in f.notes if n.level in ("warning", "error")]
+        if f.state == "succeeded" and warned:
+            said = "; ".join(f"{n.level} at {clock_time(n.at)}: {n.text[:300]}" for n in warned[:3])
+            asked = bool({"warning", "warnings", "warn", "note", "notes", "message", "messages"}
+                         & set(a.tokens))
+            first = (f"{'Yes — ' if asked else ''}{capital(who) if not asked else who} finished "
+                     f"successfully, with {len(warned)} {'note' if len(warned) == 1 else 'notes'} "
+                     f"worth a look: {said}.")
+        elif f.state == "succeeded":
             first = f"Nothing went wrong — {who} finished successfully."
         elif f.status == "running":
             first = f"{capital(who)} is still running{progress_clause(f)}; nothing has failed so far."
@@ -377,7 +403,11 @@ def best_metric(tokens: list[str], metrics: Sequence[MetricFact],
     if not scored:
         return None
     scored.sort(key=lambda s: (s[0], s[1]), reverse=True)
-    return scored[0][2]
+    best = scored[0][2]
+    if much and AMOUNT_WORDS & asked and not AMOUNT_WORDS & {w.lower() for w in (
+            *label(best.name).split(), best.unit or "")}:
+        return None  # "how much did it cost": no amount reported, whatever else was
+    return best
 
 
 def asks_if_normal(ask: Ask) -> bool:
@@ -389,7 +419,7 @@ def judgement(metric: MetricFact) -> str:
         return "There is not enough history yet to say what is usual."
     u = metric.usual
     span = f"{number(u.low)}–{number(u.high)}" if u.low != u.high else number(u.low)
-    runs = f"the last {u.runs} successful runs"
+    runs = f"the last {u.runs} good runs"
     if not metric.unusual:
         return f"That is normal: usually about {number(u.median)} ({span} in {runs})."
     direction = "more" if metric.value > u.median else "fewer"
@@ -591,16 +621,26 @@ async def problem_of(ask: Ask, job: Job, snapshot: Snapshot) -> str | None:
 
 
 LATE_WORDS = frozenset({"late", "behind", "overdue", "delayed", "verspaetet"})
+RUNNING_WORDS = frozenset({"running", "going", "active", "laeuft", "läuft", "laufen", "progress",
+                           "busy"})
 YES_NO_START = frozenset({"is", "are", "was", "were", "did", "has", "have", "does", "do", "any",
                           "anything", "ist", "sind", "gibt", "hat", "war"})
+
+
+WELL_WORDS = frozenset({"clean", "ok", "okay", "fine", "good", "smooth", "smoothly", "alright",
+                        "well", "green", "gut", "sauber"})
+BAD_WORDS = frozenset({"wrong", "broken", "broke", "fail", "failed", "late", "issues", "issue",
+                       "problems", "problem", "errors", "error", "worry"})
 
 
 def yes_no(ask: Ask) -> tuple[bool, bool]:
     """(whether the question wants a yes or a no, whether "yes" means all is well): "is
     anything broken?" is yes when something is; "did everything go ok?" is no then."""
     tokens = ask.text.split()
-    asks = bool(tokens) and (tokens[0] in YES_NO_START or "anything" in tokens)
-    return asks, "everything" in tokens or "all" in tokens[:3]
+    asks = bool(tokens) and (tokens[0] in YES_NO_START or "anything" in tokens
+                             or tokens[0] in ("all", "alles", "everything"))
+    well = bool(WELL_WORDS & set(tokens)) and not (BAD_WORDS & set(tokens))
+    return asks, well or bool({"everything", "alles"} & set(tokens)) or "all" in tokens[:3]
 
 
 def polar(answer: bool, first: str, ask: Ask) -> str:
@@ -619,7 +659,13 @@ async def overview(ask: Ask) -> Reply:
         return await no_jobs(ask)
     troubled = [line for line in lines if line.problem]
     asked_late = bool(LATE_WORDS & set(ask.tokens))
-    if asked_late:
+    running = [line for line in lines if line.state == "running"]
+    if RUNNING_WORDS & set(ask.tokens) and not asked_late:
+        said = "; ".join(f"{line.title} (since {clock_time(line.last_started_at)})"
+                         for line in running if line.last_started_at)
+        first = polar(bool(running), f"Running now: {said}." if running else
+                      "Nothing is running right now.", ask)
+    elif asked_late:
         late = [line for line in troubled if line.problem and line.problem.startswith("late")]
         first = polar(bool(late), "Nothing looks late." if not late else
                       "Late: " + "; ".join(f"{line.title} ({line.problem})" for line in late) + ".",

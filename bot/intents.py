@@ -23,6 +23,12 @@ DETAIL_WORDS = ("owner", "owns", "owned", "responsible", "in charge", "contact",
                 "version", "release", "deployed", "triggered", "trigger", "commit", "git", "sha",
                 "how big", "size", "mb", "gb", "megabytes", "time ?zone")
 
+LAST = r"(last|past|previous|latest|recent|letzten?|vorigen?)"
+COUNT_WORDS = "two|three|four|five|six|seven|eight|nine|ten|twenty|zwei|drei|vier|fuenf|sechs|zehn"
+GOOD = ("good|successful|ok|okay|clean|green|complete|completed|proper|full|working|fine|"
+        "erfolgreiche[rsn]?|gute[rsn]?|saubere[rsn]?")
+GOOD_ADVERBS = "properly|successfully|correctly|cleanly|completely|fully"
+
 # Words that set two things side by side ("faster on Monday than on Sunday").
 COMPARE_WORDS = ("more", "less", "fewer", "higher", "lower", "faster", "slower", "quicker",
                  "longer", "shorter", "bigger", "smaller", "larger", "greater", "earlier",
@@ -34,6 +40,10 @@ COMPARE_TRIGGERS = (
     rf"\b(?:{'|'.join(COMPARE_WORDS)})\b.*\b(?:than|or|als|oder)\b",
     r"\b(?:night|day|week|run|time) before\b", r"\bprevious (?:run|night|day)\b",
     r"\b(?:same as|as many as|as much as|as long as)\b.*\b(?:before|previous|last)\b")
+
+# "Anything running right now?": the jobs running, for all jobs when none is named.
+RUNNING_NOW = (r"\b(anything|whats|what is|what s|which jobs?|what jobs?|any jobs?)( are| is)?"
+               r"( still)? (running|going|in progress|active|laeuft|laufen)\b")
 
 INTENTS = (
     Intent("help", 100, (r"^help\b", r"^(what can you do|commands|usage|how do i use)",
@@ -50,12 +60,19 @@ INTENTS = (
                             r"\bwhats? (late|broken|wrong)\b", r"\beverything (ok|okay|fine|good)\b",
                             r"\ball (jobs|good|ok|fine)\b", r"\boverview\b",
                             r"\bany (failures|problems|issues|errors|late)\b", r"\blate jobs\b",
-                            r"\bwhat failed\b", r"\bwhich jobs (failed|are late)\b"),
+                            r"\bwhat failed\b", r"\bwhich jobs (failed|are late)\b",
+                            RUNNING_NOW, r"\bany ?(one|thing| job| jobs)? (fail|failed|break|broke|"
+                            r"crash|crashed|error)", r"\b(did|has|have|were there) any\b",
+                            r"\b(clean|smooth|quiet|issues|problems)\b", r"\balles\b",
+                            r"\b(bei )?(den|die|all|unseren|our) jobs\b", r"^all (good|ok|fine|well)\b",
+                            r"\bshould have (started|run|finished)\b",
+                            r"\b(didnt|did not|hasnt) (start|run)\b"),
            about_a_job=False),
     # Two days or runs side by side (bot.comparisons); asked only when it finds both sides.
     Intent("compare", 75, COMPARE_TRIGGERS),
     Intent("lateness", 72, (r"\bhow far behind\b", r"\bbehind\b", r"\blate\b", r"\boverdue\b",
-                            r"\bon time\b", r"\bdelayed\b", r"\bverspaetet\b", r"\bpuenktlich\b")),
+                            r"\bon time\b(?! (percent|pct|rate|share|ratio))", r"\bdelayed\b",
+                            r"\bverspaetet\b", r"\bpuenktlich\b")),
     Intent("eta", 70, (r"\bwhen will .+? (be )?(done|finish|finished|end|complete|ready)\b",
                        r"\bhow long (left|remaining|to go|until)\b", r"\beta\b", r"\bhow far\b",
                        r"\bprogress\b", r"\bwhen (is|s) it (done|ready)\b",
@@ -63,14 +80,22 @@ INTENTS = (
                        r"\b(stage|phase)\b(?!.*\b(fail|stop|crash|error|broke)\w*)")),
     Intent("usual_duration", 65, (r"\b(usually|normally|typically) take\b",
                                   r"\bhow long does (it|the \w+( \w+)?) (usually |normally )?take\b",
-                                  r"\b(usual|normal|typical|average) (duration|runtime|run time)\b")),
+                                  r"\b(usual|normal|typical|average) (duration|runtime|run time)\b",
+                                  r"\bwie lange\b.*\b(normalerweise|meistens|ueblicherweise)\b")),
     Intent("duration", 60, (r"\bhow long\b", r"\bduration\b", r"\btook\b", r"\btake to run\b",
-                            r"\bruntime\b", r"\brun time\b")),
+                            r"\bruntime\b", r"\brun time\b", r"\bwie lange\b",
+                            r"\b(gedauert|dauert|dauer|laufzeit)\b", r"\bhow much time\b",
+                            r"\btime (from|between|until|till)\b")),
     Intent("detail", 58, (*(rf"\b{w}\b" for w in DETAIL_WORDS), r"\bwho (do|should|can) i\b",
+                          r"\bwho (kicked|started|triggered|launched|ran|gets|is)\b",
+                          r"\b(started|triggered|kicked off|launched|run) (by|via|from|manually)\b",
+                          r"\bby hand\b",
                           r"\bhow was (it|the \w+( \w+)?) (started|triggered|run)\b")),
     Intent("schedule", 54, (r"\bhow often (does|do|is|will)\b",
                             r"\bwhen (does|do|will|is) .*\b(run|start|kick|due|scheduled)\b",
                             r"\bnext (run|time)\b", r"\brun next\b", r"\bnaechste",
+                            r"\bwhen (is|s) the next\b", r"^next\b", r"\bwhen the next\b",
+                            r"\bby when\b", r"\b(have|has|need|needs) to be\b", r"\bdeadline\b",
                             r"\bschedul", r"\bcron\b", r"\bwhat time does\b", r"\bkicks? off\b",
                             r"\b(does|do) .*\brun (on|at|every)\b", r"\bsupposed to\b",
                             r"\bwann (laeuft|startet)\b", r"\bwie oft laeuft\b")),
@@ -80,7 +105,16 @@ INTENTS = (
                         r"(\d+|two|three|four|five|six|seven|eight|nine|ten) (\w+ )?runs\b",
                         r"\blast (good|successful|ok|clean|green) run\b", r"\bruns so far\b",
                         r"\b(list|show)( me)?( the| all)? runs\b",
-                        r"\bwhen did .* last (succeed|work|run successfully)\b")),
+                        r"\bwhen did .* last (succeed|work|run successfully)\b",
+                        r"\b(how many|number of|wie viele|anzahl)\b.*\bruns?\b", r"^of\b.*\bruns\b",
+                        rf"\b{LAST} (\d{{1,3}}|{COUNT_WORDS}) (?!(days?|weeks?|nights?|hours?|months?|"
+                        r"tage|wochen|naechte|stunden|monate)\b)[a-z]",
+                        r"\b(list|show|all)( me)?( the| all)?( \w+)?( \w+)? (runs|failures|fails|reruns)\b",
+                        r"\b(list|show)( me)?( the| all)? (failed|failing|broken)\b",
+                        r"\bruns (today|yesterday|this|last|since|over|on|in)\b",
+                        r"\bwhen did .* last (fail|break|crash|error|go wrong)",
+                        rf"\b(last|letzte[rsn]?) ({GOOD})\b", rf"\blast\b.*\b({GOOD_ADVERBS})\b",
+                        rf"\bwhen did .* last (succeed|work|go ({GOOD}))")),
     Intent("output", 56, (r"\bproduce", r"\boutputs?\b", r"\bgenerat", r"\bwhat did (it|the \w+"
                           r"( \w+)?) (write|create|make|publish|export)\b", r"\bresults?\b",
                           r"\b(write|wrote|written|writes|erzeugt|geschrieben|produziert)\b")),
@@ -91,7 +125,8 @@ INTENTS = (
     Intent("failure", 50, (r"\bwhy\b", r"\bwhat happened\b", r"\bwhat went wrong\b",
                            r"\bwhich milestone\b", r"\bwhere did (it|the \w+( \w+)?) stop",
                            r"\bstopped\b", r"\berrors?\b", r"\bwarnings?\b", r"\bproblems?\b",
-                           r"\bwhat broke\b", r"\bwhat failed\b", r"\bcause\b")),
+                           r"\bwhat broke\b", r"\bwhat failed\b", r"\bcause\b", r"\bwarum\b",
+                           r"\bwieso\b", r"\bweshalb\b", r"\bwas ist passiert\b")),
     Intent("metric", 45, (r"\bhow (many|much)\b", r"\bnumber of\b", r"\bcount\b",
                           r"\b(is|was) (that|it|this) (normal|usual|ok|okay|expected)\b",
                           r"\bnormal\b", r"\bunusual\b")),

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from bot.language import PLAIN_WORDS, UMLAUTS, stem
+from bot.periods import TIME_WORDS
 from storage.models import Job
 
 # Words that say nothing about which job is meant.
@@ -64,7 +65,9 @@ class JobIndex:
         for token in tokens:
             if token in GENERIC or len(token) < 3:
                 continue
-            for job, word in self._matches(stem(token), fuzzy=token not in PLAIN_WORDS):
+            # Everyday and time words are not typos of a name: "week" is not "weekly".
+            fuzzy = token not in PLAIN_WORDS and token not in TIME_WORDS
+            for job, word in self._matches(stem(token), fuzzy=fuzzy):
                 matched.setdefault(job.slug, set()).add(word)
         candidates = []
         for job in self.jobs:

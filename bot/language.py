@@ -16,6 +16,10 @@ DATE_OR_WORD = re.compile(
 DECIMAL = re.compile(r"\d{1,2}\.\d{1,2}")  # "version 2.11", but "on 25.11" (see normalize)
 DATE_PREPOSITIONS = frozenset({"on", "am", "from", "to", "since", "until", "till", "between",
                                "and", "vom", "bis", "seit", "zum", "ab"})
+# "switched to 4.8", "upgraded to 2.11": a version after these, never a date.
+CHANGE_VERBS = frozenset({"switch", "switched", "upgrade", "upgraded", "update", "updated",
+                          "move", "moved", "bump", "bumped", "change", "changed", "go", "went",
+                          "version", "release", "v"})
 UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})  # "nächstes" → "naechstes"
 APOSTROPHE_S = re.compile(r"['’]s\b")
 
@@ -28,7 +32,8 @@ PLAIN_WORDS = frozenset({
     "should", "since", "some", "such", "than", "that", "their", "them", "then", "there", "these",
     "they", "thing", "think", "this", "those", "though", "through", "under", "until", "very",
     "were", "what", "when", "where", "whether", "which", "while", "will", "with", "within",
-    "would", "your", "yours",
+    "would", "your", "yours", "customer", "customers", "client", "clients", "people",
+    "manager", "team", "boss", "colleague", "colleagues", "someone", "somebody", "anyone",
 })
 
 
@@ -36,11 +41,14 @@ def normalize(text: str) -> str:
     """Lowercase words and digits only, dates and times kept whole; '@OpenTrace did it run on
     25.11.?' → 'did it run on 25.11.'. A "2.11" is a date only after "on", "since", "am"…"""
     text = MENTION.sub(" ", text).lower().replace("’", "'").translate(UMLAUTS)
+    text = text.replace("%", " percent ")  # "on-time %": a share, which metrics call pct
     text = APOSTROPHE_S.sub("", text)  # "today's import" → "today import"
     text = re.sub(r"@\w+", " ", text)
     tokens: list[str] = []
     for token in DATE_OR_WORD.findall(text):
-        if DECIMAL.fullmatch(token) and not (tokens and tokens[-1] in DATE_PREPOSITIONS):
+        after_preposition = bool(tokens) and tokens[-1] in DATE_PREPOSITIONS and not (
+            len(tokens) > 1 and tokens[-2] in CHANGE_VERBS)
+        if DECIMAL.fullmatch(token) and not after_preposition:
             tokens.extend(token.split("."))
         else:
             tokens.append(token.replace("'", ""))

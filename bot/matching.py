@@ -4,10 +4,16 @@ from collections.abc import Iterable, Sequence
 
 from bot.language import stem
 
+# Words and the short forms metric names use for them.
+SHORT_FORMS = {"percent": "pct", "percentage": "pct", "prozent": "pct", "number": "count",
+               "average": "avg", "seconds": "sec", "minutes": "min", "errors": "error"}
+
 
 def root(word: str) -> str:
-    """The stem without a final e: "overcharged", "overcharges", "overcharge" meet."""
-    base = stem(word.lower())
+    """The stem without a final e: "overcharged", "overcharges", "overcharge" meet; "percent"
+    meets "pct"."""
+    word = SHORT_FORMS.get(word.lower(), word.lower())
+    base = stem(word)
     return base[:-1] if len(base) > 4 and base.endswith("e") else base
 
 

@@ -11,4 +11,5 @@ HANDLERS: dict[str, handlers.Handler] = {
     "runs": run_lists.runs,
     "overview": run_lists.overview,
     "compare": comparisons.compare,
+    "metric": run_lists.metric_or_count,
 }

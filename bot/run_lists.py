@@ -8,23 +8,33 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from alerts.wording import capital, listing, moment
-from bot import cards, handlers
+from alerts.wording import capital, clock_time, day_name, listing, moment
+from bot import cards, details, handlers
 from bot.answer_state import JudgedRun, judge_runs
 from bot.facts import Reply
 from bot.handlers import Ask, state_word
+from bot.jobfinder import job_words
+from bot.language import stem
+from bot.matching import best_named
 from bot.periods import NUMBER_WORDS, run_window
 from storage import job_state, queries
+from storage.history import successful_history
 from storage.models import Job, Run
 
 MAX_RUNS = 500
 FAIL_WORDS = {"fail", "failed", "fails", "failing", "failure", "failures", "broke", "broken",
               "crash", "crashed", "error", "errors", "fehlgeschlagen"}
 GOOD_WORDS = {"good", "successful", "succeeded", "succeed", "success", "ok", "okay", "clean",
+              "complete", "completed", "proper", "properly", "successfully", "correctly",
+              "cleanly", "full", "fully", "working", "erfolgreich", "erfolgreicher",
+              "erfolgreiche", "erfolgreichen", "erfolgreiches", "gut", "guter", "gute",
               "green", "worked", "work", "fine"}
-LAST_N = re.compile(r"\b(?:last|past|previous|latest|recent) (?P<n>\d{1,3}|" +
-                    "|".join(NUMBER_WORDS) + r") (?:\w+ )?runs\b")
+# "the last 5 runs", "last two scorecards", "letzte 5 frachtraten imports" — not "last 3 days".
+LAST_N = re.compile(r"\b(?:last|past|previous|latest|recent|letzten?|vorigen?) (?P<n>\d{1,3}|"
+                    + "|".join(NUMBER_WORDS) + r") (?!(?:days?|weeks?|nights?|hours?|months?|tage|"
+                    r"wochen|naechte|stunden|monate)\b)[a-z]")
 TIMES = {1: "once", 2: "twice"}
+LAST_WORDS = frozenset({"last", "latest", "letzte", "letzter", "letztes", "letzten", "zuletzt"})
 
 
 async def judged_runs(job: Job, runs: list[Run], session: AsyncSession, *,
@@ -33,6 +43,29 @@ async def judged_runs(job: Job, runs: list[Run], session: AsyncSession, *,
     queries whatever their number (and stored, when `seen` holds the job's revision as read
     before the runs were)."""
     return await judge_runs({job.id or 0: job}, runs, seen, session=session, stored=stored)
+
+
+COUNTED = re.compile(r"\b(?:how many|number of|wie viele|anzahl) (?P<noun>[a-z]+)(?: (?P<then>[a-z]+))?")
+
+
+async def metric_or_count(ask: Ask) -> Reply:
+    """"How many syncs ran over the weekend?", "how many scorecards so far?" count runs: the
+    thing counted is the job itself, and no number it reports is named so."""
+    assert ask.job is not None
+    counted = COUNTED.search(ask.text)
+    history = await successful_history(ask.job, before=ask.now, limit=5, session=ask.session)
+    named = {stem(w) for name in history.metrics for w in re.split(r"[-_. ]+", name.lower())}
+    if counted:
+        own = {stem(w) for w in job_words(ask.job)} | {"run", "time", "execution", "rerun"}
+        for noun in (stem(w) for w in (counted["noun"], counted["then"]) if w):
+            if noun in named:
+                break
+            if noun in own:
+                return await runs(ask)
+    if not best_named(ask.tokens, list(history.metrics), job_words(ask.job), at_least=3) and (
+            stored := await details.stored_answer(ask)):
+        return stored  # "how many carriers does it cover": a field of a payload
+    return await handlers.metric(ask)
 
 
 def times(count: int) -> str:
@@ -63,7 +96,7 @@ async def runs(ask: Ask) -> Reply:
         judged = [j for j in judged if _near(j.run, ask)]
     if last_n:
         return _listing(ask, job, judged[:count], f"The last {len(judged[:count])} runs of {job.title}:")
-    if "last" in asked and asked & GOOD_WORDS and not asked & {"how", "many", "often"}:
+    if asked & LAST_WORDS and asked & GOOD_WORDS and not asked & {"how", "many", "often"}:
         return _last_good(ask, job, judged)
     if asked & FAIL_WORDS:
         bad = [j for j in judged if j.bad]
@@ -117,8 +150,13 @@ def _last_good(ask: Ask, job: Job, judged: list[JudgedRun]) -> Reply:
     return _reply(job, text)
 
 
+def _day_and_time(at: datetime, ask: Ask) -> str:
+    """"today at 04:00", "yesterday at 04:02", "Sunday at 04:01": a list names each day."""
+    return f"{day_name(at.date(), ask.today)} at {clock_time(at)}"
+
+
 def _listing(ask: Ask, job: Job, judged: list[JudgedRun], first: str) -> Reply:
-    lines = [f"{capital(moment(j.run.started_at.astimezone(ask.zone), ask.today))}: "
+    lines = [f"{capital(_day_and_time(j.run.started_at.astimezone(ask.zone), ask))}: "
              f"{state_word(j.state)} (run {j.run.key})" for j in judged]
     text = first + ("\n" + "\n".join(f"- {line}" for line in lines) if lines else "")
     return _reply(job, text)

@@ -47,6 +47,8 @@ CONCEPTS = (
     Concept("size", ("size", "bytes", "size_mb", "size_bytes"),
             ("size", "big", "large", "mb", "gb", "kb", "bytes", "megabytes"), "payload"),
     Concept("timezone", ("timezone",), ("timezone", "zone"), "definition"),
+    Concept("alert", ("alert",), ("alerted", "alerts", "notified", "notify", "paged", "informed",
+                                 "benachrichtigt", "escalated"), "definition"),
 )
 CONCEPT_BY_NAME = {concept.name: concept for concept in CONCEPTS}
 
@@ -88,7 +90,12 @@ def definition_facts(job: Job) -> list[Stored]:
         facts.append(Stored("timezone", job.timezone, "definition"))
     if job.description:
         facts.append(Stored("description", job.description, "definition"))
+    if job.alert:
+        facts.append(Stored("alert", ", ".join(job.alert), "definition"))
     return facts
+
+
+VERSIONS = re.compile(r"(?<![\w.])\d+\.\d+(?:\.\d+)*(?![\w])")
 
 
 def run_facts(run: Run, events: Sequence[Event]) -> list[Stored]:
@@ -171,6 +178,8 @@ def best_facts(content: set[str], concepts: list[Concept], facts: Sequence[Store
         if len(fact.value) >= 3 and re.search(rf"(?<![\w.]){re.escape(fact.value.lower())}(?![\w])",
                                                raw_question.lower()):
             score += 5
+        elif any(fact.value.startswith(f"{v}.") for v in VERSIONS.findall(raw_question)):
+            score += 5  # "switch to 4.8" names the value "4.8.0"
         if score:
             matches.append(Match(fact, score))
     return sorted(matches, key=lambda m: -m.score)

@@ -4,6 +4,7 @@ overviews, subscriptions and alerts — and the refusal is in the audit log. In 
 the personal chat of a person the audience names, it answers as usual."""
 
 import json
+import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -101,7 +102,10 @@ async def office(database_url: str, clock: Clock, connector: Connector,
 
 
 def mentions_payroll(text: str) -> bool:
-    return any(word in text.lower() for word in ("payroll", "payslip", "bank file", "finance-ops"))
+    """Anything of the job beyond the asker's own words ("a job called 'payroll export'",
+    which is what any unknown name gets)."""
+    text = re.sub(r"a job called '[^']*'", "a job called …", text.lower())
+    return any(word in text for word in ("payroll", "payslip", "bank file", "finance-ops"))
 
 
 async def test_in_the_finance_team_the_payroll_export_is_answered(office: Office) -> None:
