@@ -4,6 +4,8 @@ facts come from `bot.stored`; when none holds what was asked, the answer says so
 it would come from, and a question it cannot place is answered with what it understood and
 the closest readings as buttons (`bot.clarify`)."""
 
+import re
+
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from alerts.wording import capital, day_name, listing, moment
@@ -12,7 +14,7 @@ from bot.clarify import content_words, unsure
 from bot.facts import Reply
 from bot.handlers import Ask
 from bot.jobfinder import job_words
-from bot.matching import named_all
+from bot.matching import named_all, root
 from bot.stored import (
     Match,
     Stored,
@@ -23,6 +25,7 @@ from bot.stored import (
     run_facts,
 )
 from storage import queries
+from storage.history import successful_history
 from storage.models import Event, Job, Run
 
 VALUE_HISTORY = 200  # runs searched for "when did it switch to 0.9.3"
@@ -41,7 +44,9 @@ async def detail(ask: Ask) -> Reply:
         if matches[0].score >= 5 and "when" in ask.tokens and CHANGE_WORDS & set(ask.tokens):
             return await _first_with(ask, job, matches[0].fact)
         return _answer(ask, job, run, matches)
-    milestones = {e.name for e in events if e.kind == "milestone" and e.name} | _expected(job)
+    usual = await successful_history(job, before=ask.now, limit=3, session=ask.session)
+    milestones = {e.name for e in events if e.kind == "milestone" and e.name} | _expected(job) \
+        | set(usual.milestones)
     if not concepts and named_all(ask.tokens, sorted(milestones), job_words(job)):
         return await handlers.status(ask)  # "are the rates loaded?": a milestone, so how it went
     if concepts:
@@ -94,10 +99,26 @@ def _answer(ask: Ask, job: Job, run: Run | None, matches: list[Match]) -> Reply:
     else:
         first = f"{capital(best.label)} of {_run_name(ask, job, run)}: {best.value}."
     first = first.rstrip(".") + f" ({_where(best)})."
+    if verdict := _yes_or_no(ask, best):
+        first = f"{verdict} — {first[:1].lower()}{first[1:]}" if best.key != "owner" else \
+            f"{verdict} — {first}"
     close = [m.fact for m in matches[1:4] if m.score >= matches[0].score / 2 and m.fact != best]
     lines = [f"{capital(f.label)}: {f.value[:200]}" for f in close]
     text = first + ("\n" + "\n".join(f"- {line}" for line in lines) if lines else "")
     return Reply(text, cards.text_card(job.title, text))
+
+
+def _yes_or_no(ask: Ask, fact: Stored) -> str | None:
+    """"Was it started by cron?": Yes when the value holds the word proposed, No when the
+    question proposes another one; None for questions that are not yes/no questions."""
+    tokens = ask.text.split()
+    if not tokens or tokens[0] not in handlers.YES_NO_START:
+        return None
+    value = {root(w) for w in re.split(r"[^a-z0-9]+", fact.value.lower()) if w}
+    proposed = {root(w) for w in content_words(ask)} - {root(w) for w in fact.words}
+    if proposed & value:
+        return "Yes"
+    return "No" if proposed else None
 
 
 def _where(fact: Stored) -> str:

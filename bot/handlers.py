@@ -334,7 +334,27 @@ def with_details(first: str, facts: RunFacts, ask: Ask) -> str:
 async def status(ask: Ask) -> Reply:
     if ask.period is None and await missed_since_last_run(ask):
         return await no_run(ask)  # "has it started yet?": the occurrence due, not the last run
-    return await with_run(ask, lambda a, f: with_details(verdict(a, f), f, a))
+    reply = await with_run(ask, lambda a, f: with_details(verdict(a, f), f, a))
+    if earlier := await earlier_failures(ask):
+        first, _, rest = reply.text.partition("\n")
+        return Reply(f"{first} {earlier}" + (f"\n{rest}" if rest else ""), reply.card)
+    return reply
+
+
+async def earlier_failures(ask: Ask) -> str:
+    """"Before it, the run at 04:00 failed." when the day's answer is a rerun."""
+    if ask.period is None or ask.job is None:
+        return ""
+    runs = await queries.list_runs(ask.job, since=ask.period.start, until=min(ask.period.end, ask.now),
+                                   limit=10, session=ask.session)
+    if len(runs) < 2 or runs[0].status in BAD_STATUSES or FAILURE_WORDS & set(ask.tokens):
+        return ""
+    bad = [r for r in runs[1:] if r.status in BAD_STATUSES]
+    if not bad:
+        return ""
+    said = listing([f"the run at {clock_time(r.started_at.astimezone(ask.zone))} {r.status}"
+                    for r in reversed(bad)])
+    return f"Before it, {said}."
 
 
 async def missed_since_last_run(ask: Ask) -> bool:
@@ -458,7 +478,24 @@ async def inputs(ask: Ask) -> Reply:
 
 
 async def outputs(ask: Ask) -> Reply:
-    return await with_run(ask, lambda a, f: files(a, f, reading=False))
+    """What a run produced; when it produced nothing (yet), what the last run that did wrote."""
+    before = ""
+    run = await the_run(ask)
+    if run is not None and ask.job is not None and not (
+            await run_facts(ask.job, run, ask.zone, session=ask.session)).outputs:
+        before = await last_outputs(ask, run)
+    return await with_run(ask, lambda a, f: files(a, f, reading=False) + before)
+
+
+async def last_outputs(ask: Ask, run: Run) -> str:
+    assert ask.job is not None
+    for earlier in await queries.list_runs(ask.job, until=run.started_at, limit=5, session=ask.session):
+        facts = await run_facts(ask.job, earlier, ask.zone, session=ask.session)
+        if facts.outputs:
+            day = day_name(facts.started_at.date(), ask.today)
+            return (f" The last run that did ({day} at {clock_time(facts.started_at)}) wrote "
+                    f"{listing(facts.outputs[:5])}.")
+    return ""
 
 
 def files(ask: Ask, f: RunFacts, *, reading: bool) -> str:
@@ -661,8 +698,9 @@ async def overview(ask: Ask) -> Reply:
     asked_late = bool(LATE_WORDS & set(ask.tokens))
     running = [line for line in lines if line.state == "running"]
     if RUNNING_WORDS & set(ask.tokens) and not asked_late:
-        said = "; ".join(f"{line.title} (since {clock_time(line.last_started_at)})"
-                         for line in running if line.last_started_at)
+        said = "; ".join([f"{line.title} (since {clock_time(line.last_started_at)}"
+                          f"{await progress_of(ask, line.job)})"
+                          for line in running if line.last_started_at])
         first = polar(bool(running), f"Running now: {said}." if running else
                       "Nothing is running right now.", ask)
     elif asked_late:
@@ -678,6 +716,17 @@ async def overview(ask: Ask) -> Reply:
     rest = [f"{line.title}: {describe_line(line, ask)}" for line in lines]
     text = first + "\n" + "\n".join(f"- {r}" for r in rest)
     return Reply(text, cards.jobs_card(first, lines))
+
+
+async def progress_of(ask: Ask, slug: str) -> str:
+    """", stage 'forecasting', 59% done: 38 of 64 warehouses" for a running job's latest run."""
+    job = next((j for j in await ask.visible_jobs() if j.slug == slug), None)
+    runs = await queries.list_runs(job, limit=1, session=ask.session) if job else []
+    if not runs or job is None:
+        return ""
+    facts = await run_facts(job, runs[0], ask.zone, session=ask.session)
+    clause = progress_clause(facts)
+    return f", {clause.strip(' ()')}" if clause else ""
 
 
 def describe_line(line: JobLine, ask: Ask) -> str:
