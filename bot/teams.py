@@ -273,8 +273,10 @@ def find_job(jobs: Sequence[Job], name: str) -> Job | None:
 
 def question_text(activity: Activity) -> str:
     """What the asker typed to the bot: its own @mention removed, other people's mentions
-    kept as plain names, HTML entities decoded and whitespace collapsed."""
-    text = activity.text or ""
+    kept as plain names, HTML entities decoded and whitespace collapsed. A pressed "did you
+    mean" button arrives as text from Teams (imBack); clients that send an Action.Submit's
+    data instead (Web Chat, the Agents Playground) carry the same question in its value."""
+    text = activity.text or _button_question(activity.value)
     bot = activity.recipient or ChannelAccount()
     for entity in activity.entities or []:
         extra = _extra(entity)
@@ -386,6 +388,15 @@ def _extra(entity: Any) -> dict[str, Any]:
     """An entity's fields beyond `type` (botbuilder keeps them as additional properties)."""
     extra = getattr(entity, "additional_properties", None)
     return extra if isinstance(extra, dict) else {}
+
+
+def _button_question(value: Any) -> str:
+    """The question of a "did you mean" button sent as Action.Submit data."""
+    msteams = value.get("msteams") if isinstance(value, dict) else None
+    if not isinstance(msteams, dict) or msteams.get("type") != "imBack":
+        return ""
+    asked = msteams.get("value")
+    return asked if isinstance(asked, str) else ""
 
 
 def _name(value: Any) -> str | None:

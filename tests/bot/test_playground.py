@@ -152,14 +152,11 @@ async def test_in_the_agents_playground_a_user_presses_a_did_you_mean_button_and
     the bot is not sure, and its reply reaches the Playground's websocket as an Adaptive Card of
     "did you mean" buttons. The user presses the first one and gets that reading answered.
 
-    How the press is sent: as the user's next message, its text the button's value, through
-    POST /_conversation/v1/conversations/{id}/messages — what Teams does for an Action.Submit
-    whose data is {"msteams": {"type": "imBack", "value": ...}}: it posts the value as a plain
-    message from the user. The Playground's own card-action route, POST /_conversation/v1/submit,
-    is what its UI calls for every Action.Submit, but it (version 0.2.28) ignores "msteams": it
-    sends the bot a message with no text and the whole `data` as `value`, which is not what Teams
-    sends for imBack, and the bot answers that empty question with its help. So the route is not
-    used here: it would test the Playground's shortcut, not the Teams behaviour the buttons rely on."""
+    How the press is sent: through the Playground's own card-action route, POST
+    /_conversation/v1/submit, which its UI calls for every Action.Submit. It (version 0.2.28)
+    ignores "msteams" and sends the bot a message with no text and the button's whole `data` as
+    `value` — where Teams would post the imBack value as the text — so this also shows that the
+    bot reads the question from such a value (as Web Chat sends it too)."""
     playground_or_skip()
     clock.now = NOW - timedelta(days=8)
     api = await start_api(f"sqlite:///{tmp_path / 'opentrace.db'}", clock)
@@ -184,9 +181,11 @@ async def test_in_the_agents_playground_a_user_presses_a_did_you_mean_button_and
                 card = unsure[-1]["message"]["attachments"][0]
                 pressed = card["content"]["actions"][0]["data"]["msteams"]["value"]
 
-                async with http.post(f"/_conversation/v1/conversations/{chat}/messages", json={
-                        "from": {"id": me["id"]}, "text": pressed, "textFormat": "plain"}) as r:
-                    assert r.status == 200
+                async with http.post("/_conversation/v1/submit", json={
+                        "conversation": {"id": chat}, "from": {"id": me["id"]},
+                        "replyToId": unsure[-1]["message"]["messageId"],
+                        "value": card["content"]["actions"][0]["data"]}) as r:
+                    assert r.status == 200, await r.text()
                 answer = await pushed_until(ws, text_in(chat))
     finally:
         await api.client.close()
