@@ -24,6 +24,7 @@ FILLER = frozenset({
     "welchem", "welches", "was", "wie", "wo", "wann", "vom", "von", "fuer", "auf", "mit",
     "lief", "laeuft", "hat", "hast", "im", "am", "um", "zu", "zum", "zur", "sagen", "say",
     "said", "says", "look", "like", "time", "my", "your", "our", "their", "his", "her", "an",
+    "find", "where", "wheres", "located", "location", "newest",
 })
 CONCEPT_WORDS = frozenset(w for c in CONCEPTS for w in (*c.words, *c.keys))
 STOP = GENERIC | PLAIN_WORDS | set(TIME_WORDS) | FILLER | CONCEPT_WORDS

@@ -60,13 +60,13 @@ async def detail(ask: Ask) -> Reply:
     return await handlers.status(ask)
 
 
-async def stored_answer(ask: Ask) -> Reply | None:
+async def stored_answer(ask: Ask, *, at_least: int = 3) -> Reply | None:
     """The stored fact the question names surely, or None: for questions another reading
     could not place ("how many carriers does the sync cover": a payload's field); never a
     metric."""
     assert ask.job is not None
     run, _, _, matches = await _lookup(ask)
-    if matches and matches[0].score >= 3 and matches[0].fact.source != "metric":
+    if matches and matches[0].score >= at_least and matches[0].fact.source != "metric":
         return _answer(ask, ask.job, run, matches)
     return None  # a metric is the metric answer's to give, with its usual values
 

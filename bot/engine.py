@@ -18,7 +18,7 @@ from bot.answer_state import AnswerState, judge_pending
 from bot.clarify import STOP as STOP_WORDS
 from bot.facts import Reply
 from bot.intents import INTENTS, classify
-from bot.jobfinder import GENERIC, WHOLE_NAME_SCORE, Candidate, JobIndex, pick
+from bot.jobfinder import GENERIC, WEAK_WORD_SCORE, WHOLE_NAME_SCORE, Candidate, JobIndex, pick
 from bot.language import PLAIN_WORDS, correct, normalize, stem, words
 from bot.periods import TIME_WORDS, find_period
 from bot.registry import HANDLERS
@@ -108,6 +108,8 @@ class Answerer:
             candidates = index.rank(text, words(text))
             if not candidates and index is not known.index:
                 await self._refused(known.index.rank(text, words(text)), question, viewer, session)
+            if not candidates and classify(text, names_a_job=False).about_a_job:
+                candidates = known_by_what_they_hold(text, known.holders, index.jobs)
             if candidates and candidates[0].score < WHOLE_NAME_SCORE and \
                     classify(text, names_a_job=False).name == "overview":
                 candidates = []  # "anything i need to worry about? quick check": all jobs
@@ -162,7 +164,7 @@ class Answerer:
             stored = {w for names in fields.values() for name in names
                       for w in re.split(r"[^a-z0-9]+", name.lower()) if len(w) > 2}
             vocabulary = set(TIME_WORDS) | set(COMMON_WORDS) | _intent_words() | index.words | stored
-            self._known = KnownJobs(signature, index, vocabulary, {})
+            self._known = KnownJobs(signature, index, vocabulary, {}, _holders(jobs, fields))
         return self._known
 
     async def _refused(self, hidden: list[Candidate], question: str, viewer: Viewer,
@@ -212,6 +214,46 @@ async def jobs_reporting(text: str, jobs: list[Job], session: AsyncSession) -> l
     return sorted(found, key=lambda c: -c.score)
 
 
+def _holders(jobs: list[Job], fields: dict[int, set[str]]) -> dict[str, set[int]]:
+    """Each word of what a job reports or expects ("disputes-filed", "lane_rates") → the jobs."""
+    found: dict[str, set[int]] = {}
+    for job in jobs:
+        names = set(fields.get(job.id or 0, set())) | _expected_milestones(job)
+        for name in names:
+            for word in re.split(r"[^a-z0-9]+", name.lower()):
+                if len(word) > 3 and not word.isdigit() and word not in GENERIC:
+                    found.setdefault(stem(word), set()).add(job.id or 0)
+    return found
+
+
+def _expected_milestones(job: Job) -> set[str]:
+    named = [m.get("name") for m in job.expect.get("milestones", []) if isinstance(m, dict)]
+    return {str(n) for n in [*named, job.expect.get("final_milestone")] if n}
+
+
+# Words of asking, not of a job's reports ("status update pls" names no "shipments_updated").
+ASKING_WORDS = STATUS_WORDS | set(COMMON_WORDS) | {
+    "update", "updates", "updated", "report", "reports", "status", "check", "news", "info"}
+
+
+def known_by_what_they_hold(text: str, holders: dict[str, set[int]], jobs: list[Job]) -> list[Candidate]:
+    """The job a question names by what it produces or reads ("the disputes excel"): a word
+    of its reports that no other job's reports hold."""
+    visible = {job.id: job for job in jobs}
+    hits: dict[int, int] = {}
+    for word in set(text.split()):
+        if word in STOP_WORDS or word in PLAIN_WORDS or word in ASKING_WORDS or len(word) < 4:
+            continue
+        owners = holders.get(stem(word), set()) & set(visible)
+        if len(owners) == 1:
+            job_id = next(iter(owners))
+            hits[job_id] = hits.get(job_id, 0) + 1
+    ranked = sorted(hits.items(), key=lambda item: -item[1])
+    if not ranked or (len(ranked) > 1 and ranked[1][1] == ranked[0][1]):
+        return []
+    return [Candidate(visible[ranked[0][0]], WEAK_WORD_SCORE)]
+
+
 def unknown_job(text: str, vocabulary: set[str]) -> str | None:
     """A job named by a word nobody uses for ours, before a word for a job: "did the payroll
     export run?", "hat der SAP upload geklappt?" — not one of our exports or loads."""
@@ -250,6 +292,8 @@ class KnownJobs:
     vocabulary: set[str]
     # Name indexes of the jobs a viewer may see, by the ids they hold (few distinct sets).
     subsets: dict[tuple[int | None, ...], JobIndex]
+    # Jobs by the words of what they report and produce (milestones, metrics, payloads).
+    holders: dict[str, set[int]]
 
     def seen_by(self, viewer: Viewer) -> JobIndex:
         visible = viewer.visible(self.index.jobs)

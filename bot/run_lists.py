@@ -62,9 +62,10 @@ async def metric_or_count(ask: Ask) -> Reply:
                 break
             if noun in own:
                 return await runs(ask)
+    own_only = best_named(ask.tokens, list(history.metrics), job_words(ask.job), at_least=1)
     if not best_named(ask.tokens, list(history.metrics), job_words(ask.job), at_least=3) and (
-            stored := await details.stored_answer(ask)):
-        return stored  # "how many carriers does it cover": a field of a payload
+            stored := await details.stored_answer(ask, at_least=6 if own_only else 3)):
+        return stored  # "how many carriers does it cover", "weeks of history": payload fields
     return await handlers.metric(ask)
 
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from alerts.wording import quantity
-from bot.language import stem
+from bot.matching import root as matching_root
 from storage.models import Event, Job, Run
 
 MAX_FIELDS = 200  # per run: payloads can be large; the first fields are the telling ones
@@ -78,10 +78,7 @@ class Stored:
         return self.key.replace("_", " ")
 
 
-def root(word: str) -> str:
-    """The stem without a final e, so "overcharged" and "overcharges" meet."""
-    base = stem(word.lower())
-    return base[:-1] if len(base) > 4 and base.endswith("e") else base
+root = matching_root  # one rule for every name a question may use
 
 
 def definition_facts(job: Job) -> list[Stored]:
