@@ -57,6 +57,13 @@ class JobIndex:
                 self._by_stem.setdefault(stem(word), []).append((job, word))
         self.words = {word for job in jobs for word in job_words(job)}
         self._close: dict[str, list[tuple[Job, str]]] = {}
+        self._order = {job.slug: (i, job) for i, job in enumerate(jobs)}
+        # Names by their first word: a question is checked only against the names it may hold.
+        self._by_first_word: dict[str, list[Job]] = {}
+        for job in jobs:
+            for name in self._plain_names[job.slug]:
+                if name:
+                    self._by_first_word.setdefault(name.split()[0], []).append(job)
 
     def rank(self, text: str, tokens: list[str]) -> list[Candidate]:
         """Jobs the question may mean, best first; empty when it names none."""
@@ -69,12 +76,16 @@ class JobIndex:
             fuzzy = token not in PLAIN_WORDS and token not in TIME_WORDS
             for job, word in self._matches(stem(token), fuzzy=fuzzy):
                 matched.setdefault(job.slug, set()).add(word)
+        # Only jobs a word hit or whose name may start here can score: at 2,000 jobs a
+        # question is not matched against every name.
+        maybe = {job.slug: job for token in set(tokens) for job in self._by_first_word.get(token, [])}
+        maybe.update((slug, self._order[slug][1]) for slug in matched)
         candidates = []
-        for job in self.jobs:
+        for job in maybe.values():
             candidate = self._score(job, padded, matched.get(job.slug, set()))
             if candidate > 0:
                 candidates.append(Candidate(job, candidate))
-        return sorted(candidates, key=lambda c: -c.score)
+        return sorted(candidates, key=lambda c: (-c.score, self._order[c.job.slug][0]))
 
     def _matches(self, token: str, *, fuzzy: bool = True) -> list[tuple[Job, str]]:
         """Jobs with a word of this stem; with `fuzzy`, also a typo of one ("right" is an
