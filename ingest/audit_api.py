@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from ingest.auth import ADMIN, authorize
+from ingest.auth import ADMIN, BASE_URL, authorize
 from ingest.context import INGEST
 from ingest.documents import timestamp
 from ingest.query_params import int_param, text_param, time_param
@@ -28,7 +28,10 @@ async def list_audit(request: web.Request) -> web.Response:
     following = None
     if len(entries) == limit:
         query = {k: v for k, v in request.query.items() if k != "before"}
-        following = f"{request.path}?{urlencode({**query, 'before': entries[-1].id})}"
+        # Absolute, so that a client can follow it as it is (a relative one needs joining, and
+        # behind a proxy that strips a path prefix it would lead past the prefix).
+        base = request.get(BASE_URL) or f"{request.scheme}://{request.host}"
+        following = f"{base}{request.path}?{urlencode({**query, 'before': entries[-1].id})}"
     return web.json_response({"entries": [audit_document(e) for e in entries],
                               "next": following})
 

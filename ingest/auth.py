@@ -8,6 +8,10 @@ from ingest.context import INGEST
 from ingest.errors import Forbidden, Unauthorized
 
 CALLER = web.RequestKey("caller", str)  # the request's caller name, for the access log
+# Where links the server returns start: OPENTRACE_PUBLIC_URL, or the scheme and host the client
+# used (as a trusted proxy forwarded them). The app's proxy middleware sets it; without it a
+# handler takes the request's own scheme and host.
+BASE_URL = web.RequestKey("base_url", str)
 WRITE = frozenset({"ingest", "admin"})
 READ = frozenset({"read", "admin"})
 ADMIN = frozenset({"admin"})
@@ -18,7 +22,7 @@ class Caller:
     """Who made a request, as the audit log names them."""
 
     name: str  # "token ops-admin", or "anonymous" with auth off
-    origin: str  # the peer's address
+    origin: str  # the client's address (behind a trusted proxy, the one it forwarded)
 
 
 async def authorize(request: web.Request, allowed: frozenset[str]) -> Caller:

@@ -31,6 +31,7 @@ from opentrace import pages
 from opentrace.job_files import definition_problems, definition_warnings
 from opentrace.keys import ALERTING, ANSWERER, METRICS, SETTINGS
 from opentrace.metrics import Metrics
+from opentrace.proxy import FORWARDING, Forwarding, forwarded
 from opentrace.settings import Settings
 from storage import queries
 from storage.clock import Clock, utc_now
@@ -44,8 +45,12 @@ JUDGE_PENDING_AFTER_SECONDS = 60.0
 
 
 def create_app(settings: Settings, *, clock: Clock = utc_now) -> web.Application:
-    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[error_middleware])
+    forwarding = Forwarding(settings.trusted_proxies, settings.public_url.rstrip("/"))
+    # Outermost, so that every handler and error answer sees the request as its client made it.
+    middlewares = [forwarded, error_middleware] if forwarding.needed else [error_middleware]
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=middlewares)
     app[SETTINGS] = settings
+    app[FORWARDING] = forwarding
     app[CLOCK] = clock
     app[METRICS] = Metrics()
     app.cleanup_ctx.append(database)

@@ -81,7 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("name")
     revoke.set_defaults(func=run_token_revoke)
 
-    ask = sub.add_parser("ask", help="answer a question exactly as the Teams bot would")
+    ask = sub.add_parser(
+        "ask", help="answer a question exactly as the Teams bot would",
+        description="Answer a question from the database (OPENTRACE_DATABASE_URL) exactly as the "
+                    "Teams bot would. On a database without jobs it says so and how to get some. "
+                    "Exit status 0 when answered (also 'no jobs yet'), 2 for a bad --now or --tz.")
     ask.add_argument("question")
     ask.add_argument("--now", help="the clock for 'today' and 'last night' (RFC 3339)")
     ask.add_argument("--tz", help="the asker's IANA time zone (default: the job's, then "
@@ -143,16 +147,31 @@ def run_serve(args: argparse.Namespace) -> int:
         pass
     web.run_app(create_app(settings), host=host, port=port, access_log_class=AccessLog,
                 access_log=logging.getLogger("opentrace.access"),
-                print=lambda _: print(f"OpenTrace listening on http://{host}:{port}", flush=True))
+                print=lambda _: print(banner(settings, host, port), flush=True))
     return 0
+
+
+def banner(settings: Settings, host: str, port: int) -> str:
+    """What `serve` says once it listens: where, and where people and Teams reach it."""
+    lines = [f"OpenTrace listening on http://{host}:{port}"]
+    if settings.public_url:
+        lines.append(f"Public URL {settings.public_url} (OPENTRACE_PUBLIC_URL): the Teams "
+                     f"messaging endpoint is {settings.public_url}/api/messages")
+        if not settings.trusted_proxies:
+            lines.append("No proxy is trusted (OPENTRACE_TRUSTED_PROXIES): the log and the "
+                         "audit log name the proxy's address, not the clients'")
+    return "\n".join(lines)
 
 
 def run_ask(args: argparse.Namespace) -> int:
     from datetime import datetime
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
     from bot.engine import Answerer
     from ingest.timestamps import parse_rfc3339
+    from storage import queries
     from storage.clock import utc_now
     from storage.engine import create_engine, migrate
 
@@ -176,6 +195,10 @@ def run_ask(args: argparse.Namespace) -> int:
         engine = create_engine(settings.database_url, timeout_seconds=settings.db_timeout_seconds)
         try:
             await migrate(engine)
+            async with AsyncSession(engine) as session:
+                jobs, _ = await queries.jobs_signature(session=session)
+            if not jobs:
+                return no_jobs_yet(settings.database_url)
             answerer = Answerer(engine, clock=clock, default_timezone=settings.timezone)
             return (await answerer.reply(args.question, timezone=args.tz)).text
         finally:
@@ -183,6 +206,35 @@ def run_ask(args: argparse.Namespace) -> int:
 
     print(asyncio.run(answer()))
     return 0
+
+
+def no_jobs_yet(database_url: str) -> str:
+    """The answer on a database no job has reached yet: a fresh install, or — often — the wrong
+    database (the default SQLite file is relative to the directory the command runs in)."""
+    return (
+        f"There are no jobs yet in {describe_database(database_url)}, so there is nothing to "
+        "answer about.\n"
+        "To get some:\n"
+        "  opentrace demo --keep    tells a week of a nightly import on a database of its own "
+        "and ends with the commands that ask about it\n"
+        "  POST /v1/events          report a run to the server on this database: the README's "
+        "first curl, opentrace send, opentrace exec or a ping\n"
+        "  PUT /v1/jobs/<job>       define a job (its title, the names people use, its schedule) "
+        "before it first runs\n"
+        "Asking about another database? Set OPENTRACE_DATABASE_URL to the server's.")
+
+
+def describe_database(database_url: str) -> str:
+    """The database as a person can find it: a SQLite file by its absolute path, any other by
+    its URL without the password."""
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database:
+        return f"the SQLite file {Path(url.database).resolve()}"
+    return url.render_as_string(hide_password=True)
 
 
 def run_alerts(args: argparse.Namespace) -> int:

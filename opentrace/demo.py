@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shlex
 import shutil
 import sys
 import tempfile
@@ -219,11 +220,13 @@ FOLLOW_UPS = ("did the import run today?", "how many rows were skipped last nigh
 
 
 def ask_commands(path: Path) -> list[str]:
-    """The commands that ask the kept story's database, as the bot would be asked that morning."""
+    """The commands that ask the kept story's database, as the bot would be asked that morning.
+    Each names the database for itself alone: an `export` would leave the shell pointing at the
+    demo, and the tokens and questions that follow in the README would land there too."""
     moment = ASKED_AT.isoformat()
-    return [f"export OPENTRACE_DATABASE_URL=sqlite:///{path}",
-            *(f'opentrace ask "{question}" --now {moment} --tz Europe/Berlin'
-              for question in FOLLOW_UPS)]
+    database = shlex.quote(f"sqlite:///{path}")
+    return [f'OPENTRACE_DATABASE_URL={database} opentrace ask "{question}" --now {moment} '
+            "--tz Europe/Berlin" for question in FOLLOW_UPS]
 
 
 def unusable(db_path: Path | None) -> str | None:

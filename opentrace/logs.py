@@ -10,6 +10,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
 from ingest.auth import CALLER
+from opentrace.proxy import CLIENT
 
 # Loggers whose INFO lines are routine (a job ran, a job was added): shown at DEBUG only.
 CHATTY = ("apscheduler", "alembic")
@@ -44,16 +45,18 @@ def configure_logging(level: str, log_format: str) -> None:
 
 
 class AccessLog(AbstractAccessLogger):
-    """`GET /v1/jobs 200 3.1 ms token ops-read` — one line per request, at INFO."""
+    """`GET /v1/jobs 200 3.1 ms token ops-read from 203.0.113.7` — one line per request, at
+    INFO. The client is the peer, or behind a trusted proxy the client it forwarded for."""
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
         path = _loggable_path(request)
         caller = request.get(CALLER, "-")
+        client = request.get(CLIENT) or request.remote or "-"
         millis = round(time * 1000, 1)
-        self.logger.info("%s %s %s %.1f ms %s", request.method, path, response.status, millis,
-                         caller, extra={"fields": {
+        self.logger.info("%s %s %s %.1f ms %s from %s", request.method, path, response.status,
+                         millis, caller, client, extra={"fields": {
                              "method": request.method, "path": path, "status": response.status,
-                             "duration_ms": millis, "caller": caller}})
+                             "duration_ms": millis, "caller": caller, "client": client}})
 
 
 def _loggable_path(request: web.BaseRequest) -> str:

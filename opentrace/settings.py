@@ -3,10 +3,12 @@
 Every variable is listed, with a comment, in `.env.example`; a test keeps the two in step.
 """
 
+import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypeVar
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from storage.engine import DatabaseURLError, async_url
@@ -43,6 +45,10 @@ class Settings:
     allowed_tenants: tuple[str, ...] = ()
     # Events of runs older than this are pruned by the leading replica (run summaries stay); 0 keeps all.
     retention_days: int = 400
+    # The external base URL behind a reverse proxy (no trailing slash); empty: each request's own.
+    public_url: str = ""
+    # Direct peers whose X-Forwarded-For, -Proto and -Host are believed; nobody's by default.
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "Settings":
@@ -73,6 +79,8 @@ class Settings:
             retention_days=_number(
                 "OPENTRACE_RETENTION_DAYS", get("OPENTRACE_RETENTION_DAYS", "400"), int, 0, 36500
             ),
+            public_url=get("OPENTRACE_PUBLIC_URL", "").rstrip("/"),
+            trusted_proxies=_networks(get("OPENTRACE_TRUSTED_PROXIES", "")),
         )
         settings.check()
         return settings
@@ -97,6 +105,11 @@ class Settings:
             raise SettingsError("OPENTRACE_LOG_LEVEL: use DEBUG, INFO, WARNING or ERROR")
         if self.log_format not in ("text", "json"):
             raise SettingsError("OPENTRACE_LOG_FORMAT: use text or json")
+        if self.public_url:
+            problem = _url_problem(self.public_url)
+            if problem:
+                raise SettingsError(f"OPENTRACE_PUBLIC_URL: {problem}; got {self.public_url!r} "
+                                    "(the external base URL, e.g. https://opentrace.example.com)")
 
     @property
     def accepted_tenants(self) -> frozenset[str]:
@@ -113,6 +126,41 @@ def _tenants(value: str) -> tuple[str, ...]:
         if not TENANT_ID.fullmatch(tenant):
             raise SettingsError(f"OPENTRACE_ALLOWED_TENANTS: {tenant!r} is not a tenant id (a GUID)")
     return tenants
+
+
+def _url_problem(url: str) -> str | None:
+    """Why `url` cannot be the base of the links the server hands out, or None."""
+    if any(c.isspace() for c in url):
+        return "a URL has no spaces"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        return f"not a URL ({exc})"
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return "use an absolute http:// or https:// URL"
+    if parts.username is not None or parts.password is not None:
+        return "no user or password in it (links would hand them out)"
+    if parts.query or parts.fragment or url.endswith(("?", "#")):
+        return "no query or fragment: the base URL only, with a path prefix if there is one"
+    if port == 0:
+        return "port 0 is not a port"
+    return None
+
+
+def _networks(value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    networks = []
+    for part in (p.strip() for p in value.split(",")):
+        if not part:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(part))
+        except ValueError as exc:
+            hint = ("name the proxy by its address, host names are not resolved"
+                    if re.search(r"[g-zG-Z]", part) else str(exc))
+            raise SettingsError(f"OPENTRACE_TRUSTED_PROXIES: {part!r} is not an IP address or "
+                                f"network (CIDR, e.g. 10.0.0.0/8): {hint}") from None
+    return tuple(networks)
 
 
 def _switch(name: str, value: str) -> bool:

@@ -170,3 +170,39 @@ def test_the_log_has_one_line_per_request_and_no_scheduler_chatter(
     assert all(isinstance(r["duration_ms"], float) for r in requests)
     assert not [line for line in lines if line["logger"].startswith("apscheduler")]
     assert token not in output
+
+
+def test_asking_before_any_job_exists_says_so_and_how_to_get_some(tmp_path: Path) -> None:
+    # No OPENTRACE_DATABASE_URL, as on a fresh install: ./opentrace.db in whatever directory
+    # the command runs in — so the answer names the file, in case it is the wrong directory.
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("OPENTRACE_")}
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+
+    asked = cli("ask", "has the import run today?", env=clean, cwd=elsewhere)
+
+    assert asked.returncode == 0, asked.stderr
+    assert asked.stdout.startswith(
+        f"There are no jobs yet in the SQLite file {elsewhere / 'opentrace.db'}, so there is "
+        "nothing to answer about.")
+    for way in ("opentrace demo --keep", "POST /v1/events", "the README's first curl",
+                "PUT /v1/jobs/<job>", "OPENTRACE_DATABASE_URL"):
+        assert way in asked.stdout
+    assert "I know ." not in asked.stdout
+
+
+def test_once_a_job_is_defined_ask_answers_about_it(env: dict[str, str], tmp_path: Path) -> None:
+    jobs = tmp_path / "jobs.yaml"
+    jobs.write_text("nightly-import:\n  title: Nightly import\n  aliases: [the import]\n")
+    assert cli("jobs", "apply", str(jobs), env=env, cwd=tmp_path).returncode == 0
+
+    asked = cli("ask", "has the import run today?", env=env, cwd=tmp_path)
+
+    assert asked.returncode == 0, asked.stderr
+    assert "no jobs yet" not in asked.stdout and "Nightly import" in asked.stdout
+
+
+def test_a_database_is_named_without_its_password() -> None:
+    from opentrace.cli import describe_database
+
+    assert describe_database("postgresql://ot:secret@db:5432/ot") == "postgresql://ot:***@db:5432/ot"
