@@ -121,6 +121,8 @@ class Answerer:
                 return await HANDLERS[intent.name](
                     self._ask(text, None, asker_zone, session, viewer, question=question))
             if intent.name == "status" and not candidates and not JOB_WORDS.search(text):
+                if not jobs:  # nothing to name yet: say how jobs get here
+                    return await handlers.no_jobs(self._ask(text, None, asker_zone, session, viewer))
                 return not_understood(jobs, about_a_run=False)
             if not candidates and intent.name == "metric":
                 candidates = await jobs_reporting(text, jobs, session)
