@@ -657,6 +657,7 @@ async def problem_of(ask: Ask, job: Job, snapshot: Snapshot) -> str | None:
     return None
 
 
+MAX_LISTED = 25  # jobs listed under an overview's first sentence, besides those with problems
 LATE_WORDS = frozenset({"late", "behind", "overdue", "delayed", "verspaetet"})
 RUNNING_WORDS = frozenset({"running", "going", "active", "laeuft", "läuft", "laufen", "progress",
                            "busy"})
@@ -713,9 +714,13 @@ async def overview(ask: Ask) -> Reply:
                       + "; ".join(f"{line.title} — {line.problem}" for line in troubled) + ".", ask)
     else:
         first = polar(False, f"All {len(lines)} jobs look fine.", ask)
-    rest = [f"{line.title}: {describe_line(line, ask)}" for line in lines]
+    # A fleet of thousands is not read line by line: what needs attention, then a few more.
+    listed = sorted(lines, key=lambda line: not line.problem)[:max(MAX_LISTED, len(troubled))]
+    rest = [f"{line.title}: {describe_line(line, ask)}" for line in listed]
+    if len(lines) > len(listed):
+        rest.append(f"… and {len(lines) - len(listed)} more jobs with nothing to report")
     text = first + "\n" + "\n".join(f"- {r}" for r in rest)
-    return Reply(text, cards.jobs_card(first, lines))
+    return Reply(text, cards.jobs_card(first, listed))
 
 
 async def progress_of(ask: Ask, slug: str) -> str:

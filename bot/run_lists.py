@@ -205,7 +205,7 @@ async def period_overview(ask: Ask) -> Reply:
                  for at in missed.get(job.id or 0, [])[:5]]
         if said:
             problems.append(f"{job.title} — " + listing(said))
-        if judged:
+        if judged and (said or len(lines) < handlers.MAX_LISTED):
             counts = Counter(state_word(j.state) for j in judged)
             lines.append(f"{job.title}: {len(judged)} run{'s' if len(judged) != 1 else ''} ("
                          + listing([f"{n} {s}" for s, n in counts.most_common()]) + ")")
@@ -218,5 +218,8 @@ async def period_overview(ask: Ask) -> Reply:
         what = "failed" if only_failures else "went wrong"
         first = handlers.polar(False, f"Nothing {what} {label}: {total} runs of {jobs} jobs, "
                                "all fine.", ask)
+    ran = sum(1 for found in judged_of.values() if found)
+    if ran > len(lines):
+        lines.append(f"… and {ran - len(lines)} more jobs that ran {label}")
     text = first + ("\n" + "\n".join(f"- {line}" for line in lines) if lines else "")
     return Reply(text, cards.text_card("Runs " + label, text))
