@@ -1,5 +1,7 @@
 """What people do with an alert card: acknowledge it (recorded with who and when) or snooze
-it, which quiets the job's repeats of the same kind until the snooze ends."""
+it, which quiets the job's repeats of the same kind until the snooze ends. A card shows an
+incident (`alerts.incidents`), so a click acts on every alert of it not yet resolved, each
+recorded in the audit log."""
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -8,7 +10,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.alert_states import ACKNOWLEDGED, OPEN
+from alerts.incidents import incident_of
+from storage.alert_states import ACKNOWLEDGED, OPEN, RESOLVED
 from storage.alerts import Alert
 from storage.audit import record_change
 from storage.durations import parse_duration
@@ -32,9 +35,10 @@ async def acknowledge(engine: AsyncEngine, alert_id: int, actor: Actor,
         alert = await session.get(Alert, alert_id)
         if alert is None:
             return None
-        if _acknowledged(alert, actor.name, now):
-            _audit("alert.acknowledged", alert, actor, now, {}, session)
-        session.add(alert)
+        for each in await _incident_alerts(alert, session):
+            if _acknowledged(each, actor.name, now):
+                _audit("alert.acknowledged", each, actor, now, {}, session)
+                session.add(each)
         await session.commit()
         return alert
 
@@ -49,13 +53,22 @@ async def snooze(engine: AsyncEngine, alert_id: int, span: str, actor: Actor, no
             return None
         job = await session.get(Job, alert.job_id)
         zone = ZoneInfo((job.timezone if job else None) or default_timezone)
-        alert.snoozed_until = snooze_end(span, now, zone)
-        _acknowledged(alert, actor.name, now)
-        _audit("alert.snoozed", alert, actor, now,
-               {"for": span, "until": alert.snoozed_until.isoformat()}, session)
-        session.add(alert)
+        until = snooze_end(span, now, zone)
+        for each in await _incident_alerts(alert, session):
+            each.snoozed_until = until
+            _acknowledged(each, actor.name, now)
+            _audit("alert.snoozed", each, actor, now, {"for": span, "until": until.isoformat()},
+                   session)
+            session.add(each)
         await session.commit()
         return alert
+
+
+async def _incident_alerts(alert: Alert, session: AsyncSession) -> list[Alert]:
+    """The alerts a click on `alert`'s card acts on: its incident's, not yet resolved (the
+    clicked one always)."""
+    incident = await incident_of(alert, session=session)
+    return [each for each in incident.alerts if each.id == alert.id or each.state != RESOLVED]
 
 
 def _audit(action: str, alert: Alert, actor: Actor, now: datetime, details: dict[str, str],

@@ -1,4 +1,8 @@
-"""Teams Workflows "post to a channel" webhooks: the same card as in Teams, as an attachment."""
+"""Teams Workflows "post to a channel" webhooks: the same card as in Teams, as an attachment.
+
+A webhook cannot update what it posted, so each new fact of an incident is a follow-up post
+of the whole card; every post carries the incident under "opentrace" (its id, job, run, state
+and alerts), so a receiver can correlate the follow-ups, and the card names the incident."""
 
 import aiohttp
 
@@ -15,12 +19,13 @@ class WebhookSender:
         self._session = session
         self._timeout = timeout
 
-    async def send(self, target: str, message: Message, *, thread: str | None = None,
-                   replace: str | None = None) -> str | None:
-        """Webhooks have no threads and cannot update a post: each message is a new post."""
-        body = {"type": "message", "text": message.text, "attachments": [
+    async def send(self, target: str, message: Message, *, replace: str | None = None) -> str | None:
+        """Each message is a new post (`replace` cannot be honoured); it gives no id."""
+        body: dict[str, object] = {"type": "message", "text": message.text, "attachments": [
             {"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None,
              "content": message.card}]}
+        if message.incident:
+            body["opentrace"] = {"incident": message.incident}
         try:
             async with self._session.post(target, json=body,
                                           timeout=aiohttp.ClientTimeout(total=self._timeout)) as response:

@@ -30,6 +30,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -517,34 +518,90 @@ ALERT_TITLES = {
 }
 
 
-def alert_card(alert_id: int, kind: str, reason: str, since: datetime, title: str,
-               facts: RunFacts | None, *, acknowledged: str | None = None) -> Element:
-    """An alert: what is wrong and since when, the run's facts, and Acknowledge / Snooze.
-    Once acknowledged (`acknowledged` says by whom and when) the actions are gone."""
-    card = run_card(reason, facts) if facts else text_card(title, reason)
-    banner = f"⚠ {ALERT_TITLES.get(kind, kind)} · since {date_time(since)}"
-    card["body"].insert(0, _paragraph([_run(banner, HEADLINE_CHARS, weight="bolder",
-                                            color="attention")]))
-    if acknowledged:
-        card["body"].insert(1, _paragraph([_run(f"✓ {acknowledged}", DETAIL_CHARS, color="good")],
-                                          spacing="small"))
-        return card
-    card["actions"] = [
-        {"type": "Action.Submit", "title": "Acknowledge",
-         "data": {"opentrace": "acknowledge", "alert": alert_id}},
-        {"type": "Action.Submit", "title": "Snooze 1 h",
-         "data": {"opentrace": "snooze", "alert": alert_id, "for": "1h"}},
-        {"type": "Action.Submit", "title": "Snooze until tomorrow",
-         "data": {"opentrace": "snooze", "alert": alert_id, "for": "tomorrow"}},
-    ]
+MAX_ALERT_LINES = 10
+
+
+@dataclass(frozen=True)
+class AlertLine:
+    """One alert of an incident, as its card lists it."""
+
+    at: datetime  # when it was found, in the job's zone
+    text: str  # what it says, without the job's name in front
+    resolution: str | None = None  # how it was resolved, once it is
+    repeat: bool = False  # it only repeats what an earlier line says (shown quieter)
+
+
+@dataclass(frozen=True)
+class IncidentView:
+    """An incident as its card shows it: the alerts about one run, or one scheduled
+    occurrence, of a job."""
+
+    incident_id: int
+    title: str  # the job's
+    kind: str  # the headline alert's
+    headline: str  # the headline alert's reason, in full
+    since: datetime  # since when something is wrong, in the job's zone
+    lines: list[AlertLine]  # every alert, newest first
+    alert_id: int  # what Acknowledge and Snooze act on
+    acknowledged: str | None = None  # who acknowledged it, and when
+    resolution: str | None = None  # how it recovered, once every alert is resolved
+    actions: bool = True  # an alert is still open: offer Acknowledge and Snooze
+
+
+def incident_card(view: IncidentView, facts: RunFacts | None) -> Element:
+    """One card per incident, updated in place as it goes: what is wrong and since when (or,
+    once every alert is resolved, how it recovered), the run's facts, every alert newest
+    first with the resolved ones ticked, and Acknowledge / Snooze while an alert is open."""
+    card = _fitting(lambda shrink: _incident_body(view, facts, shrink))
+    if view.actions and view.resolution is None:
+        card["actions"] = [
+            {"type": "Action.Submit", "title": "Acknowledge",
+             "data": {"opentrace": "acknowledge", "alert": view.alert_id}},
+            {"type": "Action.Submit", "title": "Snooze 1 h",
+             "data": {"opentrace": "snooze", "alert": view.alert_id, "for": "1h"}},
+            {"type": "Action.Submit", "title": "Snooze until tomorrow",
+             "data": {"opentrace": "snooze", "alert": view.alert_id, "for": "tomorrow"}},
+        ]
     return card
 
 
-def recovery_card(kind: str, reason: str, resolution: str, title: str) -> Element:
-    """The follow-up once a later run or milestone resolved an alert."""
-    card = text_card(title, resolution)
-    card["body"].insert(0, _paragraph([_run(f"✓ Recovered · {ALERT_TITLES.get(kind, kind)}",
-                                            HEADLINE_CHARS, weight="bolder", color="good")]))
-    card["body"].append(_paragraph([_run(f"Was: {reason}", NOTE_CHARS, subtle=True)],
-                                   spacing="small"))
-    return card
+def _incident_body(view: IncidentView, facts: RunFacts | None, shrink: int) -> list[Element]:
+    headline = view.resolution or view.headline
+    body = _run_body(headline, facts, shrink) if facts else _text_body(view.title, headline, shrink)
+    if view.resolution is not None or len(view.lines) > 1:
+        # Under the headline and the run's times, before its details.
+        at = body.index(_timing(facts)) + 1 if facts else len(body)
+        body.insert(at, _alert_section(view, _cap(MAX_ALERT_LINES, shrink)))
+    title = ALERT_TITLES.get(view.kind, view.kind)
+    if view.resolution is None:
+        banner = _run(f"⚠ {title} · since {date_time(view.since)}", HEADLINE_CHARS,
+                      weight="bolder", color="attention")
+    else:
+        banner = _run(f"✓ Recovered · {title}", HEADLINE_CHARS, weight="bolder", color="good")
+    body.insert(0, _paragraph([banner]))
+    if view.acknowledged:
+        body.insert(1, _paragraph([_run(f"✓ {view.acknowledged}", DETAIL_CHARS, color="good")],
+                                  spacing="small"))
+    # Its name, for people and for receivers of follow-up posts: on the run card's last line.
+    named = _run(f"OpenTrace incident {view.incident_id}", size="small", subtle=True)
+    if facts:
+        body[-1] = _paragraph([*body[-1]["inlines"], {**named, "text": f" · {named['text']}"}])
+    else:
+        body.append(_paragraph([named], spacing="small"))
+    return body
+
+
+def _alert_section(view: IncidentView, limit: int) -> Element:
+    """'⚠ 00:31 Ended after 'file-read' …' per alert, newest first; a resolved one ticked,
+    with how it was resolved unless the whole card already says so."""
+    shown, hidden = view.lines[:limit], view.lines[limit:]
+    rows = []
+    for line in shown:
+        glyph, colour = ("✓", "good") if line.resolution else ("⚠", "warning")
+        runs = [_run(glyph, color=colour, weight="bolder"), _label(" "),
+                _run(date_time(line.at, same_day_as=view.since), subtle=True), _label(" "),
+                _run(line.text, HEADLINE_CHARS, subtle=line.repeat)]
+        if line.resolution and line.resolution != view.resolution:
+            runs += [_label(" — resolved: "), _run(line.resolution, DETAIL_CHARS)]
+        rows.append(_paragraph(runs, spacing="small"))
+    return _section("Alerts, newest first", rows + _more(len(hidden), "alert"))

@@ -180,7 +180,7 @@ async def period_overview(ask: Ask) -> Reply:
     start, end = ask.period.start, min(ask.period.end, ask.now)
     only_failures = bool(FAIL_WORDS & set(ask.tokens))
     problems, total = [], 0
-    lines = []
+    lines: list[str] = []
     visible = await ask.visible_jobs()
     jobs, by_id = len(visible), {job.id or 0: job for job in visible}
     seen = await job_state.revisions(job_ids=list(by_id), session=ask.session)

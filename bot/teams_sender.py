@@ -1,5 +1,5 @@
-"""Posting alerts into Teams conversations the bot was added to (proactive messages): a new
-thread in a channel, a reply in an alert's thread, or the alert's card replaced in place.
+"""Posting alerts into Teams conversations the bot was added to (proactive messages): an
+incident's card as a new thread in a channel, or that card updated in place.
 
 The stored conversation reference carries the serviceUrl and the conversation; botbuilder's
 `continue_conversation` builds a connector for it and runs our logic as a turn. Botbuilder
@@ -38,13 +38,11 @@ class TeamsSender:
         self._app_id = app_id
         self._timeout = timeout
 
-    async def send(self, target: str, message: Message, *, thread: str | None = None,
-                   replace: str | None = None) -> str | None:
-        """Post `message` (into `thread`, when given), or put it in place of the posted
-        activity `replace`; returns the activity id Teams gave the post."""
+    async def send(self, target: str, message: Message, *, replace: str | None = None) -> str | None:
+        """Post `message`, or put it in place of the posted activity `replace`; returns the
+        activity id of the post. An update the Bot Connector refuses with 404 (the post was
+        deleted) or 403 is permanent: the deliverer then posts anew."""
         reference = await self._reference(target)
-        if thread:
-            reference.conversation.id = f"{reference.conversation.id};messageid={thread}"
         outcome: list[str | BaseException | None] = []
 
         async def post(turn_context: TurnContext) -> None:

@@ -384,8 +384,11 @@ class Demo:
         sent = [f"{a['kind']} sent {sum(d['state'] == 'sent' for d in a['deliveries'])}×"
                 for a in sorted(alerts, key=lambda a: str(a["kind"]))]
         self.say()
+        posted = sum(not r.updated for r in self.channel.received)
+        updates = len(self.channel.received) - posted
         self.say(f"GET /v1/alerts: {'; '.join(sent) or 'no alerts'}. "
-                 f"The {CHANNEL_NAME} received {len(self.channel.received)} messages in all.")
+                 f"The {CHANNEL_NAME} received {posted} card{'s' if posted != 1 else ''}, "
+                 f"updated {updates} time{'s' if updates != 1 else ''} in place.")
 
     async def request(self, method: str, path: str, body: Any = None) -> Any:
         async with self.http.request(method, path, json=body) as response:
@@ -417,6 +420,7 @@ class Received:
     at: datetime
     target: str
     message: Message
+    updated: bool = False  # put in place of a card posted before
 
 
 @dataclass
@@ -432,11 +436,13 @@ class TerminalSender:
     async def send(self, target: str, message: Message, *, thread: str | None = None,
                    replace: str | None = None) -> str | None:
         now = self.clock().astimezone(BERLIN)
-        self.received.append(Received(now, target, message))
-        print(f"  {now:%H:%M} → {self.names.get(target, target)}: {message.text}", file=self.out)
+        self.received.append(Received(now, target, message, updated=replace is not None))
+        name = self.names.get(target, target)
+        arrow = f"↻ {name} (its card updated)" if replace else f"→ {name}"
+        print(f"  {now:%H:%M} {arrow}: {message.text}", file=self.out)
         for line in card_lines(message.card, message.text):
             print(f"      {line}", file=self.out)
-        return f"demo-activity-{len(self.received)}"
+        return replace or f"demo-activity-{len(self.received)}"
 
 
 def card_lines(card: dict[str, Any], text: str) -> list[str]:

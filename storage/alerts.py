@@ -2,7 +2,9 @@
 
 An alert is unique per (job, kind, key): the key names the scheduled occurrence or the run
 it is about, so judging the same facts twice — after a restart, or on two replicas — can
-never open it twice. Each delivery is one message to one target, retried until sent."""
+never open it twice. Each delivery is one message to one target, retried until sent; the
+`activity_id` of the last one sent to a target is the card that shows the alert's incident
+there (`storage.incidents`), updated in place by the next."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,7 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.alert_states import OPEN, OPENED, PENDING, RESOLVED, UPDATED
+from storage.alert_states import OPEN, PENDING, RESOLVED, UPDATED
 from storage.models import BigId, Job
 from storage.types import UTCDateTime
 
@@ -166,17 +168,11 @@ async def queue_delivery(*, alert_id: int, event: str, channel: str,
         attempts=0, next_attempt_at=now, created_at=now))
 
 
-async def posted_activity(alert_id: int, target: str, *, session: AsyncSession) -> str | None:
-    """The id the alert's own post to `target` was given, so follow-ups can reply in its thread."""
-    query = select(Delivery.activity_id).where(
-        Delivery.alert_id == alert_id, Delivery.event == OPENED, Delivery.target == target)
-    return (await session.exec(query)).first()
-
-
 async def queue_update(*, alert_id: int, channel: str, target: str, activity_id: str, error: str,
                        now: datetime, session: AsyncSession) -> None:
-    """Have the deliverer put the alert's card in place of the post `activity_id`, because
-    updating it straight away failed with `error`; a newer update replaces a queued one."""
+    """Have the deliverer put the card of the alert's incident in place of the post
+    `activity_id`, because updating it straight away failed with `error`; a newer update
+    replaces a queued one."""
     query = select(Delivery).where(Delivery.alert_id == alert_id, Delivery.event == UPDATED,
                                    Delivery.target == target)
     delivery = (await session.exec(query)).first() or Delivery(

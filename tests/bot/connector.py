@@ -2,7 +2,12 @@
 
 It answers the Bot Connector REST calls a bot makes (v3 conversations and activities) the way
 the real service does, recording each call, and it publishes OpenID metadata with a signing
-key of its own, so tests can mint Bot Framework tokens that botbuilder checks for real."""
+key of its own, so tests can mint Bot Framework tokens that botbuilder checks for real.
+
+It keeps what is posted in each conversation, as the service does: `PUT .../activities/{id}`
+(UpdateActivity) replaces an activity the bot posted there and answers its id, and refuses
+one that was never posted there, or that was deleted (DeleteActivity, or a person deleting
+the message: `deleted_by_user`), with 404 NotFound."""
 
 import asyncio
 import json
@@ -47,6 +52,9 @@ class Connector:
     kid: str = field(default_factory=lambda: uuid.uuid4().hex)
     # The people GET …/members/{id} knows, as Teams returns them (TeamsChannelAccount).
     people: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # What is in each conversation now: (conversation, activity id) -> the activity as last
+    # posted or updated. A channel thread's replies belong to its channel.
+    activities: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     _server: TestServer | None = None
 
     @property
@@ -85,6 +93,16 @@ class Connector:
 
     def messages(self) -> list[dict[str, Any]]:
         return [c.activity for c in self.sent() if c.activity.get("type") == "message"]
+
+    def deleted_by_user(self, activity_id: str) -> None:
+        """Someone deleted the message in Teams: it can no longer be updated."""
+        for key in [key for key in self.activities if key[1] == activity_id]:
+            del self.activities[key]
+
+    def current(self, activity_id: str) -> dict[str, Any]:
+        """The activity as it reads now, after every update."""
+        [activity] = [a for (_, known), a in self.activities.items() if known == activity_id]
+        return activity
 
     def token(self, audience: str, service_url: str, *, lifetime: float = 3600,
               signed_by: rsa.RSAPrivateKey | None = None, kid: str | None = None,
@@ -137,15 +155,29 @@ class Connector:
             return web.json_response(
                 {"error": {"code": "BadArgument", "message": "Activity must have a type"}},
                 status=400)
-        return web.json_response({"id": f"1:{uuid.uuid4().hex}"}, status=201)
+        activity_id = f"1:{uuid.uuid4().hex}"
+        self.activities[(_channel(request.match_info["conversation"]), activity_id)] = \
+            {**body, "id": activity_id}
+        return web.json_response({"id": activity_id}, status=201)
 
     async def _update(self, request: web.Request) -> web.Response:
-        await self._record(request)
-        return await self._scripted(request) or web.json_response({"id": request.match_info["activity"]})
+        body = await self._record(request)
+        if failure := await self._scripted(request):
+            return failure
+        key = (_channel(request.match_info["conversation"]), request.match_info["activity"])
+        if key not in self.activities:
+            return _not_found("The activity was not found in this conversation")
+        self.activities[key] = {**body, "id": key[1]}
+        return web.json_response({"id": key[1]})
 
     async def _delete(self, request: web.Request) -> web.Response:
         await self._record(request)
-        return self._failing() or web.Response(status=200)
+        if failure := self._failing():
+            return failure
+        key = (_channel(request.match_info["conversation"]), request.match_info["activity"])
+        if self.activities.pop(key, None) is None:
+            return _not_found("The activity was not found in this conversation")
+        return web.Response(status=200)
 
     async def _create_conversation(self, request: web.Request) -> web.Response:
         await self._record(request)
@@ -179,3 +211,13 @@ class Connector:
         jwk = json.loads(RSAAlgorithm.to_jwk(self.key.public_key()))
         jwk.update({"kid": self.kid, "use": "sig", "endorsements": ["msteams", "webchat"]})
         return web.json_response({"keys": [jwk]})
+
+
+def _channel(conversation: str) -> str:
+    """The conversation an activity lives in: a channel thread ("19:x@thread.tacv2;messageid=1")
+    is its channel's."""
+    return conversation.split(";", 1)[0]
+
+
+def _not_found(message: str) -> web.Response:
+    return web.json_response({"error": {"code": "NotFound", "message": message}}, status=404)

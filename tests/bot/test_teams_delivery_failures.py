@@ -2,7 +2,8 @@
 
 Botbuilder swallows an exception raised inside a proactive turn (its turn-error handler logs
 it), so a throttled post once looked sent and was never tried again. Each way an alert reaches
-Teams — a new thread, a reply in the alert's thread, the card updated in place — is tried here
+Teams — its incident's card posted as a new thread, that card updated in place by the
+recovery, or after an acknowledgement — is tried here
 against the stand-in connector answering 429 (Retry-After: 2), 503, a reset connection and
 silence, then 201: the failure shows in GET /v1/alerts, and the deliverer's next attempt,
 after its back-off, gets the message through exactly once."""
@@ -20,7 +21,7 @@ from tests.alerts.test_watcher import DEFINITION, berlin
 from tests.bot.conftest import Heard
 from tests.bot.connector import Connector
 from tests.bot.story import IMPORT, normal_night, the_bad_night
-from tests.bot.test_teams_alerts import Night
+from tests.bot.test_teams_alerts import Night, card_texts
 from tests.bot.test_teams_endpoint import BOT_ADDED, start_teams
 from tests.conftest import Clock
 
@@ -79,25 +80,27 @@ async def test_a_new_alert_thread_that_fails_is_retried_until_teams_takes_it(
 
 
 @pytest.mark.parametrize("failure", FAILURES)
-async def test_a_recovery_reply_in_the_alerts_thread_that_fails_is_retried(
+async def test_a_recovery_update_of_the_card_that_fails_is_retried(
     night: Night, failure: str
 ) -> None:
     await night.report(the_bad_night(), berlin(25, 0, 32))
     async with AsyncSession(night.teams.api.engine) as session:
         opened = (await session.exec(select(Delivery).where(Delivery.event == "opened"))).all()
-    threads = {d.activity_id for d in opened}
-    night.teams.connector.script = [failure]
+    [card] = {d.activity_id for d in opened}
+    night.teams.connector.script = list(UPDATE_SCRIPTS[failure])
     await night.report(normal_night(26, 40), berlin(26, 2))  # recovers the alert
 
     [pending] = await failing_deliveries(night)
     assert (pending["event"], pending["attempts"]) == ("resolved", 1) and pending["last_error"]
+    night.teams.connector.script = []  # what the HTTP stack had yet to retry has gone by
     await retry_after_back_off(night)
 
     assert await failing_deliveries(night) == []
-    replies = [c for c in night.teams.connector.sent() if c.method == "POST" and ";messageid=" in c.path
-               and c.activity.get("text", "").startswith("Recovered")]
-    assert len(replies) == 2  # the attempt Teams did not take, then the one it did
-    assert {c.path.split(";messageid=")[1].split("/")[0] for c in replies} == threads
+    assert [p["text"][:42] for _, p in night.posts] == ["⚠ Nightly product import ended after 'file"]
+    updates = [call for _, call in night.updates if call.body["text"].startswith("Recovered")]
+    assert len(updates) >= 2  # the attempt Teams did not take, then the one it did
+    assert {call.path.rsplit("/", 1)[1] for call in updates} == {card}
+    assert "✓ Recovered · Ended early" in card_texts(night.teams.connector.current(card))
 
 
 @pytest.mark.parametrize("failure", FAILURES)
