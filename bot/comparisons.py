@@ -11,8 +11,8 @@ the metric the words name best. A side spanning several days with several runs i
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, time
+from dataclasses import dataclass, replace
+from datetime import datetime, time, timedelta
 from statistics import mean
 
 from alerts.wording import capital, duration, quantity
@@ -21,7 +21,7 @@ from bot.facts import Reply
 from bot.handlers import Ask, label, state_word
 from bot.jobfinder import job_words
 from bot.matching import best_named
-from bot.periods import Period, find_period
+from bot.periods import WEEKDAYS, Period, find_period
 from bot.run_lists import judged_runs
 from storage import queries
 from storage.models import Event, Job, Run
@@ -33,6 +33,9 @@ SEPARATOR = re.compile(r"\b(?:than|vs|versus|compared (?:to|with)|or|and|against
 BEFORE = re.compile(r"\b(?:(?:the )?(?:night|day|evening|week|run|time|one) before|"
                     r"(?:the )?previous (?:run|night|day|one|time)|before that|last time|"
                     r"the time before|day prior|vortag|vorher|davor)\b")
+# The same day a week earlier: "the monday before", "the same day last week".
+WEEK_BEFORE = re.compile(rf"\b(?:the )?(?:{'|'.join(WEEKDAYS)}) before\b|\bsame day (?:last|the) week\b|"
+                         r"\ba week (?:before|earlier)\b")
 NOT_A_SIDE = re.compile(r"\b(?:usual|usually|normal|normally|expected|average|typical|"
                         r"typically|target|limit|threshold|sla|planned)\b")
 BIGGER = frozenset({"more", "higher", "bigger", "larger", "greater", "mehr", "up"})
@@ -62,6 +65,8 @@ def sides(ask: Ask) -> Sides | None:
     for match in reversed(list(SEPARATOR.finditer(ask.text))):
         left, right = ask.text[:match.start()], ask.text[match.end():]
         first = find_period(left, ask.now, ask.zone)
+        if first is not None and WEEK_BEFORE.search(right):
+            return Sides(first, week_before(first, ask))  # "monday vs the monday before"
         if BEFORE.search(right):
             return Sides(first, None)
         second = find_period(right, ask.now, ask.zone)
@@ -70,6 +75,16 @@ def sides(ask: Ask) -> Sides | None:
     if BEFORE.search(ask.text):
         return Sides(find_period(BEFORE.sub(" ", ask.text), ask.now, ask.zone), None)
     return None
+
+
+def week_before(period: Period, ask: Ask) -> Period:
+    """The period seven days earlier, named by its first day."""
+    days = tuple(day - timedelta(days=7) for day in period.days)
+    start = datetime.combine(period.start.date() - timedelta(days=7), period.start.timetz())
+    end = datetime.combine(period.end.date() - timedelta(days=7), period.end.timetz())
+    first = days[0] if days else start.date()
+    return replace(period, label=f"on {first:%A} {first.day} {first:%b}", start=start, end=end,
+                   days=days)
 
 
 def _differ(a: Period, b: Period) -> bool:

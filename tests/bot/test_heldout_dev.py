@@ -17,7 +17,7 @@ from score import judge  # noqa: E402
 
 # Raise these when understanding improves; never lower them to make a change pass.
 DEV_AT_LEAST = 108
-DEV2_AT_LEAST = 162
+DEV2_AT_LEAST = 163
 
 
 def development_questions(name: str, split: str) -> list[dict[str, Any]]:
