@@ -2,17 +2,74 @@
 same facts and the same "now" always give the same findings, so judging twice (after a
 restart, on two replicas) cannot differ — and the stored alert keys make it harmless."""
 
+from collections.abc import Sequence, Sized
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from statistics import median
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from alerts.baselines import is_unusual
 from alerts.wording import duration, number, quoted
 from storage.durations import parse_duration
-from storage.history import RunHistory
-from storage.models import Event, Job, Run
+
+# What judging reads of a job, a run, an event and a history: the table models and
+# `storage.history.RunHistory` fit, and so do the watcher's lighter rows (storage/watch.py,
+# storage/job_state.PastRuns), which it reads without building a model per row.
+
+class JobLike(Protocol):
+    @property
+    def title(self) -> str: ...
+    @property
+    def expect(self) -> dict[str, Any]: ...
+
+
+class RunLike(Protocol):
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def started_at(self) -> datetime: ...
+    @property
+    def finished_at(self) -> datetime | None: ...
+    @property
+    def last_event_at(self) -> datetime: ...
+    @property
+    def summary(self) -> str | None: ...
+
+
+class EventLike(Protocol):
+    @property
+    def kind(self) -> str: ...
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def value(self) -> float | None: ...
+    @property
+    def status(self) -> str | None: ...
+    @property
+    def data(self) -> dict[str, Any]: ...
+
+
+class HistoryLike(Protocol):
+    @property
+    def runs(self) -> Sized: ...
+    @property
+    def durations(self) -> list[float]: ...
+    @property
+    def metrics(self) -> dict[str, list[float]]: ...
+    @property
+    def milestones(self) -> dict[str, int]: ...
+    @property
+    def milestone_order(self) -> list[str]: ...
+    @property
+    def longest_gaps(self) -> list[float]: ...
+
 
 DEFAULT_START_WITHIN = timedelta(minutes=30)
 HISTORY_FOR_USUAL = 7  # successful runs before "far from usual" is judged: a week of nights
@@ -20,7 +77,7 @@ MIN_STALL = timedelta(minutes=15)
 STALL_FACTOR = 10  # silent for ten times its longest usual gap between events
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     kind: str  # did_not_start | milestone_missed | failed | ended_early | metric_out_of_range
     #            | overran | stalled
@@ -31,7 +88,7 @@ class Finding:
     facts: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Deadline:
     """A moment at which something must have happened for one scheduled occurrence."""
 
@@ -41,12 +98,12 @@ class Deadline:
     milestone: str | None = None
 
 
-def start_within(job: Job) -> timedelta:
+def start_within(job: JobLike) -> timedelta:
     text = job.expect.get("start_within")
     return parse_duration(text) if text else DEFAULT_START_WITHIN
 
 
-def deadlines(job: Job, occurrence: datetime) -> list[Deadline]:
+def deadlines(job: JobLike, occurrence: datetime) -> list[Deadline]:
     result = [Deadline(occurrence + start_within(job), "start", occurrence)]
     for item in job.expect.get("milestones", []):
         result.append(Deadline(occurrence + parse_duration(item["by"]), "milestone", occurrence,
@@ -54,7 +111,7 @@ def deadlines(job: Job, occurrence: datetime) -> list[Deadline]:
     return result
 
 
-def judge_deadline(job: Job, deadline: Deadline, run: Run | None,
+def judge_deadline(job: JobLike, deadline: Deadline, run: RunLike | None,
                    reached: dict[str, datetime], zone_name: str) -> Finding | None:
     """At a deadline: did the occurrence start, and did it reach the milestone in time?"""
     local = deadline.occurrence.astimezone(_zone(zone_name))
@@ -81,7 +138,8 @@ def judge_deadline(job: Job, deadline: Deadline, run: Run | None,
                    facts={"milestone": name, "due": deadline.at.isoformat()})
 
 
-def judge_run(job: Job, run: Run, events: list[Event], history: RunHistory) -> list[Finding]:
+def judge_run(job: JobLike, run: RunLike, events: Sequence[EventLike],
+              history: HistoryLike) -> list[Finding]:
     """What the telemetry of one run says, as it arrives."""
     findings: list[Finding] = []
     key = f"run:{run.key}"
@@ -108,13 +166,13 @@ JUDGED_STATES = {"failed": "failed", "ended_early": "ended_early", "metric_out_o
 LATENESS = ("did_not_start", "milestone_missed", "overran", "stalled")
 
 
-def judged_state(run: Run, findings: list[Finding]) -> str:
+def judged_state(run: RunLike, findings: list[Finding]) -> str:
     """The state people are told: a run that says "succeeded" but ended early, or reported a
     value out of range, is not a success. Unfinished runs are "running"."""
     return judged_from_kinds(run, {finding.kind for finding in findings})
 
 
-def judged_from_kinds(run: Run, kinds: set[str]) -> str:
+def judged_from_kinds(run: RunLike, kinds: set[str]) -> str:
     """`judged_state` from the kinds of what was found (findings, or the alerts they opened)."""
     if run.finished_at is None:
         return "running"
@@ -124,7 +182,8 @@ def judged_from_kinds(run: Run, kinds: set[str]) -> str:
     return run.status
 
 
-def ended_early(job: Job, run: Run, events: list[Event], history: RunHistory) -> str | None:
+def ended_early(job: JobLike, run: RunLike, events: Sequence[EventLike],
+                history: HistoryLike) -> str | None:
     if run.finished_at is None or run.status == "failed":
         return None  # still running, or already reported as a failure
     final = final_milestone(job, history)
@@ -147,7 +206,7 @@ def ended_early(job: Job, run: Run, events: list[Event], history: RunHistory) ->
     return None
 
 
-def final_milestone(job: Job, history: RunHistory) -> str | None:
+def final_milestone(job: JobLike, history: HistoryLike) -> str | None:
     """The milestone a complete run always reaches: configured, or learned as the last one
     most recent successful runs reached."""
     configured = job.expect.get("final_milestone")
@@ -159,8 +218,8 @@ def final_milestone(job: Job, history: RunHistory) -> str | None:
     return last if history.milestones.get(last, 0) * 2 > len(history.runs) else None
 
 
-def metrics_out_of_range(job: Job, run: Run, events: list[Event],
-                         history: RunHistory) -> list[Finding]:
+def metrics_out_of_range(job: JobLike, run: RunLike, events: Sequence[EventLike],
+                         history: HistoryLike) -> list[Finding]:
     latest: dict[str, float] = {}
     for event in events:
         if event.kind == "metric" and event.name and event.value is not None:
@@ -185,8 +244,10 @@ def metrics_out_of_range(job: Job, run: Run, events: list[Event],
     return findings
 
 
-def judge_running(job: Job, run: Run, history: RunHistory, now: datetime) -> list[Finding]:
-    """A run still going: past its maximum runtime, or silent far longer than usual."""
+def judge_running(job: JobLike, run: RunLike, silence: timedelta | None,
+                  now: datetime) -> list[Finding]:
+    """A run still going: past its maximum runtime, or silent far longer than usual (its
+    `silence`: `stall_limit` of its history)."""
     findings = []
     limit = job.expect.get("max_runtime")
     if limit and now - run.started_at >= parse_duration(limit):
@@ -194,7 +255,6 @@ def judge_running(job: Job, run: Run, history: RunHistory, now: datetime) -> lis
                                 f"{job.title} has been running for "
                                 f"{duration((now - run.started_at).total_seconds())}, longer than its "
                                 f"maximum of {limit}.", run.id))
-    silence = stall_limit(history)
     if silence is not None and now - run.last_event_at >= silence:
         findings.append(Finding("stalled", f"run:{run.key}",
                                 f"{job.title} has been silent for "
@@ -204,40 +264,40 @@ def judge_running(job: Job, run: Run, history: RunHistory, now: datetime) -> lis
     return findings
 
 
-def running_deadlines(job: Job, run: Run, history: RunHistory) -> list[datetime]:
+def running_deadlines(job: JobLike, run: RunLike, silence: timedelta | None) -> list[datetime]:
     """When `judge_running` could next find something, so the watcher wakes exactly then."""
     result = []
     limit = job.expect.get("max_runtime")
     if limit:
         result.append(run.started_at + parse_duration(limit))
-    silence = stall_limit(history)
     if silence is not None:
         result.append(run.last_event_at + silence)
     return result
 
 
-def stall_limit(history: RunHistory) -> timedelta | None:
+def stall_limit(history: HistoryLike) -> timedelta | None:
     gaps = history.longest_gaps
     if len(gaps) < HISTORY_FOR_USUAL:
         return None
     return max(MIN_STALL, timedelta(seconds=STALL_FACTOR * median(gaps)))
 
 
-def succeeded_fully(job: Job, run: Run, events: list[Event], history: RunHistory) -> bool:
+def succeeded_fully(job: JobLike, run: RunLike, events: Sequence[EventLike],
+                    history: HistoryLike) -> bool:
     """A run that resolves what was wrong: succeeded, complete, nothing out of range."""
     return run.status == "succeeded" and not judge_run(job, run, events, history)
 
 
-def _last_reached(events: list[Event]) -> str | None:
+def _last_reached(events: Sequence[EventLike]) -> str | None:
     reached = [e for e in events if e.kind == "milestone" and e.status == "reached"]
     return max(reached, key=lambda e: e.at).name if reached else None
 
 
-def _state(run: Run) -> str:
+def _state(run: RunLike) -> str:
     return "still running" if run.finished_at is None else _said(run, "ended")
 
 
-def _said(run: Run, verb: str) -> str:
+def _said(run: RunLike, verb: str) -> str:
     """What the run said of itself when it ended, never repeated as a verdict: a run that
     reported success is the case people must not misread."""
     return "though it reported success" if run.status == "succeeded" else f"{verb} {run.status}"

@@ -1,76 +1,170 @@
 """The watcher: judges jobs at their deadlines and as their telemetry arrives, opens alerts
 once, resolves them when a later run recovers, and queues the messages that tell people.
 
-State lives in the database, never in memory: each job carries a bookmark (`checked_until`:
-every deadline up to it is judged) and an indexed `next_check_at`. A restart simply finds
-the jobs whose next check has passed and judges the deadlines it slept through, once.
+State lives in the database. Each job carries a bookmark (`checked_until`: every deadline up
+to it is judged) and an indexed `next_check_at`; each run written to since it was last judged
+carries the event writer's mark (`runs.pending`, set in the write's transaction and cleared
+here once the run is judged as written). A restart finds the jobs whose next check has passed
+and the runs still marked, and judges what it slept through, once.
 
-Judging goes by sets, never job by job. A pass claims up to `BATCH` due jobs in one
-conditional UPDATE (so replicas share them and none is judged twice), reads what judging
-them needs in a few queries — the runs in their occurrences' windows and the milestones those
-reached, the runs to judge with their events, histories and open alerts — judges in Python
-with the pure functions of `alerts.expectations`, then writes alerts, deliveries and
-bookmarks in bulk. Only schedule arithmetic is kept between passes (`Calendars`): it follows
-from the definitions alone."""
+Judging goes by sets, never job by job, and reads only what can have changed. A pass takes up
+to `BATCH` due jobs (on PostgreSQL it claims them in one conditional UPDATE, so replicas share
+them and none is judged twice) and reads: the runs in their due occurrences' windows and the
+milestones those reached; then, only for the jobs with a run written to since judged (or whose
+runs still going could overrun or fall silent by now: `runs_check_at`), their runs marked or
+still going — ranges of two partial indexes, whatever the job's history; and, only for runs
+that need it, their events and their histories, each history read as the kept facts of its
+twenty earlier successful runs (`storage.job_state`), not as their events. A run still going
+is judged against the silence limit kept for it. Rows come as plain tuples, not table models.
+Judging is Python, the pure functions of `alerts.expectations`; then alerts, deliveries,
+what judging worked out, the cleared marks and the bookmarks are written in bulk.
+
+A definition judges from the moment it was set (a new schedule, zone or expectations, noticed
+by their digest): deadlines that passed and runs that finished before then are never judged
+against it; runs still going then are. A job that never had a definition is judged as its
+runs report.
+
+Kept in memory between passes only what follows from the definitions alone: schedule
+arithmetic (`Calendars`) and each definition as parsed (`Definitions`, checked against the
+job's `updated_at` each time it is taken)."""
 
 import asyncio
+import hashlib
+import json
 import logging
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
+from typing import Any, Protocol
 
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from alerts.audience import viewer_of
 from alerts.expectations import (
     Deadline,
     Finding,
+    JobLike,
+    RunLike,
     deadlines,
     judge_deadline,
     judge_run,
     judge_running,
+    judged_state,
     running_deadlines,
+    stall_limit,
 )
 from alerts.observer import AlertObserver
 from alerts.schedule import cron_trigger, occurrences
-from alerts.targets import targets_for
-from storage import alerts, watch
-from storage.alert_states import RESOLVED
-from storage.alerts import Alert
+from alerts.targets import TEAMS, WEBHOOK, is_webhook, names
+from storage import alerts, job_state, watch
 from storage.clock import Clock
-from storage.history import successful_histories
-from storage.models import Event, Job, Run
+from storage.conversations import list_conversations
+from storage.job_state import PastRun, PastRuns, RunFacts, facts_of
+from storage.models import Job
+from storage.watch import EventRow, JobMark, OpenedAlert, RunRow, Watched
 
 log = logging.getLogger(__name__)
 CATCH_UP = timedelta(days=7)  # deadlines missed while down longer ago than this are let go
 RUNNING_LOOKBACK = timedelta(days=7)  # runs older than this are not watched any more
-RECENT = timedelta(days=1)  # a run's telemetry may trail its start by this much
 RETRY_BROKEN_JOB = timedelta(hours=1)  # a job whose check raises is tried again an hour later
-BATCH = 250  # jobs claimed and judged together: bounds a pass's memory, not its speed
+BATCH = 2_000  # jobs claimed together (a commit each)
+WORK_AT_ONCE = 20_000  # due occurrences judged in one transaction, about (whole jobs): bounds memory
+RUNS_AT_ONCE = 5_000  # runs judged with their events and histories together, at most (whole jobs)
+HISTORY_RUNS = 20  # successful runs a run is judged against, as `successful_histories` reads
 CLAIM_LEASE = timedelta(minutes=5)  # a claimed job falls due again after this if its judge died
 
 
 @dataclass(frozen=True)
 class Opened:
-    alert: Alert
+    alert: OpenedAlert  # the alert's columns as opened, read as `storage.alerts.Alert` is
     job: Job
+
+
+def definition_digest(schedule: str | None, timezone: str | None, expect: dict[str, Any]) -> str:
+    """What a definition judges by, in 32 characters: equal digests judge alike."""
+    text = json.dumps([schedule, timezone, expect], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+UNDEFINED = definition_digest(None, None, {})  # a job created by its first event
+
+
+@dataclass(frozen=True)
+class Definition:
+    """What judging needs of a job's definition (`alerts.expectations.JobLike`), parsed once
+    per change: the deadlines after an occurrence, and the metrics it sets bounds on."""
+
+    id: int
+    slug: str
+    title: str
+    schedule: str | None
+    timezone: str | None
+    expect: dict[str, Any]
+    updated_at: datetime
+    digest: str
+    offsets: tuple[tuple[Deadline, timedelta], ...]  # each deadline after an occurrence
+    metric_names: frozenset[str]
+
+    @staticmethod
+    def of(job: watch.DefinitionRow) -> "Definition":
+        epoch = datetime(2000, 1, 1, tzinfo=UTC)
+        return Definition(job.id, job.slug, job.title, job.schedule, job.timezone,
+                          job.expect, job.updated_at,
+                          definition_digest(job.schedule, job.timezone, job.expect),
+                          tuple((d, d.at - epoch) for d in deadlines(job, epoch)),
+                          frozenset(job.expect.get("metrics", {})))
+
+    def defined_at(self, mark: JobMark) -> datetime | None:
+        """Since when the job has been defined as it is now; None if it never was."""
+        if mark.definition_digest == self.digest:
+            return mark.defined_at
+        return None if self.digest == UNDEFINED else self.updated_at
+
+
+class Definitions:
+    """Each job's `Definition`, read again only when the job's `updated_at` moved (every
+    change of a definition moves it, on every replica)."""
+
+    LIMIT = 100_000
+
+    def __init__(self) -> None:
+        self._known: dict[int, Definition] = {}
+
+    async def of(self, session: AsyncSession, marks: Sequence[JobMark]) -> dict[int, Definition]:
+        stale = [m.id for m in marks if (known := self._known.get(m.id)) is None
+                 or known.updated_at != m.updated_at]
+        if stale:
+            if len(self._known) + len(stale) > self.LIMIT:
+                self._known.clear()
+            for job in await watch.definitions(stale, session=session):
+                self._known[job.id] = Definition.of(job)
+        return {m.id: self._known[m.id] for m in marks if m.id in self._known}
 
 
 @dataclass
 class _Plan:
     """One due job's schedule, worked out in Python before anything is read."""
 
-    job: Job
+    job: Definition
+    mark: JobMark
     zone: str
     since: datetime  # deadlines after this are judged now
+    defined_at: datetime | None  # runs that finished before this are not judged
     due: list[tuple[datetime, list[Deadline]]] = field(default_factory=list)  # by occurrence
     early: timedelta = timedelta(0)  # an occurrence's run may start this much before it ...
     gap: timedelta = timedelta(0)  # ... and up to its gap later
     upcoming: list[datetime] = field(default_factory=list)
+
+    def look(self, now: datetime) -> bool:
+        """Whether the job's runs still going are to be read though none was written to:
+        one could overrun or fall silent by now, or they were judged by another definition."""
+        return self.mark.definition_digest != self.job.digest or (
+            self.mark.runs_check_at is not None and self.mark.runs_check_at <= now)
 
     def window(self) -> tuple[datetime, datetime] | None:
         """[from, until) holding the first run of every occurrence with a deadline due."""
@@ -79,15 +173,25 @@ class _Plan:
         return self.due[0][0] - self.early, self.due[-1][0] + self.gap - self.early
 
 
-@dataclass
+@dataclass(slots=True)
 class _Verdict:
     """What judging one run found, and what its recovery check needs."""
 
-    run: Run
+    run: RunRow
     findings: list[Finding]
     reached: set[str]
     complete: bool  # succeeded, complete, nothing out of range: it resolves what was wrong
     upcoming: list[datetime]  # when it could next need judging (if it is still going)
+    fresh: bool = True  # judged on its telemetry; False: a run still going, against its kept limit
+
+
+@dataclass
+class _Judged:
+    """What a pass worked out, to write: verdicts by job, what to keep, the runs judged."""
+
+    verdicts: dict[int, list[_Verdict]] = field(default_factory=lambda: defaultdict(list))
+    kept: list[Watched] = field(default_factory=list)
+    cleared: list[tuple[int, int]] = field(default_factory=list)  # (run id, job id)
 
 
 class Watcher:
@@ -99,6 +203,7 @@ class Watcher:
         self._observer = observer
         self._lock = asyncio.Lock()  # one judgement at a time in this process
         self._calendars = Calendars()
+        self._definitions = Definitions()
 
     # --- deadlines -------------------------------------------------------------------------
 
@@ -108,74 +213,120 @@ class Watcher:
         async with self._lock:
             now = self._clock()
             lease = now + CLAIM_LEASE
+            judged: set[int] = set()  # where jobs are read, not claimed: each judged once a call
             while True:
                 async with self._session() as session:
-                    jobs = await watch.claim_due(now, lease, BATCH, session=session)
+                    marks = await watch.claim_due(now, lease, BATCH, session=session)
                     await session.commit()
-                if jobs:
-                    opened += await self._check_claimed(jobs, now, lease)
-                if len(jobs) < BATCH:
+                fresh = [mark for mark in marks if mark.id not in judged]
+                judged.update(mark.id for mark in fresh)
+                for part in await self._plans(fresh, now):
+                    opened += await self._check_claimed(part, now)
+                if len(marks) < BATCH or not fresh:
                     return opened
 
     async def next_check_at(self) -> datetime | None:
         async with self._session() as session:
             return await watch.next_check_at(session=session)
 
-    async def _check_claimed(self, jobs: list[Job], now: datetime, lease: datetime) -> list[Opened]:
+    async def _plans(self, marks: list[JobMark], now: datetime) -> list[list["_Plan"]]:
+        """The claimed jobs' plans, in parts of about WORK_AT_ONCE due occurrences (a restart
+        after a long stop has a day of them per job; a minute has one or two)."""
+        if not marks:
+            return []
+        async with self._session() as session:
+            jobs = await self._definitions.of(session, marks)
+        parts: list[list[_Plan]] = [[]]
+        work = 0
+        for mark in marks:
+            if mark.id not in jobs:
+                continue  # gone since it was claimed
+            plan = self._plan(jobs[mark.id], mark, now)
+            if parts[-1] and work + len(plan.due) > WORK_AT_ONCE:
+                parts.append([])
+                work = 0
+            parts[-1].append(plan)
+            work += len(plan.due) + 1
+        return [part for part in parts if part]
+
+    async def _check_claimed(self, plans: list["_Plan"], now: datetime) -> list[Opened]:
         """Judge claimed jobs together; should that fail, each alone, so that a job whose check
         raises is tried again an hour later and holds up no other."""
         try:
             async with self._session() as session:
-                opened = await self._check_jobs(session, jobs, now, lease)
+                opened = await self._check_jobs(session, plans, now)
                 await session.commit()
                 return opened
         except Exception:
-            if len(jobs) > 1:
-                log.warning("judging %d jobs together failed; judging each alone", len(jobs),
+            if len(plans) > 1:
+                log.warning("judging %d jobs together failed; judging each alone", len(plans),
                             exc_info=True)
-                return [o for job in jobs for o in await self._check_claimed([job], now, lease)]
-            log.exception("checking job %s failed; trying again later", jobs[0].slug)
+                return [o for plan in plans for o in await self._check_claimed([plan], now)]
+            log.exception("checking job %s failed; trying again later", plans[0].job.slug)
+        mark = plans[0].mark
         async with self._session() as session:
-            await watch.set_bookmarks({jobs[0].id or 0: (jobs[0].checked_until, now + RETRY_BROKEN_JOB)},
-                                      lease, session=session)
+            await watch.set_bookmarks({mark.id: watch.Bookmark(
+                mark.checked_until, now + RETRY_BROKEN_JOB, mark.defined_at,
+                mark.definition_digest, mark.runs_check_at)}, {mark.id: mark.next_check_at},
+                session=session)
             await session.commit()
         return []
 
-    async def _check_jobs(self, session: AsyncSession, jobs: list[Job], now: datetime,
-                          lease: datetime) -> list[Opened]:
-        by_id = {job.id or 0: job for job in jobs}
-        plans = {job_id: self._plan(job, now) for job_id, job in by_id.items()}
+    async def _check_jobs(self, session: AsyncSession, planned: list["_Plan"],
+                          now: datetime) -> list[Opened]:
+        plans = {plan.mark.id: plan for plan in planned}
+        jobs = {job_id: plan.job for job_id, plan in plans.items()}
+        # Read before any telemetry: what is worked out from it is kept only if no write came since.
+        seen = await job_state.revisions(session=session, job_ids=list(jobs))
         findings = await self._judge_deadlines(session, plans)
-        # Runs still going (overran, stalled), runs that reported since the last check (their
-        # telemetry may have reached another replica), and, for a new definition, the last day.
-        wanted = {job_id: watch.RunsToJudge(
-            recent=plan.since - RECENT, oldest_running=now - RUNNING_LOOKBACK,
-            changed_after=_judged_until(plan.job)) for job_id, plan in plans.items()}
-        to_judge = [run for runs in (await watch.runs_to_judge(wanted, session=session)).values()
-                    for run in runs]
-        verdicts = await self._judge(session, by_id, to_judge, now)
-        opened = await self._record(session, by_id, findings, verdicts, now)
-        bookmarks: dict[int, tuple[datetime | None, datetime | None]] = {}
+        # A job's runs are read only when one was written to since judged, when one of those
+        # still going could overrun or fall silent by now, or when the definition changed.
+        oldest = now - RUNNING_LOOKBACK
+        written = await watch.jobs_with_pending(list(plans), oldest, session=session)
+        looked = [job_id for job_id, plan in plans.items() if job_id in written or plan.look(now)]
+        judged = _Judged()
+        fresh: list[watch.WatchedRun] = []
+        for watched in await watch.watched_runs(looked, oldest, session=session):
+            run, job = watched.run, jobs[watched.run.job_id]
+            if watched.pending and _before_definition(run, plans[run.job_id].defined_at):
+                judged.cleared.append((run.id, run.job_id))
+            elif watched.pending or not _kept(watched, job):
+                fresh.append(watched)
+            else:
+                judged.verdicts[run.job_id].append(_still_going(job, run, watched.stall_after, now))
+        await self._judge(session, jobs, fresh, now, judged)
+        opened = await self._record(session, jobs, findings, judged.verdicts, now)
+        await self._keep(session, judged, seen)
+        bookmarks: dict[int, watch.Bookmark] = {}
         for job_id, plan in plans.items():
-            upcoming = plan.upcoming + [at for v in verdicts.get(job_id, []) for at in v.upcoming]
-            bookmarks[job_id] = (now, min((at for at in upcoming if at > now), default=None))
-        await watch.set_bookmarks(bookmarks, lease, session=session)
+            runs_check_at = plan.mark.runs_check_at
+            if job_id in looked:
+                runs_check_at = min((at for v in judged.verdicts.get(job_id, []) for at in v.upcoming),
+                                    default=None)
+            upcoming = [*plan.upcoming, *([runs_check_at] if runs_check_at else [])]
+            bookmarks[job_id] = watch.Bookmark(
+                now, min((at for at in upcoming if at > now), default=None), plan.defined_at,
+                plan.job.digest, runs_check_at)
+        await watch.set_bookmarks(bookmarks, {job_id: plan.mark.next_check_at
+                                              for job_id, plan in plans.items()}, session=session)
         return opened
 
-    def _plan(self, job: Job, now: datetime) -> _Plan:
+    def _plan(self, job: Definition, mark: JobMark, now: datetime) -> _Plan:
         """The job's deadlines due now, and the next one to come."""
         zone = job.timezone or self._default_zone
-        plan = _Plan(job, zone, max(job.checked_until or job.updated_at, now - CATCH_UP))
+        defined_at = job.defined_at(mark)
+        since = max(mark.checked_until or job.updated_at, defined_at or now - CATCH_UP,
+                    now - CATCH_UP)
+        plan = _Plan(job, mark, zone, since, defined_at)
         if not job.schedule:
             return plan
         calendar = self._calendars.of(job.schedule, zone)
         plan.gap = calendar.shortest_gap(plan.since)
         plan.early = min(timedelta(hours=1), plan.gap / 4)  # a run may start a little before time
-        offsets = [(d, d.at - d.occurrence) for d in deadlines(job, plan.since)]
-        reach = max(offset for _, offset in offsets)
+        reach = max(offset for _, offset in job.offsets)
         for occurrence in calendar.between(plan.since - reach, now + plan.gap + reach):
             due = []
-            for deadline, offset in offsets:
+            for deadline, offset in job.offsets:
                 at = occurrence + offset
                 if plan.since < at <= now:
                     due.append(Deadline(at, deadline.kind, occurrence, deadline.milestone))
@@ -191,7 +342,7 @@ class Watcher:
         one that started in [occurrence - early, occurrence + gap - early)."""
         windows = {job_id: window for job_id, plan in plans.items() if (window := plan.window())}
         runs = await watch.runs_in_windows(windows, session=session)
-        first: dict[tuple[int, datetime], Run | None] = {}
+        first: dict[tuple[int, datetime], RunRow | None] = {}
         for job_id, plan in plans.items():
             starts = [run.started_at for run in runs.get(job_id, [])]
             for occurrence, _ in plan.due:
@@ -200,14 +351,14 @@ class Watcher:
                 first[(job_id, occurrence)] = runs[job_id][at] \
                     if at < len(starts) and starts[at] < before else None
         reached = await watch.reached_milestones(
-            {run.id for run in first.values() if run and run.id}, session=session)
+            {run.id for run in first.values() if run}, session=session)
         findings: dict[int, list[Finding]] = defaultdict(list)
         for job_id, plan in plans.items():
             for occurrence, due in plan.due:
                 run = first[(job_id, occurrence)]
                 for deadline in due:
                     finding = judge_deadline(plan.job, deadline, run,
-                                             reached.get(run.id or 0, {}) if run else {}, plan.zone)
+                                             reached.get(run.id, {}) if run else {}, plan.zone)
                     if finding:
                         findings[job_id].append(finding)
         return findings
@@ -217,16 +368,32 @@ class Watcher:
     async def judge_runs(self, run_ids: Iterable[int]) -> list[Opened]:
         """Judge runs whose telemetry just arrived: failures, early ends, odd metrics —
         and recoveries, which resolve what was open."""
+        wanted = set(run_ids)
         async with self._lock:
             now = self._clock()
             async with self._session() as session:
-                runs, jobs = await watch.runs_and_jobs(set(run_ids), session=session)
-                runs = [run for run in runs if run.job_id in jobs]
-                verdicts = await self._judge(session, jobs, runs, now)
-                opened = await self._record(session, jobs, {}, verdicts, now)
-                soon = {job_id: min(upcoming) for job_id, found in verdicts.items()
-                        if (upcoming := [at for v in found for at in v.upcoming])}
-                await watch.check_soon(soon, session=session)
+                seen = await watch.revisions_of_runs(wanted, session=session)  # before the runs
+                runs = await watch.runs_by_id(wanted, session=session)
+                marks = {m.id: m for m in await watch.job_marks(
+                    {watched.run.job_id for watched in runs}, session=session)}
+                jobs = await self._definitions.of(session, list(marks.values()))
+                judged = _Judged()
+                fresh = []
+                for watched in runs:
+                    job_id = watched.run.job_id
+                    if job_id not in jobs:
+                        continue
+                    if _before_definition(watched.run, jobs[job_id].defined_at(marks[job_id])):
+                        judged.cleared.append((watched.run.id, job_id))
+                    else:
+                        fresh.append(watched)
+                await self._judge(session, jobs, fresh, now, judged)
+                opened = await self._record(session, jobs, {}, judged.verdicts, now)
+                await self._keep(session, judged, seen)
+                await watch.check_soon({job_id: min((at for v in found for at in v.upcoming),
+                                                    default=None)
+                                        for job_id, found in judged.verdicts.items()},
+                                       now, session=session)
                 await session.commit()
         return opened
 
@@ -236,42 +403,114 @@ class Watcher:
             await watch.jobs_of_runs_due(set(run_ids), self._clock(), session=session)
             await session.commit()
 
-    async def _judge(self, session: AsyncSession, jobs: dict[int, Job], runs: list[Run],
-                     now: datetime) -> dict[int, list[_Verdict]]:
-        """Findings on each run, by job, in the order given. Judging needs the milestones, and
-        the metrics only where the job sets bounds, and the job's history before the run."""
-        if not runs:
-            return {}
+    async def _judge(self, session: AsyncSession, jobs: dict[int, Definition],
+                     runs: list[watch.WatchedRun], now: datetime, judged: _Judged) -> None:
+        """Judge runs on their telemetry: findings on each, and what to keep of it (a finished
+        run's state and facts, a running run's silence limit). Judging needs the milestones,
+        the metrics only where the job sets bounds, and — where it can matter — the job's
+        history before the run. Whole jobs at a time, at most about RUNS_AT_ONCE runs, so
+        memory stays bounded."""
+        by_job: dict[int, list[watch.WatchedRun]] = defaultdict(list)
+        for watched in runs:
+            by_job[watched.run.job_id].append(watched)
+        chunk: dict[int, list[watch.WatchedRun]] = {}
+        size = 0
+        for job_id, found in by_job.items():
+            chunk[job_id] = sorted(found, key=lambda watched: (watched.run.started_at, watched.run.id))
+            size += len(found)
+            if size >= RUNS_AT_ONCE:
+                await self._judge_chunk(session, jobs, chunk, now, judged)
+                chunk, size = {}, 0
+        if chunk:
+            await self._judge_chunk(session, jobs, chunk, now, judged)
+
+    async def _judge_chunk(self, session: AsyncSession, jobs: dict[int, Definition],
+                           by_job: dict[int, list[watch.WatchedRun]], now: datetime,
+                           judged: _Judged) -> None:
+        runs = [watched.run for found in by_job.values() for watched in found]
         events = await watch.judging_events(
-            {run.id or 0: list(jobs[run.job_id].expect.get("metrics", {})) for run in runs},
+            [run.id for run in runs if run.finished_at is not None],
+            {run.id: jobs[run.job_id].metric_names for run in runs if run.finished_at is None},
             session=session)
-        histories = await successful_histories(runs, session=session)
-        verdicts: dict[int, list[_Verdict]] = defaultdict(list)
-        for run in runs:
-            job, found, history = jobs[run.job_id], events[run.id or 0], histories[run.id or 0]
-            findings = judge_run(job, run, found, history)
-            complete = run.status == "succeeded" and not findings  # as `succeeded_fully`
-            upcoming = []
-            if run.finished_at is None:
-                findings += judge_running(job, run, history, now)
-                upcoming = [at for at in running_deadlines(job, run, history) if at > now]
-            verdicts[run.job_id].append(_Verdict(run, findings, _reached(found), complete, upcoming))
-        return verdicts
+        own = {run.id: facts_of(run.started_at, run.finished_at, events.get(run.id, []))
+               for run in runs if run.status == watch.SUCCEEDED and run.finished_at is not None}
+        # A run still going whose silence limit is kept needs its history only to judge a
+        # metric against its usual values; a failed run only for the same.
+        needing = {job_id: [w.run for w in found if _needs_history(
+            jobs[job_id], w, events.get(w.run.id, []))] for job_id, found in by_job.items()}
+        histories = await self._histories(
+            session, jobs, {job_id: found for job_id, found in needing.items() if found}, own, judged)
+        for job_id, found in by_job.items():
+            job, history = jobs[job_id], histories.get(job_id, [])
+            starts = [past.started_at for past in history]
+            for watched in found:
+                run = watched.run
+                before = bisect_left(starts, run.started_at)
+                past = PastRuns(history[max(0, before - HISTORY_RUNS):before])
+                timeline = events.get(run.id, [])
+                findings = judge_run(job, run, timeline, past)
+                upcoming: list[datetime] = []
+                if run.finished_at is None:
+                    if _kept(watched, job):
+                        silence = _silence(watched.stall_after)
+                    else:
+                        silence = stall_limit(past)
+                        judged.kept.append(Watched(
+                            run.id, job_id, run.started_at, job.updated_at,
+                            stall_after=silence.total_seconds() if silence else None))
+                    findings += judge_running(job, run, silence, now)
+                    upcoming = [at for at in running_deadlines(job, run, silence) if at > now]
+                else:
+                    facts = own.get(run.id)
+                    judged.kept.append(Watched(run.id, job_id, run.started_at, job.updated_at,
+                                               state=judged_state(run, findings),
+                                               facts=facts.to_json() if facts else None))
+                complete = run.status == watch.SUCCEEDED and not findings  # as `succeeded_fully`
+                judged.verdicts[job_id].append(
+                    _Verdict(run, findings, _reached(timeline), complete, upcoming))
+                judged.cleared.append((run.id, job_id))
+
+    async def _histories(self, session: AsyncSession, jobs: dict[int, Definition],
+                         by_job: dict[int, list[RunRow]], own: dict[int, RunFacts],
+                         judged: _Judged) -> dict[int, list[PastRun]]:
+        """Each job's successful runs that the histories of its runs `by_job` draw on, oldest
+        first: the facts kept of them, or worked out now (and kept) where none are — from the
+        events already read for the runs judged here, from their own events for the others."""
+        if not by_job:
+            return {}
+        rows = await watch.past_successes([found[0].id for found in by_job.values()],
+                                          HISTORY_RUNS, session=session)
+        missing = [row.id for row in rows if row.facts is None and row.id not in own]
+        events = await watch.history_events(missing, session=session) if missing else {}
+        histories: dict[int, list[PastRun]] = {job_id: [] for job_id in by_job}
+        for row in rows:
+            if row.id in own:
+                facts = own[row.id]
+            elif row.facts is not None:
+                facts = RunFacts.from_json(row.facts)
+            else:
+                facts = facts_of(row.started_at, row.finished_at, events.get(row.id, []))
+                judged.kept.append(Watched(row.id, row.job_id, row.started_at,
+                                           jobs[row.job_id].updated_at, facts=facts.to_json(),
+                                           facts_only=True))
+            histories[row.job_id].append(PastRun(row.id, row.started_at, row.finished_at, facts))
+        return histories
+
+    async def _keep(self, session: AsyncSession, judged: _Judged, seen: dict[int, int]) -> None:
+        """What judging worked out, and the runs judged: kept and cleared only for jobs not
+        written to since their telemetry was read (the others are judged again)."""
+        await watch.keep_judged(judged.kept, judged.cleared, seen, session=session)
 
     # --- alerts ----------------------------------------------------------------------------
 
-    async def _record(self, session: AsyncSession, jobs: dict[int, Job],
+    async def _record(self, session: AsyncSession, jobs: dict[int, Definition],
                       deadline_findings: dict[int, list[Finding]],
                       verdicts: dict[int, list[_Verdict]], now: datetime) -> list[Opened]:
         """Open what was found (once), tell the job's targets unless a snooze quiets it, and
         resolve what a run's recovery resolves, telling those who were told."""
-        job_ids = sorted(set(deadline_findings) | set(verdicts))
-        if not job_ids:
-            return []
-        unresolved = await watch.unresolved_alerts(job_ids, session=session)
         wanted: list[watch.NewAlert] = []
         seen: set[tuple[int, str, str]] = set()
-        for job_id in job_ids:
+        for job_id in sorted(set(deadline_findings) | set(verdicts)):
             found = deadline_findings.get(job_id, []) + [
                 f for verdict in verdicts.get(job_id, []) for f in verdict.findings]
             for f in found:
@@ -279,54 +518,69 @@ class Watcher:
                     seen.add((job_id, f.kind, f.key))
                     wanted.append(watch.NewAlert(job_id, f.kind, f.key, f.reason, f.run_id,
                                                  f.occurrence_at, f.facts))
-        new = await watch.open_alerts(wanted, now, session=session) if wanted else {}
+        # Only a run judged on its telemetry can resolve anything: alerts about itself, and when
+        # it succeeded fully those opened before it ended. Snoozes matter where alerts open.
+        recovering = {job_id: [v for v in found if v.fresh] for job_id, found in verdicts.items()}
+        recovering = {job_id: found for job_id, found in recovering.items() if found}
+        if not recovering and not wanted:
+            return []
+        ended = {job_id: max(v.run.finished_at or v.run.started_at for v in found if v.complete)
+                 for job_id, found in recovering.items() if any(v.complete for v in found)}
+        unresolved = await watch.unresolved_alerts(
+            {job_id: [v.run.id for v in found] for job_id, found in recovering.items()}, ended,
+            {item.job_id for item in wanted}, now, session=session)
+        new = await watch.open_alerts(wanted, now, session=session)
+        opened_items = [(item, alert) for item in wanted
+                        if (alert := new.get((item.job_id, item.kind, item.key))) is not None]
+        told = await watch.jobs_by_id({item.job_id for item, _ in opened_items}, session=session) \
+            if opened_items else {}
+        targets = await self._targets(session, told) if told else {}
         opened: list[Opened] = []
         messages: list[tuple[int, str, str, str]] = []
-        for item in wanted:
-            alert = new.get((item.job_id, item.kind, item.key))
-            if alert is None:
-                continue  # judged before: an alert is opened once
-            job = jobs[item.job_id]
+        for item, alert in opened_items:
+            job = told[item.job_id]
             log.info("alert %s for %s: %s", alert.kind, job.slug, alert.reason)
             if self._observer is not None:
                 self._observer.alert_opened(alert.kind)
             opened.append(Opened(alert, job))
-            if _snoozed(unresolved.get(item.job_id, []), alert, now):
+            if _snoozed(unresolved.get(item.job_id, []), alert.id, alert.kind, now):
                 continue
-            for channel, target in await self._targets(session, job):
-                messages.append((alert.id or 0, "opened", channel, target))
+            for channel, target in targets[item.job_id]:
+                messages.append((alert.id, "opened", channel, target))
         if messages:
             await watch.queue_deliveries(messages, now, session=session)
-        resolved = self._resolve(jobs, verdicts, unresolved, [o.alert for o in opened], now)
+        just_opened = [watch.OpenAlert(a.id, a.job_id, a.kind, a.key, a.run_id, a.opened_at,
+                                       a.snoozed_until) for a in new.values()]
+        resolved = _resolve(jobs, recovering, unresolved, just_opened)
         if resolved:
-            told = await alerts.deliveries_of([alert.id or 0 for alert in resolved], session=session)
+            await watch.resolve_alerts(resolved, now, session=session)
+            sent = await alerts.deliveries_of([alert_id for alert_id, _ in resolved], session=session)
             await watch.queue_deliveries(sorted(
-                {(d.alert_id, "resolved", d.channel, d.target) for d in told if d.event == "opened"}),
+                {(d.alert_id, "resolved", d.channel, d.target) for d in sent if d.event == "opened"}),
                 now, session=session)
         return opened
 
-    def _resolve(self, jobs: dict[int, Job], verdicts: dict[int, list[_Verdict]],
-                 unresolved: dict[int, list[Alert]], new: list[Alert], now: datetime) -> list[Alert]:
-        """Each alert a judged run recovers, resolved by the first such run."""
-        open_now: dict[int, list[Alert]] = defaultdict(list)
-        for alert in [a for found in unresolved.values() for a in found] + new:
-            open_now[alert.job_id].append(alert)
-        resolved: list[Alert] = []
-        for job_id, found in verdicts.items():
-            for verdict in found:
-                for alert in open_now.get(job_id, []):
-                    if alert.state == RESOLVED:
-                        continue
-                    resolution = recovery(alert, verdict.run, verdict.reached, verdict.complete)
-                    if resolution:
-                        alert.state, alert.resolved_at, alert.resolution = RESOLVED, now, resolution
-                        log.info("alert %s for %s resolved: %s", alert.kind, jobs[job_id].slug,
-                                 resolution)
-                        resolved.append(alert)
-        return resolved
-
-    async def _targets(self, session: AsyncSession, job: Job) -> list[tuple[str, str]]:
-        return await targets_for(session, job)
+    async def _targets(self, session: AsyncSession,
+                       jobs: dict[int, Job]) -> dict[int, list[tuple[str, str]]]:
+        """`alerts.targets.targets_for` of each job, with the conversations and subscriptions
+        read once for all of them (a first pass after a restart tells thousands of jobs)."""
+        viewers = [(c, viewer_of(c)) for c in await list_conversations(session=session)]
+        subscribed = await watch.subscribers_of({job.slug for job in jobs.values()}, session=session)
+        found: dict[int, list[tuple[str, str]]] = {}
+        for job_id, job in jobs.items():
+            conversations = [c for c, viewer in viewers if viewer.sees(job)]
+            allowed = {c.conversation_id for c in conversations}
+            targets = {(TEAMS, c) for c in subscribed.get(job.slug, [])
+                       if not job.audience or c in allowed}
+            for name in job.alert:
+                if is_webhook(name):
+                    targets.add((WEBHOOK, name))
+                    continue
+                targets.update((TEAMS, c.conversation_id) for c in conversations if names(c, name))
+            if not targets and not job.alert:
+                targets = {(TEAMS, c.conversation_id) for c in conversations}
+            found[job_id] = sorted(targets)
+        return found
 
     def _session(self) -> AsyncSession:
         return AsyncSession(self._engine, expire_on_commit=False)
@@ -335,7 +589,8 @@ class Watcher:
 class Calendar:
     """One cron schedule in one zone: its occurrences, worked out once and kept for the span
     the watcher looks at (as `occurrences` yields them), and the shortest gap between them
-    (as `shortest_gap` finds it)."""
+    (as `shortest_gap` finds it). Working out occurrences is most of what planning costs
+    (a restart plans every job), so no more are worked out than a request needs."""
 
     GAP_SAMPLES = 60
     GAP_HORIZON = timedelta(days=800)
@@ -346,7 +601,7 @@ class Calendar:
         self._trigger = trigger
         self._times: list[datetime] = []  # in the schedule's zone
         self._keys: list[datetime] = []  # the same instants in UTC, to bisect
-        self._start = self._end = datetime.max.replace(tzinfo=UTC)  # what is known: (start, end]
+        self._start = self._end = NEVER  # what is known: (start, end]
         self._gaps: dict[datetime, timedelta] = {}
 
     def between(self, after: datetime, until: datetime) -> list[datetime]:
@@ -358,13 +613,12 @@ class Calendar:
     def shortest_gap(self, start: datetime) -> timedelta:
         """The shortest time between two consecutive occurrences over the next 60."""
         start = start.astimezone(UTC)
-        ahead = timedelta(days=2)
-        while True:
-            self._cover(start, min(start + ahead, start + self.GAP_HORIZON))
+        self._reach_back(start)
+        first = bisect_right(self._keys, start)
+        while (missing := first + self.GAP_SAMPLES - len(self._keys)) > 0 \
+                and self._end < start + self.GAP_HORIZON:
+            self._extend(start + self.GAP_HORIZON, missing)  # each round adds one or ends
             first = bisect_right(self._keys, start)
-            if len(self._keys) - first >= self.GAP_SAMPLES or ahead >= self.GAP_HORIZON:
-                break
-            ahead *= 4
         if first < len(self._times) and self._times[first] in self._gaps:
             return self._gaps[self._times[first]]
         last = bisect_right(self._keys, start + self.GAP_HORIZON, lo=first)
@@ -375,22 +629,57 @@ class Calendar:
         return gap
 
     def _cover(self, after: datetime, until: datetime) -> None:
-        if after < self._start:
-            self._times, self._keys, self._gaps = [], [], {}
+        self._reach_back(after)
+        if until > self._end:
+            self._extend(until + self.AHEAD)
+
+    def _reach_back(self, after: datetime) -> None:
+        """Know the occurrences from `after` on (and no longer those long before it)."""
+        if self._start == NEVER:
             self._start = self._end = after - self.AHEAD
+        elif after < self._start:
+            self._extend_back(after - self.AHEAD)
         elif self._keys and self._keys[0] < after - self.KEEP and len(self._keys) > 1000:
             cut = bisect_left(self._keys, after - self.KEEP)
             self._start = self._keys[cut - 1]
             del self._times[:cut], self._keys[:cut]
-        if until > self._end:
-            end = until + self.AHEAD
-            more = list(occurrences(self._trigger, self._end, end, limit=10**9))
-            # Starting again from the last one known: its repeat (a fall-back night) is none.
-            if more and self._times and more[0].replace(tzinfo=None) == self._times[-1].replace(tzinfo=None):
-                more = more[1:]
-            self._times += more
-            self._keys += [moment.astimezone(UTC) for moment in more]
-            self._end = end
+
+    def _extend(self, until: datetime, count: int | None = None) -> None:
+        """Occurrences after the known ones, up to `until` (or the first `count` of them).
+        Worked out on from the last one known, as `occurrences` goes from one to the next:
+        around a change of the clocks APScheduler's answer depends on where it starts."""
+        more: list[datetime] = []
+        end = until
+        since = self._keys[-1] if self._keys else self._end
+        for moment in occurrences(self._trigger, since, until, limit=10**9):
+            key = moment.astimezone(UTC)
+            if key <= self._end:
+                continue  # known to hold none: what was answered before stands
+            if not more and self._times and _same_wall_time(moment, self._times[-1]):
+                continue  # the repeat of the last one known (a fall-back night) is none
+            more.append(moment)
+            if count is not None and len(more) == count:
+                end = key
+                break
+        self._times += more
+        self._keys += [moment.astimezone(UTC) for moment in more]
+        self._end = end
+
+    def _extend_back(self, after: datetime) -> None:
+        """Occurrences before the known ones, back to `after` (another job asked earlier)."""
+        more = list(occurrences(self._trigger, after, self._start, limit=10**9))
+        if more and self._times and _same_wall_time(more[-1], self._times[0]):
+            del self._times[0], self._keys[0]  # the known first one repeats the one before it
+        self._times[:0] = more
+        self._keys[:0] = [moment.astimezone(UTC) for moment in more]
+        self._start = after
+
+
+NEVER = datetime.max.replace(tzinfo=UTC)
+
+
+def _same_wall_time(one: datetime, other: datetime) -> bool:
+    return one.replace(tzinfo=None) == other.replace(tzinfo=None)
 
 
 class Calendars:
@@ -410,7 +699,57 @@ class Calendars:
         return calendar
 
 
-def recovery(alert: Alert, run: Run, reached: set[str], complete: bool) -> str | None:
+def _resolve(jobs: dict[int, Definition], verdicts: dict[int, list[_Verdict]],
+             unresolved: dict[int, list[watch.OpenAlert]],
+             new: list[watch.OpenAlert]) -> list[tuple[int, str]]:
+    """(alert id, resolution) for each alert a judged run recovers, resolved by the first
+    such run. A run can recover only alerts about itself and — when it succeeded fully —
+    alerts opened before it ended: only those are looked at (a first pass after a restart
+    judges thousands of runs of jobs with thousands of alerts)."""
+    open_now: dict[int, list[watch.OpenAlert]] = defaultdict(list)
+    for alert in [a for found in unresolved.values() for a in found] + new:
+        open_now[alert.job_id].append(alert)
+    resolved: dict[int, str] = {}
+    for job_id, found in verdicts.items():
+        alerts_of_job = open_now.get(job_id)
+        if not alerts_of_job:
+            continue
+        about: dict[int, list[watch.OpenAlert]] = defaultdict(list)
+        for alert in alerts_of_job:
+            if alert.run_id is not None:
+                about[alert.run_id].append(alert)
+        by_opening = sorted(alerts_of_job, key=lambda a: a.opened_at)
+        openings = [alert.opened_at for alert in by_opening]
+        for verdict in found:
+            if not verdict.fresh:
+                continue
+            run = verdict.run
+            candidates = about.get(run.id, [])
+            if verdict.complete:
+                ended = run.finished_at or run.started_at
+                candidates = candidates + by_opening[:bisect_right(openings, ended)]
+            for alert in candidates:
+                if alert.id in resolved:
+                    continue
+                resolution = recovery(alert, run, verdict.reached, verdict.complete)
+                if resolution:
+                    resolved[alert.id] = resolution
+                    log.info("alert %s for %s resolved: %s", alert.kind, jobs[job_id].slug, resolution)
+    return list(resolved.items())
+
+
+class AlertLike(Protocol):
+    @property
+    def kind(self) -> str: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def run_id(self) -> int | None: ...
+    @property
+    def opened_at(self) -> datetime: ...
+
+
+def recovery(alert: AlertLike, run: RunLike, reached: set[str], complete: bool) -> str | None:
     """Why `run` resolves `alert`, or None when it does not."""
     if alert.kind == "milestone_missed" and alert.run_id == run.id:
         name = alert.key.rsplit(":", 1)[-1]
@@ -424,18 +763,49 @@ def recovery(alert: Alert, run: Run, reached: set[str], complete: bool) -> str |
     return None
 
 
-def _judged_until(job: Job) -> datetime | None:
-    """Runs that reported after this were not seen by the last check; None when every recent
-    run is to be judged (the first check, or the definition changed since the last)."""
-    until = job.checked_until
-    return until if until is not None and until >= job.updated_at else None
+def _before_definition(run: RunRow, defined_at: datetime | None) -> bool:
+    """A run that finished, and was reported, before its job's definition was set is never
+    judged against it; one reported afterwards (a backfill, a late upload) is."""
+    return defined_at is not None and run.finished_at is not None and \
+        run.finished_at < defined_at and (run.created_at is None or run.created_at < defined_at)
 
 
-def _reached(events: list[Event]) -> set[str]:
+def _still_going(job: JobLike, run: RunRow, stall_after: float | None, now: datetime) -> _Verdict:
+    """A run still going, judged with nothing new since: only the clock can find something
+    now (it ran too long, or fell silent), against the silence limit kept for it."""
+    silence = _silence(stall_after)
+    return _Verdict(run, judge_running(job, run, silence, now), set(), False,
+                    [at for at in running_deadlines(job, run, silence) if at > now], fresh=False)
+
+
+def _silence(stall_after: float | None) -> timedelta | None:
+    return timedelta(seconds=stall_after) if stall_after is not None else None
+
+
+def _kept(watched: watch.WatchedRun, job: Definition) -> bool:
+    """A running run's silence limit is kept, worked out under the job's definition as it is."""
+    return watched.kept and watched.definition_at == job.updated_at
+
+
+def _needs_history(job: Definition, watched: watch.WatchedRun, events: Sequence[EventRow]) -> bool:
+    """Whether judging the run reads its history: a finished run's (did it end early?) unless
+    it failed, a running run's without a kept silence limit, and any run's that reported a
+    metric its job judges against usual values."""
+    run = watched.run
+    if run.finished_at is None and not _kept(watched, job):
+        return True
+    if run.finished_at is not None and run.status != "failed":
+        return True  # `ended_early` reads it (a failed run is news enough)
+    usual = {name for name, bounds in job.expect.get("metrics", {}).items() if bounds.get("usual")}
+    return bool(usual) and any(e.kind == "metric" and e.name in usual for e in events)
+
+
+def _reached(events: Sequence[EventRow]) -> set[str]:
     return {e.name for e in events if e.kind == "milestone" and e.status == "reached" and e.name}
 
 
-def _snoozed(unresolved: list[Alert], alert: Alert, now: datetime) -> bool:
+def _snoozed(unresolved: list[watch.OpenAlert], alert_id: int | None, kind: str,
+             now: datetime) -> bool:
     """Snoozing one alert quiets its job's repeats of the same kind until the snooze ends."""
-    return any(other.id != alert.id and other.kind == alert.kind and other.snoozed_until
+    return any(other.id != alert_id and other.kind == kind and other.snoozed_until
                and other.snoozed_until > now for other in unresolved)

@@ -11,15 +11,27 @@ judgement depends only on its own telemetry, its job's definition and its job's 
 started before it, so the writer deletes a job's judgements from the earliest start a write
 touches onward, and a judgement made from a job's telemetry at revision r is stored only if
 the job is still at revision r (`keep_judgements`; on PostgreSQL the check takes a share
-lock on the revision row, so it waits for a writer that is about to raise it)."""
+lock on the revision row, so it waits for a writer that is about to raise it).
 
+The watcher keeps two more things in the same rows, under the same rules
+(`storage.watch.keep_judged`): a finished run's own facts (`RunFacts`: what it adds to the
+histories of the runs after it, so a history is read as twenty short rows, not as twenty
+runs' events), and, for a run still going, how long it may stay silent (its history's
+`stall_limit`) — which a write to the run itself leaves in place, as it depends only on the
+runs before it. A row may hold facts only (a run read as history, never judged itself) or a
+silence limit only: its `state` is None and it is no judgement (`stored_judgements` leaves
+it out)."""
+
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
+from itertools import pairwise
 from types import ModuleType
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import BigInteger, Column, Index, bindparam, literal_column, or_, select
+from sqlalchemy import BigInteger, Column, Index, Text, and_, bindparam, literal_column, not_, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import Field, SQLModel
@@ -44,9 +56,15 @@ class RunJudgement(SQLModel, table=True):
     run_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     job_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     started_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
-    state: str = Field(max_length=16)
+    # The judged state of a finished run; None where the row only keeps what follows.
+    state: str | None = Field(default=None, max_length=16)
     # The job definition it was judged under (`jobs.updated_at`): a new one judges afresh.
     definition_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    # A finished run's own facts, as later runs' histories need them (`RunFacts`, as JSON).
+    facts: str | None = Field(default=None, sa_column=Column(Text))
+    # A run still going, judged with nothing found since: how long it may be silent (seconds;
+    # None without enough history). Forgotten with the row when it or an earlier run is written.
+    stall_after: float | None = None
 
 
 REVISIONS = JobRevision.__table__  # type: ignore[attr-defined]
@@ -65,11 +83,15 @@ def _raise_revision(dialect: ModuleType) -> Any:
 
 # Built once: the writer runs these in every commit, and building them cost more than running them.
 RAISE_REVISION = {"postgresql": _raise_revision(postgresql), "sqlite": _raise_revision(sqlite)}
+_FIRST = bindparam("first", type_=UTCDateTime)
+_STORED_START = select(RUNS.c.started_at).where(RUNS.c.id == bindparam("rid")).scalar_subquery()
 FORGET_JUDGEMENTS = JUDGEMENTS.delete().where(
     JUDGEMENTS.c.job_id == bindparam("job"),
-    or_(JUDGEMENTS.c.started_at >= bindparam("first", type_=UTCDateTime),
-        JUDGEMENTS.c.started_at >= select(RUNS.c.started_at)
-        .where(RUNS.c.id == bindparam("rid")).scalar_subquery()))
+    or_(JUDGEMENTS.c.started_at >= _FIRST, JUDGEMENTS.c.started_at >= _STORED_START),
+    # Except the silence limit kept for the run written to while it goes on: that depends only
+    # on the runs before it, which this write leaves as they are (unless it moves its start).
+    not_(and_(JUDGEMENTS.c.run_id == bindparam("rid"), JUDGEMENTS.c.state.is_(None),
+              JUDGEMENTS.c.facts.is_(None), _FIRST >= _STORED_START)))
 
 
 async def note_writes(conn: AsyncConnection, touched: dict[int, tuple[int, datetime]]) -> None:
@@ -119,10 +141,27 @@ async def stored_judgements(run_ids: Sequence[int], *, session: AsyncSession) ->
     for start in range(0, len(ids), IDS_PER_QUERY):
         query = select(JUDGEMENTS.c.run_id, JUDGEMENTS.c.job_id, JUDGEMENTS.c.started_at,
                        JUDGEMENTS.c.state, JUDGEMENTS.c.definition_at) \
-            .where(JUDGEMENTS.c.run_id.in_(ids[start:start + IDS_PER_QUERY]))
+            .where(JUDGEMENTS.c.run_id.in_(ids[start:start + IDS_PER_QUERY]),
+                   JUDGEMENTS.c.state.is_not(None))
         for row in (await connection.execute(query)).all():
             found[row[0]] = Judgement(*row)
     return found
+
+
+def _keep_judgements(dialect: ModuleType) -> Any:
+    """INSERT … SELECT a judgement WHERE the job's revision is still the one seen (on
+    PostgreSQL under a share lock of the revision row), replacing one already there but not
+    the watcher's facts beside it."""
+    current: Any = select(literal_column("1")).select_from(REVISIONS).where(
+        REVISIONS.c.job_id == bindparam("job"), REVISIONS.c.revision == bindparam("seen")
+    ).with_for_update(read=True)
+    names = ("run_id", "job_id", "started_at", "state", "definition_at")
+    values: Any = select(bindparam("rid", type_=BigInteger), bindparam("job", type_=BigInteger),
+                         bindparam("started", type_=UTCDateTime), bindparam("state"),
+                         bindparam("defined", type_=UTCDateTime)).where(current.exists())
+    insert: Any = dialect.insert(JUDGEMENTS).from_select(names, values)
+    return insert.on_conflict_do_update(index_elements=[JUDGEMENTS.c.run_id], set_={
+        name: insert.excluded[name] for name in names[1:]})
 
 
 async def keep_judgements(judgements: Sequence[Judgement], seen: dict[int, int], *,
@@ -133,31 +172,141 @@ async def keep_judgements(judgements: Sequence[Judgement], seen: dict[int, int],
     rows = sorted((j for j in judgements if j.job_id in seen), key=lambda j: (j.job_id, j.run_id))
     if not rows:
         return 0
-    dialect = postgresql if session.bind is not None and session.bind.dialect.name == "postgresql" \
-        else sqlite
-    current: Any = select(literal_column("1")).select_from(REVISIONS).where(
-        REVISIONS.c.job_id == bindparam("job"), REVISIONS.c.revision == bindparam("seen")
-    ).with_for_update(read=True)
-    names = ("run_id", "job_id", "started_at", "state", "definition_at")
-    values: Any = select(bindparam("rid", type_=BigInteger), bindparam("job", type_=BigInteger),
-                    bindparam("started", type_=UTCDateTime), bindparam("state"),
-                    bindparam("defined", type_=UTCDateTime)).where(current.exists())
-    insert: Any = dialect.insert(JUDGEMENTS).from_select(names, values)
-    insert = insert.on_conflict_do_update(index_elements=[JUDGEMENTS.c.run_id], set_={
-        name: insert.excluded[name] for name in names[1:]})
     connection = await session.connection()
-    await connection.execute(insert, [
+    await connection.execute(KEEP[connection.dialect.name], [
         {"rid": j.run_id, "job": j.job_id, "started": j.started_at, "state": j.state,
          "defined": j.definition_at, "seen": seen[j.job_id]} for j in rows])
     await session.commit()
     return len(rows)
 
 
+KEEP = {"postgresql": _keep_judgements(postgresql), "sqlite": _keep_judgements(sqlite)}
+
+
+
 
 async def unjudged_runs(*, limit: int, session: AsyncSession) -> list[Run]:
     """Finished runs without a stored judgement, job by job, oldest first."""
     query = (select(Run).outerjoin(JUDGEMENTS, JUDGEMENTS.c.run_id == Run.id)
-             .where(JUDGEMENTS.c.run_id.is_(None), RUNS.c.finished_at.is_not(None))
+             .where(JUDGEMENTS.c.state.is_(None), RUNS.c.finished_at.is_not(None))
              .order_by(RUNS.c.job_id, RUNS.c.started_at).limit(limit))
     connection = await session.connection()
     return [Run.model_validate(row._mapping) for row in (await connection.execute(query)).all()]
+
+
+# --- a run's own facts, and histories made of them -------------------------------------------------
+
+HISTORY_KINDS = ("metric", "milestone", "payload")  # what a history reads of a run's events
+
+
+class FactEvent(Protocol):
+    """What facts need of an event: a table model or a row of these columns."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def value(self) -> float | None: ...
+    @property
+    def status(self) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RunFacts:
+    """What a finished run adds to the histories of its job's later runs, exactly as
+    `storage.history.history_of` reads it from the run's events: its longest silence (between
+    start, the events of `HISTORY_KINDS` and finish), the milestones it reached (in the order
+    first reached), the last value of each metric (in the order first reported) and whether it
+    reported a payload."""
+
+    gap: float
+    milestones: tuple[str, ...]
+    metrics: dict[str, float]
+    payload: bool
+
+    def to_json(self) -> str:
+        return json.dumps({"g": self.gap, "m": self.milestones, "v": self.metrics,
+                           "p": self.payload}, separators=(",", ":"))
+
+    @staticmethod
+    def from_json(text: str) -> "RunFacts":
+        found = json.loads(text)
+        return RunFacts(found["g"], tuple(found["m"]), found["v"], found["p"])
+
+
+def facts_of(started_at: datetime, finished_at: datetime, events: Iterable[FactEvent]) -> RunFacts:
+    """A finished run's facts from its events of `HISTORY_KINDS`, ordered by time and id."""
+    moments = [started_at]
+    milestones: dict[str, None] = {}
+    metrics: dict[str, float] = {}
+    payload = False
+    for event in events:
+        moments.append(event.at)
+        if event.kind == "metric" and event.name is not None and event.value is not None:
+            metrics[event.name] = event.value
+        elif event.kind == "milestone" and event.status == "reached" and event.name:
+            milestones.setdefault(event.name)
+        elif event.kind == "payload":
+            payload = True
+    moments.sort()
+    moments.append(finished_at)
+    gap = max(((b - a).total_seconds() for a, b in pairwise(moments)), default=0.0)
+    return RunFacts(gap, tuple(milestones), metrics, payload)
+
+
+class PastRun(NamedTuple):
+    """A successful run as a history holds it."""
+
+    id: int
+    started_at: datetime
+    finished_at: datetime
+    facts: RunFacts
+
+
+class PastRuns:
+    """A history (`storage.history.RunHistory`, as judging reads it) made of stored facts: a
+    job's successful runs before the one judged, oldest first. Each part is worked out when
+    first read, in the order `history_of` works it out (metrics and milestones run by run in
+    id order), so that judging gives the same findings either way."""
+
+    def __init__(self, runs: Sequence[PastRun]) -> None:
+        self.runs = runs
+
+    @cached_property
+    def durations(self) -> list[float]:
+        return [(r.finished_at - r.started_at).total_seconds() for r in self.runs]
+
+    @cached_property
+    def longest_gaps(self) -> list[float]:
+        return [r.facts.gap for r in self.runs]
+
+    @cached_property
+    def _by_id(self) -> list[PastRun]:
+        return sorted(self.runs, key=lambda r: r.id)
+
+    @cached_property
+    def metrics(self) -> dict[str, list[float]]:
+        found: dict[str, list[float]] = {}
+        for run in self._by_id:
+            for name, value in run.facts.metrics.items():
+                found.setdefault(name, []).append(value)
+        return found
+
+    @cached_property
+    def milestones(self) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for run in self._by_id:
+            for name in run.facts.milestones:
+                found[name] = found.get(name, 0) + 1
+        return found
+
+    @cached_property
+    def milestone_order(self) -> list[str]:
+        return list({name: None for run in self._by_id for name in run.facts.milestones})
+
+    @cached_property
+    def outputs_seen(self) -> int:
+        return sum(1 for run in self.runs if run.facts.payload)

@@ -1,63 +1,180 @@
 """Queries the watcher needs, each for a whole set of due jobs or judged runs at once:
 claiming the jobs whose next check has come, the runs of their scheduled occurrences and the
-milestones those reached, the runs to judge with their events and open alerts, alerts and
-deliveries written in bulk, and the watcher's bookmark on each job."""
+milestones those reached, the runs still to look at (not judged since their last write, or
+still going) with what is kept of them, their events and the histories they are judged
+against, alerts and deliveries written in bulk, what judging worked out and the runs it
+judged, and the watcher's bookmark on each job.
 
+Runs, events and histories come back as plain tuples, never as table models: a pass reads
+tens of thousands of rows, and building a model per row cost more than reading it."""
+
+import sqlite3
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from functools import cache
+from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import and_, bindparam, case, func, or_, update
+from sqlalchemy import and_, bindparam, case, func, or_, select, text, true, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import col, select
+from sqlmodel import col
+from sqlmodel import select as select_models
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.alert_states import OPEN, PENDING, RESOLVED
-from storage.alerts import Alert, Delivery
-from storage.models import Event, Job, Run
+from storage.alert_states import ALERT_STATES, OPEN, PENDING, RESOLVED
+from storage.alerts import Alert, Delivery, Subscription
+from storage.job_state import HISTORY_KINDS, JUDGEMENTS, REVISIONS
+from storage.models import PENDING_RUNS, UNFINISHED_RUNS, Event, Job, Run
 from storage.types import UTCDateTime
+from storage.writer import sqlite_utc
 
 IDS_PER_QUERY = 5_000  # bound parameters per statement stay far below both drivers' limits
 JOBS = Job.__table__  # type: ignore[attr-defined]
+RUNS = Run.__table__  # type: ignore[attr-defined]
+EVENTS = Event.__table__  # type: ignore[attr-defined]
 DELIVERIES = Delivery.__table__  # type: ignore[attr-defined]
+SUBSCRIPTIONS = Subscription.__table__  # type: ignore[attr-defined]
+SUCCEEDED = "succeeded"
+NO_DATA: dict[str, Any] = {}  # shared by every event read without its data: never written to
 K = TypeVar("K")
 
 
+# --- jobs ----------------------------------------------------------------------------------------
+
+class JobMark(NamedTuple):
+    """What the watcher reads of a job on every pass; the definition itself only when
+    `updated_at` says it changed."""
+
+    id: int
+    updated_at: datetime
+    checked_until: datetime | None
+    defined_at: datetime | None
+    definition_digest: str | None
+    runs_check_at: datetime | None
+    next_check_at: datetime | None  # as claimed (or read): `set_bookmarks` sees whether it moved
+
+
+MARK_COLUMNS = (JOBS.c.id, JOBS.c.updated_at, JOBS.c.checked_until, JOBS.c.defined_at,
+                JOBS.c.definition_digest, JOBS.c.runs_check_at, JOBS.c.next_check_at)
+
+
 async def claim_due(now: datetime, lease_until: datetime, limit: int, *,
-                    session: AsyncSession) -> list[Job]:
-    """Take up to `limit` jobs whose next check has come, in one conditional UPDATE that moves
-    their next check to `lease_until`: a job another watcher took first no longer matches, so
-    two replicas share the due jobs and never judge one twice. Should this watcher die before
-    it sets the bookmarks, the jobs fall due again at `lease_until`. Commit straight after."""
-    due = (select(Job.id).where(col(Job.next_check_at) <= now)
-           .order_by(col(Job.next_check_at), col(Job.id)).limit(limit))
-    if _dialect(session) == "postgresql":
+                    session: AsyncSession) -> list[JobMark]:
+    """Take up to `limit` jobs whose next check has come. On PostgreSQL, in one conditional
+    UPDATE that moves their next check to `lease_until`: a job another watcher took first no
+    longer matches, so two replicas share the due jobs and never judge one twice; should this
+    watcher die before it sets the bookmarks, the jobs fall due again at `lease_until`. Commit
+    straight after. SQLite serves a single process (`alerts.leadership`): nothing to share,
+    so the due jobs are only read — a write of every due job, and a commit, less a pass."""
+    due = (select(JOBS.c.id).where(JOBS.c.next_check_at <= now)
+           .order_by(JOBS.c.next_check_at, JOBS.c.id).limit(limit))
+    if _dialect(session) != "postgresql":
+        query: Any = select(*MARK_COLUMNS).where(JOBS.c.id.in_(due))
+    else:
         due = due.with_for_update(skip_locked=True)  # a row being claimed is skipped, not awaited
-    query = (update(Job).where(col(Job.id).in_(due), col(Job.next_check_at) <= now)
-             .values(next_check_at=lease_until).returning(Job)
-             .execution_options(synchronize_session=False))
-    return sorted((await session.exec(query)).scalars().all(), key=lambda job: job.id or 0)
+        query = (update(JOBS).where(JOBS.c.id.in_(due), JOBS.c.next_check_at <= now)
+                 .values(next_check_at=lease_until).returning(*MARK_COLUMNS))
+    rows = (await (await session.connection()).execute(query)).all()
+    return sorted((JobMark(*row) for row in rows), key=lambda mark: mark.id)
+
+
+async def job_marks(job_ids: Collection[int], *, session: AsyncSession) -> list[JobMark]:
+    found: list[JobMark] = []
+    for chunk in _chunks(sorted(job_ids)):
+        query = select(*MARK_COLUMNS).where(JOBS.c.id.in_(chunk))
+        found += [JobMark(*row) for row in (await (await session.connection()).execute(query)).all()]
+    return sorted(found, key=lambda mark: mark.id)
+
+
+class DefinitionRow(NamedTuple):
+    """What judging reads of a job's definition."""
+
+    id: int
+    slug: str
+    title: str
+    schedule: str | None
+    timezone: str | None
+    expect: dict[str, Any]
+    updated_at: datetime
+
+
+async def definitions(job_ids: Collection[int], *, session: AsyncSession) -> list[DefinitionRow]:
+    found: list[DefinitionRow] = []
+    for chunk in _chunks(sorted(job_ids)):
+        query = select(JOBS.c.id, JOBS.c.slug, JOBS.c.title, JOBS.c.schedule, JOBS.c.timezone,
+                       JOBS.c.expect, JOBS.c.updated_at).where(JOBS.c.id.in_(chunk))
+        found += [DefinitionRow(*row) for row in (await (await session.connection()).execute(query)).all()]
+    return found
+
+
+async def jobs_by_id(job_ids: Collection[int], *, session: AsyncSession) -> dict[int, Job]:
+    """These jobs as table models: the jobs whose alerts are sent."""
+    found: dict[int, Job] = {}
+    for chunk in _chunks(sorted(job_ids)):
+        for job in (await session.exec(select_models(Job).where(col(Job.id).in_(chunk)))).all():
+            found[job.id or 0] = job
+    return found
 
 
 async def next_check_at(*, session: AsyncSession) -> datetime | None:
-    return (await session.exec(select(func.min(Job.next_check_at)))).one()
+    return (await session.exec(select_models(func.min(Job.next_check_at)))).one()
+
+
+async def revisions_of_runs(run_ids: Collection[int], *, session: AsyncSession) -> dict[int, int]:
+    """The revision of each job these runs belong to (`storage.job_state`), to be read
+    before the runs themselves."""
+    found: dict[int, int] = {}
+    for chunk in _chunks(sorted(run_ids)):
+        query = select(RUNS.c.job_id, func.coalesce(REVISIONS.c.revision, 0)).select_from(
+            RUNS.outerjoin(REVISIONS, REVISIONS.c.job_id == RUNS.c.job_id)).where(RUNS.c.id.in_(chunk))
+        found.update({job_id: revision for job_id, revision in
+                      (await (await session.connection()).execute(query)).all()})
+    return found
+
+
+# --- runs ----------------------------------------------------------------------------------------
+
+class RunRow(NamedTuple):
+    """A run as judging reads it (`alerts.expectations.RunLike`)."""
+
+    id: int
+    job_id: int
+    key: str
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    last_event_at: datetime
+    summary: str | None
+    created_at: datetime | None = None  # when OpenTrace first heard of it
+
+
+RUN_COLUMNS = (RUNS.c.id, RUNS.c.job_id, RUNS.c.key, RUNS.c.status, RUNS.c.started_at,
+               RUNS.c.finished_at, RUNS.c.last_event_at, RUNS.c.summary, RUNS.c.created_at)
 
 
 async def runs_in_windows(windows: dict[int, tuple[datetime, datetime]], *,
-                          session: AsyncSession) -> dict[int, list[Run]]:
+                          session: AsyncSession) -> dict[int, list[RunRow]]:
     """Each job's runs that started in its window [from, until), oldest first: one indexed
     range per job (ix_runs_job_started), jobs with the same window sharing one IN list."""
-    found: dict[int, list[Run]] = defaultdict(list)
+    found: dict[int, list[RunRow]] = defaultdict(list)
     for condition in _per_window(windows, lambda ids, window: and_(
-            col(Run.job_id).in_(ids), col(Run.started_at) >= window[0],
-            col(Run.started_at) < window[1])):
-        query = select(Run).where(condition).order_by(col(Run.started_at), col(Run.id))
-        for run in (await session.exec(query)).all():
-            found[run.job_id].append(run)
+            RUNS.c.job_id.in_(ids), RUNS.c.started_at >= window[0], RUNS.c.started_at < window[1])):
+        query = select(*RUN_COLUMNS).where(condition).order_by(RUNS.c.started_at, RUNS.c.id)
+        for row in (await (await session.connection()).execute(query)).all():
+            found[row[1]].append(RunRow(*row))
     return found
+
+
+async def runs_by_id(run_ids: Collection[int], *, session: AsyncSession) -> list["WatchedRun"]:
+    """These runs, in id order, with what is kept of them."""
+    found: list[WatchedRun] = []
+    for chunk in _chunks(sorted(run_ids)):
+        found += await _watched(RUNS.c.id.in_(chunk), session)
+    return sorted(found, key=lambda watched: watched.run.id)
 
 
 async def reached_milestones(run_ids: Collection[int], *,
@@ -65,91 +182,291 @@ async def reached_milestones(run_ids: Collection[int], *,
     """Each milestone each run reached, with the first time it did."""
     reached: dict[int, dict[str, datetime]] = defaultdict(dict)
     for chunk in _chunks(sorted(run_ids)):
-        query = (select(Event.run_id, Event.name, func.min(Event.at)).where(
-            col(Event.run_id).in_(chunk), Event.kind == "milestone", Event.status == "reached")
-            .group_by(col(Event.run_id), col(Event.name)))
-        for run_id, name, at in (await session.exec(query)).all():
+        query = (select(EVENTS.c.run_id, EVENTS.c.name, func.min(EVENTS.c.at)).where(
+            EVENTS.c.run_id.in_(chunk), EVENTS.c.kind == "milestone", EVENTS.c.status == "reached")
+            .group_by(EVENTS.c.run_id, EVENTS.c.name))
+        for run_id, name, at in (await (await session.connection()).execute(query)).all():
             if name:
                 reached[run_id][name] = at
     return reached
 
 
-@dataclass(frozen=True)
-class RunsToJudge:
-    """Which of a job's runs a deadline pass judges: runs still going that started since
-    `oldest_running`, and runs started since `recent` that reported anything after
-    `changed_after` (all of them when it is None)."""
+class WatchedRun(NamedTuple):
+    """A run the watcher looks at, and what is kept of it: a run still going that was judged
+    has its silence limit stored, under the definition of `definition_at` (`kept`; the limit
+    itself may be None: too little history)."""
 
-    recent: datetime
-    oldest_running: datetime
-    changed_after: datetime | None
-
-
-async def runs_to_judge(wanted: dict[int, RunsToJudge], *,
-                        session: AsyncSession) -> dict[int, list[Run]]:
-    """The runs `wanted` names, by job, oldest first; jobs asking the same share an IN list."""
-    def condition(ids: list[int], want: RunsToJudge) -> ColumnElement[bool]:
-        changed: ColumnElement[bool] = col(Run.started_at) >= want.recent
-        if want.changed_after is not None:
-            changed = and_(changed, or_(col(Run.last_event_at) > want.changed_after,
-                                        col(Run.created_at) > want.changed_after))
-        return and_(col(Run.job_id).in_(ids),
-                    col(Run.started_at) >= min(want.recent, want.oldest_running),
-                    or_(changed, col(Run.finished_at).is_(None)))
-
-    found: dict[int, list[Run]] = defaultdict(list)
-    for where in _per_window(wanted, condition):
-        query = select(Run).where(where).order_by(col(Run.started_at), col(Run.id))
-        for run in (await session.exec(query)).all():
-            found[run.job_id].append(run)
-    return found
+    run: RunRow
+    pending: bool
+    kept: bool
+    definition_at: datetime | None
+    stall_after: float | None
 
 
-async def runs_and_jobs(run_ids: Collection[int], *,
-                        session: AsyncSession) -> tuple[list[Run], dict[int, Job]]:
-    """These runs, in id order, and their jobs."""
-    runs: list[Run] = []
-    for chunk in _chunks(sorted(run_ids)):
-        runs += (await session.exec(select(Run).where(col(Run.id).in_(chunk)))).all()
-    jobs = {}
-    for chunk in _chunks(sorted({run.job_id for run in runs})):
-        for job in (await session.exec(select(Job).where(col(Job.id).in_(chunk)))).all():
-            jobs[job.id or 0] = job
-    return sorted(runs, key=lambda run: run.id or 0), jobs
-
-
-async def judging_events(metric_names: dict[int, Collection[str]], *,
-                         session: AsyncSession) -> dict[int, list[Event]]:
-    """What judging a run reads of its timeline, by run id: its milestones, then the metrics
-    named in `metric_names[run id]`, each in time order. A long run's thousands of progress
-    events, and metrics nobody set bounds on, are never read."""
-    names = sorted({name for wanted in metric_names.values() for name in wanted})
-    kinds = or_(col(Event.kind) == "milestone",
-                and_(col(Event.kind) == "metric", col(Event.name).in_(names))) if names \
-        else col(Event.kind) == "milestone"
-    milestones: dict[int, list[Event]] = defaultdict(list)
-    metrics: dict[int, list[Event]] = defaultdict(list)
-    for chunk in _chunks(sorted(metric_names)):
-        query = (select(Event).where(col(Event.run_id).in_(chunk), kinds)
-                 .order_by(col(Event.at), col(Event.id)))
-        for event in (await session.exec(query)).all():
-            if event.kind == "milestone":
-                milestones[event.run_id].append(event)
-            elif event.name in metric_names[event.run_id]:
-                metrics[event.run_id].append(event)
-    return {run_id: milestones[run_id] + metrics[run_id] for run_id in metric_names}
-
-
-async def unresolved_alerts(job_ids: Collection[int], *,
-                            session: AsyncSession) -> dict[int, list[Alert]]:
-    """Every alert of these jobs not yet resolved, by job, oldest first."""
-    found: dict[int, list[Alert]] = defaultdict(list)
+async def jobs_with_pending(job_ids: Collection[int], since: datetime, *,
+                            session: AsyncSession) -> set[int]:
+    """Which of these jobs have a run that started since `since` and was written to since it
+    was last judged: the partial index ix_runs_pending alone answers."""
+    found: set[int] = set()
     for chunk in _chunks(sorted(job_ids)):
-        query = (select(Alert).where(col(Alert.job_id).in_(chunk), col(Alert.state) != RESOLVED)
-                 .order_by(col(Alert.id)))
-        for alert in (await session.exec(query)).all():
-            found[alert.job_id].append(alert)
+        query = select(RUNS.c.job_id).distinct().where(
+            RUNS.c.job_id.in_(chunk), RUNS.c.started_at >= since, NOT_JUDGED)
+        found.update(job_id for (job_id,) in (await (await session.connection()).execute(query)).all())
     return found
+
+
+async def watched_runs(job_ids: Collection[int], since: datetime, *,
+                       session: AsyncSession) -> list[WatchedRun]:
+    """The runs of these jobs that started since `since` and are not judged since their last
+    write, or still going, by job, oldest first: a range of the partial indexes
+    ix_runs_pending and ix_runs_unfinished per job, whatever the jobs' history."""
+    found: list[WatchedRun] = []
+    for chunk in _chunks(sorted(job_ids)):
+        mine = and_(RUNS.c.job_id.in_(chunk), RUNS.c.started_at >= since)
+        found += await _watched(and_(mine, NOT_JUDGED), session)
+        found += await _watched(and_(mine, UNFINISHED, RUNS.c.pending.is_(False)), session)
+    return sorted(found, key=lambda watched: (watched.run.job_id, watched.run.started_at,
+                                              watched.run.id))
+
+
+# Written as the indexes' conditions are, so that SQLite (which matches them term by term) uses them.
+NOT_JUDGED, UNFINISHED = text(PENDING_RUNS), text(UNFINISHED_RUNS)
+
+
+async def _watched(where: ColumnElement[bool], session: AsyncSession) -> list[WatchedRun]:
+    query = (select(*RUN_COLUMNS, RUNS.c.pending, JUDGEMENTS.c.run_id.is_not(None),
+                    JUDGEMENTS.c.definition_at, JUDGEMENTS.c.stall_after)
+             .select_from(RUNS.outerjoin(JUDGEMENTS, and_(
+                 JUDGEMENTS.c.run_id == RUNS.c.id, RUNS.c.finished_at.is_(None),
+                 JUDGEMENTS.c.state.is_(None))))
+             .where(where))
+    return [WatchedRun(RunRow(*row[:9]), bool(row[9]), bool(row[10]), row[11], row[12])
+            for row in (await (await session.connection()).execute(query)).all()]
+
+
+class EventRow(NamedTuple):
+    """An event as judging reads it (`alerts.expectations.EventLike`); `data` only where
+    judging words it (a failed milestone's text), empty elsewhere."""
+
+    run_id: int
+    kind: str
+    at: datetime
+    name: str | None
+    value: float | None
+    status: str | None
+    data: dict[str, Any]
+
+
+async def judging_events(finished: Collection[int], running: dict[int, Collection[str]], *,
+                         session: AsyncSession) -> dict[int, list[EventRow]]:
+    """What judging reads of runs' timelines, by run id, each in time order: of finished runs
+    every event a history reads (their facts are kept for later runs' histories); of runs still
+    going, their milestones and the metrics named in `running[run id]`. A long run's thousands
+    of progress events, and its metrics nobody set bounds on, are never read."""
+    names = sorted({name for wanted in running.values() for name in wanted})
+    going = EVENTS.c.kind == "milestone"
+    if names:
+        going = or_(going, and_(EVENTS.c.kind == "metric", EVENTS.c.name.in_(names)))
+    data = case((and_(EVENTS.c.kind == "milestone", EVENTS.c.status == "failed"), EVENTS.c.data),
+                else_=None)
+    found: dict[int, list[EventRow]] = defaultdict(list)
+    wanted = [(run_id, True) for run_id in finished] + [(run_id, False) for run_id in running]
+    for start in range(0, len(wanted), IDS_PER_QUERY):
+        chunk = wanted[start:start + IDS_PER_QUERY]
+        done = [run_id for run_id, is_finished in chunk if is_finished]
+        still = [run_id for run_id, is_finished in chunk if not is_finished]
+        conditions = []
+        if done:
+            conditions.append(and_(EVENTS.c.run_id.in_(done), EVENTS.c.kind.in_(HISTORY_KINDS)))
+        if still:
+            conditions.append(and_(EVENTS.c.run_id.in_(still), going))
+        query = (select(EVENTS.c.run_id, EVENTS.c.kind, EVENTS.c.at, EVENTS.c.name, EVENTS.c.value,
+                        EVENTS.c.status, data).where(or_(*conditions))
+                 .order_by(EVENTS.c.run_id, EVENTS.c.at, EVENTS.c.id))
+        for row in (await (await session.connection()).execute(query)).all():
+            if row[1] == "metric" and row[0] in running and row[3] not in running[row[0]]:
+                continue  # named for another run of the chunk, not this one's job
+            found[row[0]].append(EventRow(*row[:6], row[6] or NO_DATA))
+    return found
+
+
+class PastRow(NamedTuple):
+    """A successful run as histories need it: its facts as kept (None when not kept yet)."""
+
+    id: int
+    job_id: int
+    started_at: datetime
+    finished_at: datetime
+    facts: str | None
+
+
+async def past_successes(anchors: Collection[int], limit: int, *,
+                         session: AsyncSession) -> list[PastRow]:
+    """For each anchor run: the `limit` latest successful runs of its job that started
+    before it, and every successful run of its job that started since it, with their facts
+    as kept. Judging a job's runs from its earliest one onward needs no more: each one's
+    history is the `limit` latest of these that started before it."""
+    anchor, past = aliased(RUNS), aliased(RUNS)
+    found: dict[int, PastRow] = {}
+    for chunk in _chunks(sorted(anchors)):
+        before = (select(past.c.id).where(past.c.job_id == anchor.c.job_id,
+                                          past.c.status == SUCCEEDED,
+                                          past.c.started_at < anchor.c.started_at)
+                  .order_by(past.c.started_at.desc()).limit(limit))  # index order: stops at `limit`
+        if _dialect(session) == "postgresql":
+            lateral = before.correlate(anchor).lateral()
+            earlier = select(lateral.c.id).select_from(anchor).join(lateral, true())
+        else:
+            earlier = select(past.c.id).select_from(anchor).join(
+                past, past.c.id.in_(before.correlate(anchor).scalar_subquery()))
+        since = select(past.c.id).select_from(anchor).join(past, and_(
+            past.c.job_id == anchor.c.job_id, past.c.status == SUCCEEDED,
+            past.c.started_at >= anchor.c.started_at))
+        ids = earlier.where(anchor.c.id.in_(chunk)).union(since.where(anchor.c.id.in_(chunk)))
+        query = (select(RUNS.c.id, RUNS.c.job_id, RUNS.c.started_at, RUNS.c.finished_at,
+                        JUDGEMENTS.c.facts)
+                 .select_from(RUNS.outerjoin(JUDGEMENTS, JUDGEMENTS.c.run_id == RUNS.c.id))
+                 .where(RUNS.c.id.in_(ids)))
+        for row in (await (await session.connection()).execute(query)).all():
+            found[row[0]] = PastRow(*row)
+    return sorted(found.values(), key=lambda r: (r.job_id, r.started_at, r.id))
+
+
+async def history_events(run_ids: Collection[int], *,
+                         session: AsyncSession) -> dict[int, list[EventRow]]:
+    """The events a history reads of these runs (`HISTORY_KINDS`), by run, in time order."""
+    found: dict[int, list[EventRow]] = defaultdict(list)
+    for chunk in _chunks(sorted(run_ids)):
+        query = (select(EVENTS.c.run_id, EVENTS.c.kind, EVENTS.c.at, EVENTS.c.name, EVENTS.c.value,
+                        EVENTS.c.status)
+                 .where(EVENTS.c.run_id.in_(chunk), EVENTS.c.kind.in_(HISTORY_KINDS))
+                 .order_by(EVENTS.c.run_id, EVENTS.c.at, EVENTS.c.id))
+        for row in (await (await session.connection()).execute(query)).all():
+            found[row[0]].append(EventRow(*row, NO_DATA))
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Watched:
+    """What the watcher keeps of one run it judged (`keep_judged`, in `run_judgements` beside
+    the answers' judgements): a finished run's state (and its facts, when it succeeded), or a
+    running run's silence limit — or, for a run only read as history, its facts alone (`state`
+    None, `facts_only`)."""
+
+    run_id: int
+    job_id: int
+    started_at: datetime
+    definition_at: datetime
+    state: str | None = None
+    facts: str | None = None
+    stall_after: float | None = None
+    facts_only: bool = False
+
+
+def _store(dialect: Any, replaced: tuple[str, ...]) -> Any:
+    insert: Any = dialect.insert(JUDGEMENTS)
+    return insert.on_conflict_do_update(index_elements=[JUDGEMENTS.c.run_id], set_={
+        name: insert.excluded[name] for name in replaced})
+
+
+# What the watcher stores replaces what was there; facts alone leave the judgement beside them.
+STORE = {name: (_store(dialect, ("job_id", "started_at", "state", "definition_at", "facts",
+                                 "stall_after")), _store(dialect, ("facts",)))
+         for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))}
+
+
+async def keep_judged(kept: Sequence[Watched], judged: Iterable[tuple[int, int]],
+                      seen: dict[int, int], *, session: AsyncSession) -> set[int]:
+    """Store what judging worked out (`Watched`) and clear the mark of the
+    (run id, job id) runs it judged — for the jobs whose revision is still `seen[job id]`, the
+    one read before their telemetry; returns those jobs. A job written to since keeps its
+    runs marked, to be judged again. The revisions are held until the caller's transaction
+    ends, so no writer can raise one in between: on SQLite this takes the write lock, on
+    PostgreSQL a share lock of each revision row (a writer about to raise one is waited for,
+    and then its revision has moved on)."""
+    judged = list(judged)
+    jobs = {job_id for _, job_id in judged} | {row.job_id for row in kept}
+    if not jobs:
+        return set()
+    connection = await session.connection()
+    if connection.dialect.name == "sqlite":
+        driver = (await connection.get_raw_connection()).driver_connection
+        if driver is not None and not driver.in_transaction:
+            await connection.exec_driver_sql("BEGIN IMMEDIATE")
+    current: dict[int, int] = {}
+    for chunk in _chunks(sorted(jobs)):
+        query = (select(REVISIONS.c.job_id, REVISIONS.c.revision)
+                 .where(REVISIONS.c.job_id.in_(chunk)).order_by(REVISIONS.c.job_id)
+                 .with_for_update(read=True))
+        current.update({job_id: revision for job_id, revision in (await connection.execute(query)).all()})
+    still = {job_id for job_id in jobs if job_id in current and current[job_id] == seen.get(job_id)}
+    whole, facts_only = STORE[connection.dialect.name]
+    for statement, only_facts in ((whole, False), (facts_only, True)):
+        await _many(session, statement, [
+            {"run_id": r.run_id, "job_id": r.job_id, "started_at": r.started_at, "state": r.state,
+             "definition_at": r.definition_at, "facts": r.facts, "stall_after": r.stall_after}
+            for r in sorted(kept, key=lambda r: (r.job_id, r.run_id))
+            if r.job_id in still and r.facts_only == only_facts])
+    await _many(session, CLEAR_PENDING, [
+        {"rid": run_id} for run_id in sorted(run_id for run_id, job_id in judged if job_id in still)])
+    return still
+
+
+CLEAR_PENDING = update(RUNS).where(RUNS.c.id == bindparam("rid")).values(pending=False)
+
+
+# --- alerts ---------------------------------------------------------------------------------------
+
+class OpenAlert(NamedTuple):
+    """An alert not resolved yet, as judging reads it (resolving, snoozes)."""
+
+    id: int
+    job_id: int
+    kind: str
+    key: str
+    run_id: int | None
+    opened_at: datetime
+    snoozed_until: datetime | None
+
+
+ALERTS = Alert.__table__  # type: ignore[attr-defined]
+OPEN_ALERT_COLUMNS = (ALERTS.c.id, ALERTS.c.job_id, ALERTS.c.kind, ALERTS.c.key, ALERTS.c.run_id,
+                      ALERTS.c.opened_at, ALERTS.c.snoozed_until)
+
+
+UNRESOLVED = [state for state in ALERT_STATES if state != RESOLVED]
+
+
+async def unresolved_alerts(about_runs: dict[int, Collection[int]], since_ended: dict[int, datetime],
+                            snoozing: Collection[int], now: datetime, *,
+                            session: AsyncSession) -> dict[int, list[OpenAlert]]:
+    """The alerts not yet resolved that judging runs could resolve, or that could quiet new
+    ones, by job, oldest first: those about the runs `about_runs[job]`; those of each job of
+    `since_ended` opened by then (a run of it that succeeded fully resolves them); and those of
+    the jobs `snoozing` snoozed beyond `now`. A job's other alerts are not read. Each an index
+    range (state, job) per job."""
+    found: dict[int, OpenAlert] = {}
+    unresolved = ALERTS.c.state.in_(UNRESOLVED)
+    connection = await session.connection()
+    conditions = _per_window({job_id: None for job_id in about_runs}, lambda ids, _: and_(
+        ALERTS.c.job_id.in_(ids), ALERTS.c.run_id.in_(
+            sorted({run_id for job_id in ids for run_id in about_runs[job_id]}))))
+    # One bound for all (the latest): an index range per job, where a bound per job would not be.
+    latest = max(since_ended.values(), default=None)
+    conditions += [and_(ALERTS.c.job_id.in_(chunk), ALERTS.c.opened_at <= latest)
+                   for chunk in _chunks(sorted(since_ended))]
+    conditions += [and_(ALERTS.c.job_id.in_(chunk), ALERTS.c.snoozed_until > now)
+                   for chunk in _chunks(sorted(snoozing))]
+    for condition in conditions:
+        query = select(*OPEN_ALERT_COLUMNS).where(unresolved, condition)
+        found.update({row[0]: OpenAlert(*row) for row in (await connection.execute(query)).all()})
+    by_job: dict[int, list[OpenAlert]] = defaultdict(list)
+    for alert_id in sorted(found):
+        by_job[found[alert_id].job_id].append(found[alert_id])
+    return by_job
+
+
+UNRESOLVED = [state for state in ALERT_STATES if state != RESOLVED]
 
 
 @dataclass(frozen=True)
@@ -163,21 +480,64 @@ class NewAlert:
     facts: dict[str, Any]
 
 
+class OpenedAlert(NamedTuple):
+    """An alert as it was opened (the columns of `storage.alerts.Alert` that opening sets)."""
+
+    id: int
+    job_id: int
+    kind: str
+    key: str
+    reason: str
+    run_id: int | None
+    occurrence_at: datetime | None
+    state: str
+    facts: dict[str, Any]
+    opened_at: datetime
+    snoozed_until: datetime | None = None
+
+
 async def open_alerts(new: Sequence[NewAlert], now: datetime, *,
-                      session: AsyncSession) -> dict[tuple[int, str, str], Alert]:
-    """Open every alert of `new` that does not exist yet, by (job, kind, key), in one INSERT
-    per few thousand: the unique key makes an alert judged twice (after a restart, by two
-    watchers at once) open once. Returns only the alerts this call opened."""
+                      session: AsyncSession) -> dict[tuple[int, str, str], OpenedAlert]:
+    """Open every alert of `new` that does not exist yet, by (job, kind, key): the unique key
+    makes an alert judged twice (after a restart, by two watchers at once) open once. One
+    statement, its rows sent as the driver batches them. Returns only the alerts this call
+    opened."""
+    if not new:
+        return {}
     rows = [{"job_id": a.job_id, "kind": a.kind, "key": a.key, "reason": a.reason[:2000],
              "run_id": a.run_id, "occurrence_at": a.occurrence_at, "state": OPEN,
              "facts": a.facts, "opened_at": now} for a in new]
-    opened: dict[tuple[int, str, str], Alert] = {}
-    for start in range(0, len(rows), IDS_PER_QUERY // 10):
-        query = (_insert_ignoring_conflicts(session, Alert)
-                 .values(rows[start:start + IDS_PER_QUERY // 10]).returning(Alert))
-        for alert in (await session.exec(query)).scalars().all():
-            opened[(alert.job_id, alert.kind, alert.key)] = alert
+    query = _insert_ignoring_conflicts(session, ALERTS).returning(
+        *(ALERTS.c[name] for name in OpenedAlert._fields[:-1]))
+    opened: dict[tuple[int, str, str], OpenedAlert] = {}
+    for row in (await (await session.connection()).execute(query, rows)).all():
+        alert = OpenedAlert(*row)
+        opened[(alert.job_id, alert.kind, alert.key)] = alert
     return opened
+
+
+async def resolve_alerts(resolved: Sequence[tuple[int, str]], now: datetime, *,
+                         session: AsyncSession) -> None:
+    """Resolve these (alert id, resolution) alerts at `now`, unless resolved already."""
+    await _many(session, RESOLVE, [{"alert": alert_id, "resolution": resolution[:2000], "at": now}
+                                   for alert_id, resolution in sorted(resolved)])
+
+
+RESOLVE = update(ALERTS).where(ALERTS.c.id == bindparam("alert"), ALERTS.c.state != RESOLVED).values(
+    state=RESOLVED, resolved_at=bindparam("at", type_=UTCDateTime()),
+    resolution=bindparam("resolution"))
+
+
+async def subscribers_of(slugs: Collection[str], *, session: AsyncSession) -> dict[str, list[str]]:
+    """`storage.alerts.subscribers` of many jobs at once, by job slug."""
+    found: dict[str, list[str]] = defaultdict(list)
+    for chunk in _chunks(sorted(slugs)):
+        query = (select(SUBSCRIPTIONS.c.job, SUBSCRIPTIONS.c.conversation_id)
+                 .where(SUBSCRIPTIONS.c.job.in_(chunk))
+                 .order_by(SUBSCRIPTIONS.c.job, SUBSCRIPTIONS.c.conversation_id))
+        for job, conversation in (await (await session.connection()).execute(query)).all():
+            found[job].append(conversation)
+    return found
 
 
 async def queue_deliveries(messages: Iterable[tuple[int, str, str, str]], now: datetime, *,
@@ -191,42 +551,67 @@ async def queue_deliveries(messages: Iterable[tuple[int, str, str, str]], now: d
                            .values(rows[start:start + IDS_PER_QUERY // 10]))
 
 
-async def set_bookmarks(bookmarks: dict[int, tuple[datetime | None, datetime | None]],
-                        claimed: datetime, *, session: AsyncSession) -> None:
-    """Set each job's (checked until, next check). A job whose next check moved away from
-    the `claimed` value while it was judged (telemetry marked it due, its definition
+# --- bookmarks -------------------------------------------------------------------------------------
+
+class Bookmark(NamedTuple):
+    """A job's bookmark after a pass: deadlines judged until, the next check, and the
+    definition judged by (`JobMark.defined_at`, `definition_digest`)."""
+
+    checked_until: datetime | None
+    next_check_at: datetime | None
+    defined_at: datetime | None
+    definition_digest: str | None
+    runs_check_at: datetime | None
+
+
+async def set_bookmarks(bookmarks: dict[int, Bookmark], claimed: dict[int, datetime | None], *,
+                        session: AsyncSession) -> None:
+    """Set each job's bookmark. A job whose next check moved away from its `claimed` value
+    (`JobMark.next_check_at`) while it was judged (telemetry marked it due, its definition
     changed) keeps the earlier of the two: such a mark is never lost."""
     if not bookmarks:
         return
-    nxt = bindparam("next_check", type_=UTCDateTime())
-    current = JOBS.c.next_check_at
-    query = update(JOBS).where(JOBS.c.id == bindparam("job")).values(
-        checked_until=bindparam("checked_until", type_=UTCDateTime()),
-        next_check_at=case(
-            (current.is_(None) | (current == bindparam("claimed", type_=UTCDateTime())), nxt),
-            (nxt.is_(None) | (current < nxt), current),
-            else_=nxt))
-    await session.exec(query, params=[
-        {"job": job_id, "checked_until": until, "next_check": nxt_at, "claimed": claimed}
-        for job_id, (until, nxt_at) in bookmarks.items()])
+    await _many(session, SET_BOOKMARK, [
+        {"job": job_id, "checked_until": mark.checked_until, "next_check": mark.next_check_at,
+         "claimed": claimed[job_id], "defined_at": mark.defined_at,
+         "digest": mark.definition_digest, "runs_check_at": mark.runs_check_at}
+        for job_id, mark in sorted(bookmarks.items())])
 
 
-async def check_soon(due: dict[int, datetime], *, session: AsyncSession) -> None:
-    """Bring each job's next check forward to its time (never push it back)."""
+_NEXT = bindparam("next_check", type_=UTCDateTime())
+SET_BOOKMARK = update(JOBS).where(JOBS.c.id == bindparam("job")).values(
+    checked_until=bindparam("checked_until", type_=UTCDateTime()),
+    next_check_at=case(
+        (JOBS.c.next_check_at.is_(None)
+         | (JOBS.c.next_check_at == bindparam("claimed", type_=UTCDateTime())), _NEXT),
+        (_NEXT.is_(None) | (JOBS.c.next_check_at < _NEXT), JOBS.c.next_check_at),
+        else_=_NEXT),
+    defined_at=bindparam("defined_at", type_=UTCDateTime()),
+    definition_digest=bindparam("digest"),
+    runs_check_at=bindparam("runs_check_at", type_=UTCDateTime()))
+
+
+async def check_soon(due: dict[int, datetime | None], now: datetime, *,
+                     session: AsyncSession) -> None:
+    """After judging runs of these jobs as their telemetry arrived: bring each job's next
+    check forward to its time (never push it back), and have that check look at its runs
+    still going (a write may have changed what is kept of them)."""
     if not due:
         return
     at = bindparam("at", type_=UTCDateTime())
-    query = update(JOBS).where(JOBS.c.id == bindparam("job"),
-                               JOBS.c.next_check_at.is_(None) | (JOBS.c.next_check_at > at)
-                               ).values(next_check_at=at)
-    await session.exec(query, params=[
-        {"job": job_id, "at": when} for job_id, when in due.items()])
+    query = update(JOBS).where(JOBS.c.id == bindparam("job")).values(
+        next_check_at=case((at.is_not(None) & (JOBS.c.next_check_at.is_(None)
+                                                | (JOBS.c.next_check_at > at)), at),
+                           else_=JOBS.c.next_check_at),
+        runs_check_at=bindparam("now", type_=UTCDateTime()))
+    await (await session.connection()).execute(query, [
+        {"job": job_id, "at": when, "now": now} for job_id, when in sorted(due.items())])
 
 
 async def jobs_of_runs_due(run_ids: set[int], now: datetime, *, session: AsyncSession) -> None:
     if not run_ids:
         return
-    jobs = select(Run.job_id).where(col(Run.id).in_(run_ids))
+    jobs = select(RUNS.c.job_id).where(RUNS.c.id.in_(run_ids))
     await session.exec(update(Job).where(
         col(Job.id).in_(jobs),
         (col(Job.next_check_at).is_(None)) | (col(Job.next_check_at) > now),
@@ -234,6 +619,51 @@ async def jobs_of_runs_due(run_ids: set[int], now: datetime, *, session: AsyncSe
 
 
 # --- helpers ---------------------------------------------------------------------------------
+
+async def _many(session: AsyncSession, statement: Any, rows: list[dict[str, Any]]) -> None:
+    """`statement` once per row. On SQLite straight to the driver, as the event writer writes:
+    its row-by-row bind processing (a timestamp formatted in Python, several per row) cost
+    several times what SQLite takes to run the statement."""
+    if not rows:
+        return
+    connection = await session.connection()
+    if connection.dialect.name != "sqlite":
+        await connection.execute(statement, rows)
+        return
+    compiled = _compiled(statement, connection.dialect)
+    driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None
+    names, constants = compiled.positiontup or [], compiled.params  # values the statement sets
+    formatted: dict[Any, Any] = {}  # rows share most timestamps ("now", the next deadline)
+
+    def value(row: dict[str, Any], name: str) -> Any:
+        found = row[name] if name in row else constants[name]
+        if not isinstance(found, datetime | bool):
+            return found
+        if found not in formatted:
+            formatted[found] = _sqlite_value(found)
+        return formatted[found]
+
+    try:
+        await driver.executemany(compiled.string, [tuple(value(row, name) for name in names)
+                                                   for row in rows])
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(compiled.string, None, exc, sqlite3.Error) from exc
+
+
+@cache
+def _compiled(statement: Any, dialect: Any) -> Any:
+    return statement.compile(dialect=dialect)
+
+
+def _sqlite_value(value: Any) -> Any:
+    """What the column types would hand SQLite (`storage.writer.sqlite_utc` for timestamps)."""
+    if isinstance(value, datetime):
+        return sqlite_utc(value)
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
 
 def _per_window(wanted: dict[int, K], condition: Any) -> list[ColumnElement[bool]]:
     """WHERE clauses covering every job of `wanted`: jobs that want the same thing share one
@@ -256,7 +686,7 @@ def _per_window(wanted: dict[int, K], condition: Any) -> list[ColumnElement[bool
     return clauses
 
 
-def _chunks(ids: list[int]) -> list[list[int]]:
+def _chunks(ids: list[K]) -> list[list[K]]:
     return [ids[start:start + IDS_PER_QUERY] for start in range(0, len(ids), IDS_PER_QUERY)]
 
 
@@ -267,3 +697,4 @@ def _dialect(session: AsyncSession) -> str:
 def _insert_ignoring_conflicts(session: AsyncSession, table: Any) -> Any:
     module = postgresql if _dialect(session) == "postgresql" else sqlite
     return module.insert(table).on_conflict_do_nothing()
+

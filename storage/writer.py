@@ -344,7 +344,7 @@ class EventWriter:
                     "job_id": job_id, "key": key, "status": "running",
                     "started_at": p.event.at, "has_start": False, "finished_at": None,
                     "last_event_at": p.event.at, "attributes": {}, "summary": None,
-                    "created_at": plans[0].request.received_at,
+                    "created_at": plans[0].request.received_at, "pending": True,
                 })
             await conn.execute(self._insert_ignoring_conflicts(RUNS), rows)
             found.update(await self._select_runs(conn, absent))
@@ -532,11 +532,13 @@ _PG_INSERT_EVENTS = (
     " ON CONFLICT DO NOTHING"
 )
 # A run's time span: `last_event_at` only grows; `started_at` is the earliest event until a
-# start event names it.
+# start event names it. Every run written to is touched here, so this is also where the run is
+# marked for the watcher (`pending`), in the write's own transaction.
 _SQLITE_SPAN_UPDATE = (
     "UPDATE runs SET"
     " last_event_at = CASE WHEN last_event_at < ?1 THEN ?1 ELSE last_event_at END,"
-    " started_at = CASE WHEN has_start = 0 AND started_at > ?2 THEN ?2 ELSE started_at END"
+    " started_at = CASE WHEN has_start = 0 AND started_at > ?2 THEN ?2 ELSE started_at END,"
+    " pending = 1"
     " WHERE id = ?3"
 )
 _PG_SPAN_UPDATE = (
@@ -544,7 +546,8 @@ _PG_SPAN_UPDATE = (
     " last_event_at = CASE WHEN runs.last_event_at < u.span_last THEN u.span_last"
     " ELSE runs.last_event_at END,"
     " started_at = CASE WHEN NOT runs.has_start AND runs.started_at > u.span_first"
-    " THEN u.span_first ELSE runs.started_at END"
+    " THEN u.span_first ELSE runs.started_at END,"
+    " pending = true"
     " FROM unnest($1::bigint[], $2::timestamptz[], $3::timestamptz[])"
     " AS u(run_id, span_first, span_last)"
     " WHERE runs.id = u.run_id"
