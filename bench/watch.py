@@ -9,33 +9,42 @@ What is measured
     and America/New_York. Each has `start_within` and 1-3 milestone deadlines, some a
     `max_runtime`, a fifth a "rows_skipped: usual" metric; no alert targets and no
     conversations, so nothing is queued for delivery. Every definition is checked with the
-    PUT /v1/jobs validation (JobDefinition + definition_problems) before it is written.
+    PUT /v1/jobs validation (JobDefinition + definition_problems) before it is written (each
+    (schedule, zone)'s shortest gap worked out once: it is most of a check's cost).
 
     Their runs are inserted with Core (not through the ingest path): the last 9 days of
     occurrences (at most 100 per job), each started a little after its scheduled time,
     with its milestone and metric events. About 3 % of occurrences never start, 3 % stop
     early (later milestones missed, finished partial), 2 % fail, 1 % stall (never finish):
-    the watcher's "started" and "did not start" paths both run. Jobs are defined at T0
-    (`next_check_at` = T0, `checked_until` empty), as `put_job` leaves them.
+    the watcher's "started" and "did not start" paths both run.
+
+    The database is what a restart finds after the watcher was down for `--downtime` hours
+    (24 by default): every job defined before its first run (a definition judges from the
+    moment it is set), judged up to `T0 - downtime` (`checked_until`) and due since then; the
+    runs that reported during the downtime still carry the event writer's mark (`pending`),
+    the others not; every job's revision raised. Nothing else the watcher keeps (run facts,
+    silence limits) is there yet: as right after the upgrade that introduced them.
 
     The clock is a fake one. The busiest minute of the day (most schedule deadlines:
     start_within and milestone deadlines, counted from the definitions, in UTC minutes) is
     found first; T0 is two minutes before it.
 
-    * first pass at T0: `check_due()` until no job is due. Every job is due, so this plans
-      all of them and judges each one's runs of the last day: a one-off catch-up, reported
-      on its own.
-    * then minute by minute (the 2nd minute is the busiest): the telemetry of the minute
-      (runs starting, milestones, finishes, metrics) is written first (not timed); then
-      `check_due()` is called until no job is due (it takes at most 500 jobs per call), each
-      call timed with time.perf_counter. "ms per minute" is the sum of one minute's calls,
+    * first pass at T0: `check_due()` until no job is due. Every job is due: it judges the
+      deadlines of the downtime and the runs that reported during it (a day of each by
+      default), a one-off catch-up, reported on its own.
+    * then minute by minute (the 2nd minute is the busiest), by the same watcher (as a server
+      keeps it, with what it keeps in memory): the telemetry of the minute (runs starting,
+      milestones, finishes, metrics) is written first, as the event writer would (the runs
+      marked, the revisions raised; not timed); then `check_due()` is called until no job is
+      due, each call timed with time.perf_counter. "ms per minute" is the sum of one minute's calls,
       against the aim of under 100 ms; "due" is the jobs due when the minute's evaluation
       began, "deadlines" the schedule deadlines that fell in the minute, "SQL" the statements
       the calls issued. When `--budget` seconds of wall time are spent (the watcher is slow),
       the remaining minutes are skipped, never before the busiest one.
-    * the alerts the minute-by-minute passes opened are compared with the plan: did_not_start
-      for each occurrence without a run, milestone_missed for each milestone not reached by
-      its deadline on a run that started. A mismatch is printed.
+    * the alerts the first pass and the minute-by-minute passes opened are compared with the
+      plan, each for the deadlines of its own span: did_not_start for each occurrence
+      without a run, milestone_missed for each milestone not reached by its deadline on a run
+      that started. A mismatch is printed.
     * "SELECT 1" is one trivial round trip through an AsyncSession on the same engine, and
       the load average is printed: the machine's floor, to compare figures across machines.
 
@@ -43,25 +52,25 @@ What is measured
     process with the app modules imported (the baseline), before and after seeding (seeding
     garbage collected, glibc's malloc_trim), the peak over the timed passes (VmHWM, reset
     through /proc/self/clear_refs just before them) and at the end. Then, untimed, on copies
-    of the database (tracemalloc slows Python several-fold): one `check_due()` call of the
-    first pass (on the database as seeded: 500 jobs, one session; every call of the first
-    pass is alike), and the first two minutes after the first pass (on a copy taken right
-    after it), each under tracemalloc: the Python memory one evaluation allocates at its
-    peak, against the aim < 200 MB.
+    of the database as seeded (tracemalloc slows Python several-fold): one `check_due()`
+    call of the first pass, and the first two minutes after a first pass of their own, each
+    under tracemalloc: the Python memory one evaluation allocates at its peak, against the
+    aim < 200 MB.
 
-    `--profile` adds, on another copy taken after the first pass, the busiest minute under
-    cProfile, with the SQL statements and the time inside the driver per storage function
-    (and the bot function that called it).
+    `--profile` adds, on another copy, after a first pass and the minute before, the busiest
+    minute under cProfile, with the SQL statements and the time inside the driver per storage
+    function (and the bot function that called it).
 
     The baseline: at the sizes of `--baseline-jobs`, the watcher as it was at `--baseline-ref`
-    (read from git, with the storage queries it used then: one run query and one milestone
-    query per occurrence, a history per run) runs the same first pass and minutes on another
-    copy of the same seeded database, untraced. A closing table puts every watcher, backend and
+    (read from git, with the storage queries and the judging functions it used then; the
+    default is the last per-job watcher: one run query and one milestone query per occurrence,
+    a history per run) runs the same first pass and minutes on another copy of the same
+    seeded database, untraced. A closing table puts every watcher, backend and
     size side by side against the aims. Above 2,000 jobs the tracemalloc replays are skipped.
 
 Run: python bench/watch.py [--jobs 1000[,10000...]] [--backend sqlite|postgresql|both]
-                           [--minutes 10] [--baseline-jobs 200[,...]|0] [--baseline-ref REV]
-                           [--budget SECONDS] [--per-minute] [--profile]
+                           [--minutes 10] [--downtime HOURS] [--baseline-jobs 200[,...]|0]
+                           [--baseline-ref REV] [--budget SECONDS] [--per-minute] [--profile]
 The default (1,000 jobs, a 200-job baseline, both backends) takes about three minutes.
 """
 

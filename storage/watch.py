@@ -8,6 +8,7 @@ judged, and the watcher's bookmark on each job.
 Runs, events and histories come back as plain tuples, never as table models: a pass reads
 tens of thousands of rows, and building a model per row cost more than reading it."""
 
+import json
 import sqlite3
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
@@ -16,7 +17,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import and_, bindparam, case, func, or_, select, text, true, update
+from sqlalchemy import BigInteger, String, and_, bindparam, case, func, or_, select, text, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import aliased
@@ -85,7 +86,7 @@ async def claim_due(now: datetime, lease_until: datetime, limit: int, *,
 async def job_marks(job_ids: Collection[int], *, session: AsyncSession) -> list[JobMark]:
     found: list[JobMark] = []
     for chunk in _chunks(sorted(job_ids)):
-        query = select(*MARK_COLUMNS).where(JOBS.c.id.in_(chunk))
+        query = select(*MARK_COLUMNS).where(_among(JOBS.c.id, chunk, session))
         found += [JobMark(*row) for row in (await (await session.connection()).execute(query)).all()]
     return sorted(found, key=lambda mark: mark.id)
 
@@ -106,7 +107,7 @@ async def definitions(job_ids: Collection[int], *, session: AsyncSession) -> lis
     found: list[DefinitionRow] = []
     for chunk in _chunks(sorted(job_ids)):
         query = select(JOBS.c.id, JOBS.c.slug, JOBS.c.title, JOBS.c.schedule, JOBS.c.timezone,
-                       JOBS.c.expect, JOBS.c.updated_at).where(JOBS.c.id.in_(chunk))
+                       JOBS.c.expect, JOBS.c.updated_at).where(_among(JOBS.c.id, chunk, session))
         found += [DefinitionRow(*row) for row in (await (await session.connection()).execute(query)).all()]
     return found
 
@@ -130,7 +131,8 @@ async def revisions_of_runs(run_ids: Collection[int], *, session: AsyncSession) 
     found: dict[int, int] = {}
     for chunk in _chunks(sorted(run_ids)):
         query = select(RUNS.c.job_id, func.coalesce(REVISIONS.c.revision, 0)).select_from(
-            RUNS.outerjoin(REVISIONS, REVISIONS.c.job_id == RUNS.c.job_id)).where(RUNS.c.id.in_(chunk))
+            RUNS.outerjoin(REVISIONS, REVISIONS.c.job_id == RUNS.c.job_id)).where(
+            _among(RUNS.c.id, chunk, session))
         found.update({job_id: revision for job_id, revision in
                       (await (await session.connection()).execute(query)).all()})
     return found
@@ -159,11 +161,28 @@ RUN_COLUMNS = (RUNS.c.id, RUNS.c.job_id, RUNS.c.key, RUNS.c.status, RUNS.c.start
 async def runs_in_windows(windows: dict[int, tuple[datetime, datetime]], *,
                           session: AsyncSession) -> dict[int, list[RunRow]]:
     """Each job's runs that started in its window [from, until), oldest first: one indexed
-    range per job (ix_runs_job_started), jobs with the same window sharing one IN list."""
+    range per job (ix_runs_job_started), the windows sent as one parameter (a JSON list on
+    SQLite, arrays on PostgreSQL) so that the statement is the same for any windows."""
     found: dict[int, list[RunRow]] = defaultdict(list)
-    for condition in _per_window(windows, lambda ids, window: and_(
-            RUNS.c.job_id.in_(ids), RUNS.c.started_at >= window[0], RUNS.c.started_at < window[1])):
-        query = select(*RUN_COLUMNS).where(condition).order_by(RUNS.c.started_at, RUNS.c.id)
+    items = sorted(windows.items())
+    for start in range(0, len(items), IDS_PER_QUERY):
+        chunk = items[start:start + IDS_PER_QUERY]
+        if _dialect(session) == "postgresql":
+            stamp = postgresql.ARRAY(postgresql.TIMESTAMP(timezone=True))
+            given: Any = func.unnest(
+                bindparam(None, [job_id for job_id, _ in chunk], type_=postgresql.ARRAY(BigInteger)),
+                bindparam(None, [since for _, (since, _) in chunk], type_=stamp),
+                bindparam(None, [until for _, (_, until) in chunk], type_=stamp),
+            ).table_valued("job", "since", "until").render_derived()
+            job, since, until = given.c.job, given.c.since, given.c.until
+        else:
+            given = func.json_each(bindparam(None, json.dumps(
+                [[job_id, sqlite_utc(since), sqlite_utc(until)] for job_id, (since, until) in chunk]),
+                type_=String)).table_valued("value")
+            job, since, until = (func.json_extract(given.c.value, f"$[{i}]") for i in range(3))
+        query = (select(*RUN_COLUMNS).select_from(given).join(RUNS, and_(
+            RUNS.c.job_id == job, RUNS.c.started_at >= since, RUNS.c.started_at < until))
+            .order_by(RUNS.c.job_id, RUNS.c.started_at, RUNS.c.id))
         for row in (await (await session.connection()).execute(query)).all():
             found[row[1]].append(RunRow(*row))
     return found
@@ -173,7 +192,7 @@ async def runs_by_id(run_ids: Collection[int], *, session: AsyncSession) -> list
     """These runs, in id order, with what is kept of them."""
     found: list[WatchedRun] = []
     for chunk in _chunks(sorted(run_ids)):
-        found += await _watched(RUNS.c.id.in_(chunk), session)
+        found += await _watched(_among(RUNS.c.id, chunk, session), session)
     return sorted(found, key=lambda watched: watched.run.id)
 
 
@@ -183,7 +202,8 @@ async def reached_milestones(run_ids: Collection[int], *,
     reached: dict[int, dict[str, datetime]] = defaultdict(dict)
     for chunk in _chunks(sorted(run_ids)):
         query = (select(EVENTS.c.run_id, EVENTS.c.name, func.min(EVENTS.c.at)).where(
-            EVENTS.c.run_id.in_(chunk), EVENTS.c.kind == "milestone", EVENTS.c.status == "reached")
+            _among(EVENTS.c.run_id, chunk, session), EVENTS.c.kind == "milestone",
+            EVENTS.c.status == "reached")
             .group_by(EVENTS.c.run_id, EVENTS.c.name))
         for run_id, name, at in (await (await session.connection()).execute(query)).all():
             if name:
@@ -210,7 +230,7 @@ async def jobs_with_pending(job_ids: Collection[int], since: datetime, *,
     found: set[int] = set()
     for chunk in _chunks(sorted(job_ids)):
         query = select(RUNS.c.job_id).distinct().where(
-            RUNS.c.job_id.in_(chunk), RUNS.c.started_at >= since, NOT_JUDGED)
+            _among(RUNS.c.job_id, chunk, session), RUNS.c.started_at >= since, NOT_JUDGED)
         found.update(job_id for (job_id,) in (await (await session.connection()).execute(query)).all())
     return found
 
@@ -222,7 +242,7 @@ async def watched_runs(job_ids: Collection[int], since: datetime, *,
     ix_runs_pending and ix_runs_unfinished per job, whatever the jobs' history."""
     found: list[WatchedRun] = []
     for chunk in _chunks(sorted(job_ids)):
-        mine = and_(RUNS.c.job_id.in_(chunk), RUNS.c.started_at >= since)
+        mine = and_(_among(RUNS.c.job_id, chunk, session), RUNS.c.started_at >= since)
         found += await _watched(and_(mine, NOT_JUDGED), session)
         found += await _watched(and_(mine, UNFINISHED, RUNS.c.pending.is_(False)), session)
     return sorted(found, key=lambda watched: (watched.run.job_id, watched.run.started_at,
@@ -277,9 +297,10 @@ async def judging_events(finished: Collection[int], running: dict[int, Collectio
         still = [run_id for run_id, is_finished in chunk if not is_finished]
         conditions = []
         if done:
-            conditions.append(and_(EVENTS.c.run_id.in_(done), EVENTS.c.kind.in_(HISTORY_KINDS)))
+            conditions.append(and_(_among(EVENTS.c.run_id, done, session),
+                                   EVENTS.c.kind.in_(HISTORY_KINDS)))
         if still:
-            conditions.append(and_(EVENTS.c.run_id.in_(still), going))
+            conditions.append(and_(_among(EVENTS.c.run_id, still, session), going))
         query = (select(EVENTS.c.run_id, EVENTS.c.kind, EVENTS.c.at, EVENTS.c.name, EVENTS.c.value,
                         EVENTS.c.status, data).where(or_(*conditions))
                  .order_by(EVENTS.c.run_id, EVENTS.c.at, EVENTS.c.id))
@@ -322,7 +343,8 @@ async def past_successes(anchors: Collection[int], limit: int, *,
         since = select(past.c.id).select_from(anchor).join(past, and_(
             past.c.job_id == anchor.c.job_id, past.c.status == SUCCEEDED,
             past.c.started_at >= anchor.c.started_at))
-        ids = earlier.where(anchor.c.id.in_(chunk)).union(since.where(anchor.c.id.in_(chunk)))
+        ids = earlier.where(_among(anchor.c.id, chunk, session)).union(
+            since.where(_among(anchor.c.id, chunk, session)))
         query = (select(RUNS.c.id, RUNS.c.job_id, RUNS.c.started_at, RUNS.c.finished_at,
                         JUDGEMENTS.c.facts)
                  .select_from(RUNS.outerjoin(JUDGEMENTS, JUDGEMENTS.c.run_id == RUNS.c.id))
@@ -339,7 +361,7 @@ async def history_events(run_ids: Collection[int], *,
     for chunk in _chunks(sorted(run_ids)):
         query = (select(EVENTS.c.run_id, EVENTS.c.kind, EVENTS.c.at, EVENTS.c.name, EVENTS.c.value,
                         EVENTS.c.status)
-                 .where(EVENTS.c.run_id.in_(chunk), EVENTS.c.kind.in_(HISTORY_KINDS))
+                 .where(_among(EVENTS.c.run_id, chunk, session), EVENTS.c.kind.in_(HISTORY_KINDS))
                  .order_by(EVENTS.c.run_id, EVENTS.c.at, EVENTS.c.id))
         for row in (await (await session.connection()).execute(query)).all():
             found[row[0]].append(EventRow(*row, NO_DATA))
@@ -396,7 +418,7 @@ async def keep_judged(kept: Sequence[Watched], judged: Iterable[tuple[int, int]]
     current: dict[int, int] = {}
     for chunk in _chunks(sorted(jobs)):
         query = (select(REVISIONS.c.job_id, REVISIONS.c.revision)
-                 .where(REVISIONS.c.job_id.in_(chunk)).order_by(REVISIONS.c.job_id)
+                 .where(_among(REVISIONS.c.job_id, chunk, session)).order_by(REVISIONS.c.job_id)
                  .with_for_update(read=True))
         current.update({job_id: revision for job_id, revision in (await connection.execute(query)).all()})
     still = {job_id for job_id in jobs if job_id in current and current[job_id] == seen.get(job_id)}
@@ -684,6 +706,19 @@ def _per_window(wanted: dict[int, K], condition: Any) -> list[ColumnElement[bool
     if current:
         clauses.append(or_(*current))
     return clauses
+
+
+def _among(column: Any, ids: Sequence[int], session: AsyncSession) -> ColumnElement[bool]:
+    """`column IN ids` as one parameter — an array on PostgreSQL, a JSON list on SQLite — so
+    that the statement's text is the same whatever the number of ids: each driver prepares
+    and keeps it once, where thousands of placeholders made a new statement every pass."""
+    found: ColumnElement[bool]
+    if _dialect(session) == "postgresql":
+        found = column == func.any(bindparam(None, list(ids), type_=postgresql.ARRAY(BigInteger)))
+    else:
+        listed = func.json_each(bindparam(None, json.dumps(list(ids)), type_=String)).table_valued("value")
+        found = column.in_(select(listed.c.value))
+    return found
 
 
 def _chunks(ids: list[K]) -> list[list[K]]:

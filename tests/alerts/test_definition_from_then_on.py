@@ -104,3 +104,18 @@ async def test_a_definition_sent_again_unchanged_moves_nothing(api: Api, clock: 
     opened = await watcher.check_due()
 
     assert [o.alert.kind for o in opened] == ["ended_early"]
+
+
+async def test_a_night_reported_after_the_definition_is_judged_though_it_ran_before(
+    api: Api, clock: Clock,
+) -> None:
+    """A backfill (a night uploaded late, after the definition was set) is news to OpenTrace:
+    it is judged, though it ran before the definition."""
+    watcher = Watcher(api.engine, clock=clock)
+    clock.now = berlin(22, 10)
+    assert (await api.put(f"/v1/jobs/{JOB}", DEFINITION)).status == 201
+    assert await watcher.check_due() == []
+
+    backfilled = await report(api, watcher, clock, night(21), berlin(22, 11))
+
+    assert [o.alert.kind for o in backfilled] == ["ended_early"]
