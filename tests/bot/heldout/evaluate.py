@@ -5,8 +5,9 @@ asked through the same engine the bot uses, at its own moment and in its asker's
     python tests/bot/heldout/evaluate.py            # both figures; misses of the dev half only
 
 The test half's misses are never printed: it is scored, not read, so nobody tunes on it.
-When questions_extra.json exists (make_questions_extra.py), its "dev2" questions are asked in
-the same run, after the others, and scored with their misses shown like dev's."""
+The further development sets (`questions_extra.json`, "dev2", from make_questions_extra.py;
+`questions_dev3.json`, "dev3", from make_questions_dev3.py) are asked in the same run, after
+the others, and scored with their misses shown like dev's."""
 
 import asyncio
 import json
@@ -33,6 +34,9 @@ from opentrace.app import create_app  # noqa: E402
 from opentrace.demo import serving  # noqa: E402
 from opentrace.settings import Settings  # noqa: E402
 from storage.models import Run  # noqa: E402
+
+# Further development sets, each written later by a helper that never read the engine.
+EXTRA_SETS = ("questions_extra.json", "questions_dev3.json")
 
 
 @dataclass
@@ -87,15 +91,14 @@ def report(split: str, chosen: list[dict[str, Any]], answers: dict[str, str], mi
 def main() -> int:
     story = json.loads((HERE / "story.json").read_text(encoding="utf-8"))
     questions = json.loads((HERE / "questions.json").read_text(encoding="utf-8"))
-    extra_file = HERE / "questions_extra.json"
-    extra = json.loads(extra_file.read_text(encoding="utf-8")) if extra_file.exists() else []
+    extra = [question for name in EXTRA_SETS if (HERE / name).exists()
+             for question in json.loads((HERE / name).read_text(encoding="utf-8"))]
     assert not {q["id"] for q in questions} & {q["id"] for q in extra}, "question ids collide"
     answers = asyncio.run(answers_for(story, questions + extra))  # one run, extra asked last
     for split in ("dev", "test"):
         report(split, [q for q in questions if q["split"] == split], answers, misses=split == "dev")
-    dev2 = [q for q in extra if q["split"] == "dev2"]
-    if dev2:
-        report("dev2", dev2, answers, misses=True)
+    for split in dict.fromkeys(q["split"] for q in extra):
+        report(split, [q for q in extra if q["split"] == split], answers, misses=True)
     return 0
 
 
