@@ -47,8 +47,10 @@ async def detail(ask: Ask) -> Reply:
     usual = await successful_history(job, before=ask.now, limit=3, session=ask.session)
     milestones = {e.name for e in events if e.kind == "milestone" and e.name} | _expected(job) \
         | set(usual.milestones)
-    if not concepts and named_all(ask.tokens, sorted(milestones), job_words(job)):
-        return await handlers.status(ask)  # "are the rates loaded?": a milestone, so how it went
+    # "are the rates loaded?": a milestone, so how it went — its words may all be the job's
+    # own ("tariff load" names the job and "rates-loaded" the milestone).
+    if not concepts and named_all(ask.tokens, sorted(milestones), job_words(job), at_least=2):
+        return await handlers.status(ask)
     if concepts:
         if concepts[0].name != "owner" and run is None:
             return await handlers.no_run(ask)

@@ -18,7 +18,15 @@ from bot.answer_state import AnswerState, judge_pending
 from bot.clarify import STOP as STOP_WORDS
 from bot.facts import Reply
 from bot.intents import INTENTS, classify
-from bot.jobfinder import GENERIC, WEAK_WORD_SCORE, WHOLE_NAME_SCORE, Candidate, JobIndex, pick
+from bot.jobfinder import (
+    GENERIC,
+    WEAK_WORD_SCORE,
+    WHOLE_NAME_SCORE,
+    WORD_SCORE,
+    Candidate,
+    JobIndex,
+    pick,
+)
 from bot.language import PLAIN_WORDS, correct, normalize, stem, words
 from bot.periods import TIME_WORDS, find_period
 from bot.registry import HANDLERS
@@ -47,7 +55,8 @@ STATUS_WORDS = frozenset({
     "going", "gone", "went", "started", "start", "through", "over", "fine", "good", "well",
     "alright", "fail", "failed", "geklappt", "gelaufen", "fertig", "durch", "erfolgreich",
     "pending", "still", "yet", "go", "up", "there", "ready", "arrived", "green", "red", "hit",
-    "reach", "reached", "make", "made", "get", "got"})
+    "reach", "reached", "make", "made", "get", "got", "look", "looking", "looks", "healthy",
+    "health", "doing", "stuck", "hanging", "hung", "shape", "broken", "broke", "alive"})
 # Words that say how or when a job runs, not which: "the weekly report" may be our report.
 NOT_A_NAME = frozenset({
     "weekly", "daily", "hourly", "monthly", "nightly", "yearly", "main", "big", "usual",
@@ -110,7 +119,7 @@ class Answerer:
                 await self._refused(known.index.rank(text, words(text)), question, viewer, session)
             if not candidates and classify(text, names_a_job=False).about_a_job:
                 candidates = known_by_what_they_hold(text, known.holders, index.jobs)
-            if candidates and candidates[0].score < WHOLE_NAME_SCORE and \
+            if candidates and candidates[0].score <= WORD_SCORE and \
                     classify(text, names_a_job=False).name == "overview":
                 candidates = []  # "anything i need to worry about? quick check": all jobs
             intent = classify(text, names_a_job=bool(candidates))

@@ -371,6 +371,9 @@ async def missed_since_last_run(ask: Ask) -> bool:
 # --- what happened / why did it fail -------------------------------------------------------
 
 async def failure(ask: Ask) -> Reply:
+    if ask.period is None and await missed_since_last_run(ask):
+        return await did_not_start(ask)  # "any error for the missing run?": it never started
+
     def render(a: Ask, f: RunFacts) -> str:
         who = subject(a, f)
         warned = [n for n in f.notes if n.level in ("warning", "error")]
@@ -394,6 +397,20 @@ async def failure(ask: Ask) -> Reply:
         return with_details(first, f, a)
 
     return await with_run(ask, render, prefer_bad=True)
+
+
+async def did_not_start(ask: Ask) -> Reply:
+    """Why the latest occurrence has no run: nothing was logged, because nothing started."""
+    assert ask.job is not None
+    late_clause = late(ask, None, await open_alerts(ask))
+    yes_no = ask.text.split()[:1] and ask.text.split()[0] in YES_NO_START
+    text = (f"{'No — n' if yes_no else 'N'}othing was logged: {ask.job.title} did not start"
+            + (f" ({late_clause.removeprefix('it is late: ')})" if late_clause else "")
+            + ", so OpenTrace has no run, error or note from it. If it should have run, look at "
+              "whatever starts it (its scheduler or host).")
+    reply = await no_run(ask)
+    _, _, rest = reply.text.partition(" Its last run")
+    return Reply(text + (f" Its last run{rest}" if rest else ""), cards.text_card(ask.job.title, text))
 
 
 # --- how many / is that normal --------------------------------------------------------------

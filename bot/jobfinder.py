@@ -18,6 +18,9 @@ GENERIC = {
 }
 # Words that name a job less surely because questions use them for other things too.
 WEAK = {"report", "file", "rows", "row", "data", "products", "product", "export", "sync"}
+# Words of teams, not of people: an owner named so is not taken as a person's name.
+PERSON_NOT = {"data", "team", "ops", "platform", "finance", "sales", "it", "engineering",
+              "analytics", "support", "operations", "logistics", "planning", "group"}
 PHRASE_SCORE = 100
 WHOLE_NAME_SCORE = 50  # every distinctive word of one of its names is in the question
 WORD_SCORE = 10
@@ -31,9 +34,24 @@ class Candidate:
 
 
 def names_of(job: Job) -> list[str]:
+    """Its slug, title and aliases, and its owner's name when that is a person's: people
+    name a job by whose it is ("Katrin's import", "how is priyas forecast doing")."""
     spaced = re.sub(r"[-_.]+", " ", job.slug)
     return list(dict.fromkeys(n.lower().translate(UMLAUTS)
-                              for n in [job.slug, spaced, job.title, *job.aliases] if n))
+                              for n in [job.slug, spaced, job.title, *job.aliases, _person(job.owner)]
+                              if n))
+
+
+def _person(owner: str | None) -> str:
+    """"Katrin Vogel" → "katrin vogel"; a team, an address or a word questions use ("Data
+    Platform", "ops@x.com") → "": it would name the job by accident."""
+    names = (owner or "").split()
+    if not 1 <= len(names) <= 4 or not all(re.fullmatch(r"[A-ZÄÖÜ][a-zäöüß'-]+", n) for n in names):
+        return ""
+    if any(n.lower() in GENERIC or n.lower() in WEAK or n.lower() in PLAIN_WORDS or
+           n.lower() in PERSON_NOT for n in names):
+        return ""
+    return " ".join(names)
 
 
 def job_words(job: Job) -> set[str]:
