@@ -62,7 +62,7 @@ NOT_A_NAME = frozenset({
     "weekly", "daily", "hourly", "monthly", "nightly", "yearly", "main", "big", "usual",
     "regular", "scheduled", "manual", "new", "old", "whole", "full", "next", "first", "second",
     "latest", "recent", "current", "morning", "evening", "night", "other", "same", "small",
-    "moment", "time", "minute", "end", "rest", "way", "one"})
+    "moment", "time", "minute", "end", "rest", "way", "one", "both", "all", "each", "every"})
 JOB_NOUNS = frozenset({"import", "export", "upload", "download", "sync", "load", "job", "feed",
                        "extract", "batch", "pipeline", "transfer", "interface", "schnittstelle",
                        "report", "run", "process", "prozess", "lauf"})

@@ -21,6 +21,8 @@ WEAK = {"report", "file", "rows", "row", "data", "products", "product", "export"
 # Words of teams, not of people: an owner named so is not taken as a person's name.
 PERSON_NOT = {"data", "team", "ops", "platform", "finance", "sales", "it", "engineering",
               "analytics", "support", "operations", "logistics", "planning", "group"}
+# Words people write as they are, never typos of a name: "file" is not "filing".
+NOT_TYPOS = {"file", "files", "name", "names", "folder", "sheet", "table", "tables"}
 PHRASE_SCORE = 100
 WHOLE_NAME_SCORE = 50  # every distinctive word of one of its names is in the question
 WORD_SCORE = 10
@@ -91,7 +93,7 @@ class JobIndex:
             if token in GENERIC or len(token) < 3:
                 continue
             # Everyday and time words are not typos of a name: "week" is not "weekly".
-            fuzzy = token not in PLAIN_WORDS and token not in TIME_WORDS
+            fuzzy = token not in PLAIN_WORDS and token not in TIME_WORDS and token not in NOT_TYPOS
             for job, word in self._matches(stem(token), fuzzy=fuzzy):
                 matched.setdefault(job.slug, set()).add(word)
         # Only jobs a word hit or whose name may start here can score: at 2,000 jobs a

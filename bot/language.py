@@ -34,7 +34,27 @@ PLAIN_WORDS = frozenset({
     "were", "what", "when", "where", "whether", "which", "while", "will", "with", "within",
     "would", "your", "yours", "customer", "customers", "client", "clients", "people",
     "manager", "team", "boss", "colleague", "colleagues", "someone", "somebody", "anyone",
+    "quick", "quickly", "hello", "thanks", "thank", "morning", "sorry",
 })
+
+
+# German words for what jobs count and reach, in the English of metric and milestone names
+# ("wie viele sendungen wurden aktualisiert" asks for shipments_updated). Questions are
+# answered in English; the question words and days are read by the intents and periods.
+GERMAN = {
+    "sendungen": "shipments", "sendung": "shipment", "aktualisiert": "updated",
+    "abgelehnt": "rejected", "abgelehnte": "rejected", "abgelehnten": "rejected",
+    "zeilen": "rows", "zeile": "row", "datensaetze": "records", "rechnungen": "invoices",
+    "rechnung": "invoice", "geprueft": "checked", "veroeffentlicht": "published",
+    "tarife": "tariffs", "tarif": "tariff", "dateien": "files", "fehler": "errors",
+    "verspaetung": "delay", "gestartet": "started", "geladen": "loaded", "empfangen": "received",
+    "eingegangen": "received", "angekommen": "arrived", "uebersprungen": "skipped",
+    "verarbeitet": "processed", "gesendet": "sent", "verschickt": "sent", "erstellt": "created",
+    "gefunden": "found", "lieferant": "vendor", "laeufe": "runs", "insgesamt": "total",
+    "gesamt": "total", "durchschnitt": "average", "schnitt": "average", "schritt": "step",
+    "ueberzahlungen": "overcharges", "abweichung": "error", "genauigkeit": "accuracy",
+    "eingereicht": "submitted", "meldungen": "filings", "prognose": "forecast",
+}
 
 
 def normalize(text: str) -> str:
@@ -52,7 +72,7 @@ def normalize(text: str) -> str:
             tokens.extend(token.split("."))
         else:
             tokens.append(token.replace("'", ""))
-    return " ".join(tokens)
+    return " ".join(GERMAN.get(token, token) for token in tokens)
 
 
 def words(text: str) -> list[str]:

@@ -6,6 +6,7 @@ Nothing here is hand-written per field: a stored key is matched by its own words
 batch" → `invoice-batch.batch_id`) or by the natural words of a few common concepts
 ("which machine" → `host`). A new field becomes askable the moment a job sends it."""
 
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -151,8 +152,13 @@ class Match:
 def asked_concepts(tokens: Iterable[str]) -> list[Concept]:
     """The concepts a question's words ask for ("which server" → host); "who" asks for the
     owner only when nothing else is asked."""
+    tokens = list(tokens)
     asked = set(tokens)
     found = [c for c in CONCEPTS if asked & set(c.words) or asked & set(c.keys)]
+    if any(a in ("started", "run", "ran", "launched") and b in ("by", "via")
+           for a, b in itertools.pairwise(tokens)) and CONCEPT_BY_NAME["trigger"] not in found \
+            and not asked & {"often", "many"}:  # "how often was it started by hand": a count
+        found.append(CONCEPT_BY_NAME["trigger"])  # "started by cron or airflow?"
     if not found and asked & {"who", "whom", "wer", "wen", "wem"}:
         found = [CONCEPT_BY_NAME["owner"]]
     return found
@@ -172,6 +178,8 @@ def best_facts(content: set[str], concepts: list[Concept], facts: Sequence[Store
         score += 3 * len(fact.words & roots)
         value_words = {root(w) for w in re.split(r"[^a-z0-9]+", fact.value.lower()) if w}
         score += len(value_words & roots)
+        if any(fact.value.lower().endswith(f".{w}") for w in content if w.isalnum()):
+            score += 5  # "the customs xml": a file the run wrote or read
         if len(fact.value) >= 3 and re.search(rf"(?<![\w.]){re.escape(fact.value.lower())}(?![\w])",
                                                raw_question.lower()):
             score += 5
