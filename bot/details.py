@@ -9,7 +9,7 @@ import re
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from alerts.wording import capital, day_name, listing, moment
-from bot import cards, handlers
+from bot import cards, handlers, milestone_answers
 from bot.clarify import content_words, unsure
 from bot.facts import Reply
 from bot.handlers import Ask
@@ -40,6 +40,8 @@ async def detail(ask: Ask) -> Reply:
     run, events, facts, matches = await _lookup(ask)
     concepts = asked_concepts(ask.tokens)
     content = content_words(ask)
+    if not concepts and (about := await milestone_answers.milestone_reply(ask)):
+        return about  # "when did the rates file arrive": 'file-received', not the file's path
     if matches and matches[0].score >= 3:
         if matches[0].score >= 5 and "when" in ask.tokens and CHANGE_WORDS & set(ask.tokens):
             return await _first_with(ask, job, matches[0].fact)
@@ -50,7 +52,7 @@ async def detail(ask: Ask) -> Reply:
     # "are the rates loaded?": a milestone, so how it went — its words may all be the job's
     # own ("tariff load" names the job and "rates-loaded" the milestone).
     if not concepts and named_all(ask.tokens, sorted(milestones), job_words(job), at_least=2):
-        return await handlers.status(ask)
+        return await milestone_answers.milestone_reply(ask) or await handlers.status(ask)
     if concepts:
         if concepts[0].name != "owner" and run is None:
             return await handlers.no_run(ask)

@@ -5,6 +5,7 @@ import itertools
 import logging
 import re
 from collections import OrderedDict
+from collections.abc import Collection
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -13,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from alerts.audience import EVERYONE, Viewer
 from alerts.wording import listing
-from bot import cards, comparisons, details, handlers
+from bot import cards, comparisons, details, handlers, milestone_answers
 from bot.answer_state import AnswerState, judge_pending
 from bot.clarify import STOP as STOP_WORDS
 from bot.facts import Reply
@@ -145,8 +146,11 @@ class Answerer:
                     (name := unknown_job(text, vocabulary)):
                 return not_known(name, jobs)  # "the payroll export": a name, not our export
             job, tied = pick(candidates)
-            if len(tied) > 1:
-                return which_one(tied, question)
+            if len(tied) > 1:  # "overcharge disputes to carriers": the job that holds them
+                held = known_by_what_they_hold(text, known.holders, index.jobs, besides=index.words)
+                if not held or held[0].job not in tied:
+                    return which_one(tied, question)
+                job = held[0].job
             if job is None and (name := unknown_name(text, vocabulary)):
                 return not_known(name, jobs)
             if job is None:
@@ -162,6 +166,8 @@ class Answerer:
                 intent = classify(text, names_a_job=True, besides="compare")
             if intent.name == "status" and not STATUS_WORDS & set(ask.tokens):
                 return await details.detail(ask)  # a stored fact, or "not sure" with readings
+            if intent.name == "status" and (about := await milestone_answers.milestone_reply(ask)):
+                return about  # "did it get past loading invoices?": that milestone first
             return await HANDLERS[intent.name](ask)
 
     async def _jobs(self, session: AsyncSession) -> "KnownJobs":
@@ -247,13 +253,16 @@ ASKING_WORDS = STATUS_WORDS | set(COMMON_WORDS) | {
     "update", "updates", "updated", "report", "reports", "status", "check", "news", "info"}
 
 
-def known_by_what_they_hold(text: str, holders: dict[str, set[int]], jobs: list[Job]) -> list[Candidate]:
+def known_by_what_they_hold(text: str, holders: dict[str, set[int]], jobs: list[Job], *,
+                            besides: Collection[str] = ()) -> list[Candidate]:
     """The job a question names by what it produces or reads ("the disputes excel"): a word
-    of its reports that no other job's reports hold."""
+    of its reports that no other job's reports hold, and not a word of a job's name
+    (`besides`): those were weighed already."""
     visible = {job.id: job for job in jobs}
     hits: dict[int, int] = {}
     for word in set(text.split()):
-        if word in STOP_WORDS or word in PLAIN_WORDS or word in ASKING_WORDS or len(word) < 4:
+        if word in STOP_WORDS or word in PLAIN_WORDS or word in ASKING_WORDS or len(word) < 4 \
+                or word in besides:
             continue
         owners = holders.get(stem(word), set()) & set(visible)
         if len(owners) == 1:

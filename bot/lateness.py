@@ -2,6 +2,7 @@
 its schedule, in the asker's zone. Now: the watcher's open lateness alerts; a past period:
 each scheduled occurrence in it against its deadlines (start within, milestones by)."""
 
+import re
 from datetime import datetime, timedelta
 
 from alerts.expectations import LATENESS, Deadline, deadlines, start_within
@@ -9,11 +10,21 @@ from alerts.wording import clock_time, duration, listing, moment, quoted
 from bot import cards, handlers
 from bot.facts import Reply
 from bot.handlers import Ask
+from bot.run_facts import run_facts
 from bot.schedules import in_words, upcoming
 from storage import queries
+from storage.durations import parse_duration
 from storage.models import Job, Run
 
 EARLY = timedelta(hours=1)  # a run this long before its occurrence may still be it
+# "Did it start late?" asks about the start alone, not its milestones.
+START_WORDS = frozenset({"start", "started", "starting", "begin", "began", "kick", "kicked"})
+# "Will it make its deadline?": a yes is good news, unlike "is it behind?".
+MAKE_WORDS = frozenset({"make", "meet", "hit", "track", "schaffen", "schafft"})
+
+
+def asks_about_start(ask: Ask) -> bool:
+    return bool(START_WORDS & set(ask.tokens))
 
 
 async def lateness(ask: Ask) -> Reply:
@@ -21,8 +32,10 @@ async def lateness(ask: Ask) -> Reply:
     job = ask.job
     if ask.period is None or ask.period.covers(ask.now):
         now_late = await _late_now(ask, job)
-        if now_late:
-            return _reply(job, now_late)
+        if now_late:  # "is it on time?" is a no when it is behind
+            return _reply(job, "No" + now_late.removeprefix("Yes") if asks_if_on_time(ask) else now_late)
+        if (pace := await on_pace(ask, job)) is not None:
+            return _reply(job, pace)
     if not job.schedule:
         text = (f"I can't tell whether {job.title} is late: no schedule is set, so nothing is "
                 f"due; add `schedule` to its job definition.")
@@ -40,10 +53,18 @@ async def lateness(ask: Ask) -> Reply:
     verdicts = [await _judge(ask, job, occurrence) for occurrence in due[-10:]]
     late = [text for is_late, text in verdicts if is_late]
     when = f" {ask.period.label}" if ask.period else ""
+    on_time = asks_if_on_time(ask)  # "did it start on time?": a yes is good news
     if late:
-        return _reply(job, f"Yes — {job.title} was late{when}: {'; '.join(late)}.")
+        return _reply(job, f"{'No' if on_time else 'Yes'} — {job.title} was late{when}: "
+                           f"{'; '.join(late)}.")
     shown = [text for _, text in verdicts][-3:]
-    return _reply(job, f"No — {job.title} was on time{when}: {'; '.join(shown)}.")
+    return _reply(job, f"{'Yes' if on_time else 'No'} — {job.title} was on time{when}: "
+                       f"{'; '.join(shown)}.")
+
+
+def asks_if_on_time(ask: Ask) -> bool:
+    return bool(re.search(r"\bon time\b|\bpuenktlich\b|\bin time\b", ask.text)) \
+        and "late" not in ask.tokens
 
 
 async def _late_now(ask: Ask, job: Job) -> str | None:
@@ -55,6 +76,8 @@ async def _late_now(ask: Ask, job: Job) -> str | None:
         if is_late:
             behind = ask.now - (due[0] + start_within(job))
             return f"Yes — {job.title} is {duration(behind.total_seconds())} behind: {how}."
+    if asks_about_start(ask):
+        return None  # its start was judged above; its milestones were not asked about
     last = await queries.list_runs(job, limit=1, session=ask.session)
     found = handlers.current_alerts(
         [a for a in await handlers.open_alerts(ask) if a.kind in LATENESS], last[0] if last else None)
@@ -92,11 +115,16 @@ async def _judge(ask: Ask, job: Job, occurrence: datetime) -> tuple[bool, str]:
     run = runs[0]
     started = run.started_at.astimezone(ask.zone)
     problems, fine = [], []
+    after = run.started_at - occurrence
+    behind = f", {duration(after.total_seconds())} after its scheduled time" \
+        if after >= timedelta(minutes=1) else ""
     if run.started_at > occurrence + start_within(job):
-        problems.append(f"{name} started late at {clock_time(started)} (due by "
+        problems.append(f"{name} started late at {clock_time(started)}{behind} (due by "
                         f"{clock_time(due_start)})")
     else:
-        fine.append(f"{name} started at {clock_time(started)} (due by {clock_time(due_start)})")
+        fine.append(f"{name} started at {clock_time(started)}{behind} (due by {clock_time(due_start)})")
+    if asks_about_start(ask):
+        return (True, "; ".join(problems)) if problems else (False, ", ".join(fine))
     reached = await _reached(ask, run)
     for deadline in deadlines(job, occurrence):
         if deadline.kind != "milestone" or not deadline.milestone:
@@ -107,6 +135,44 @@ async def _judge(ask: Ask, job: Job, occurrence: datetime) -> tuple[bool, str]:
         elif clause[1]:
             fine.append(clause[1])
     return (True, "; ".join(problems)) if problems else (False, ", ".join(fine))
+
+
+async def on_pace(ask: Ask, job: Job) -> str | None:
+    """A run still going, judged by its pace: when it should finish at the rate it reports
+    progress, against the deadline of the milestone it ends with (or its longest runtime)."""
+    last = await queries.list_runs(job, limit=1, session=ask.session)
+    if not last or last[0].finished_at is not None or asks_about_start(ask):
+        return None
+    facts = await run_facts(job, last[0], ask.zone, session=ask.session)
+    if facts.progress is None or facts.progress.eta is None:
+        return None
+    eta = facts.progress.eta
+    limit = _deadline_of_run(job, last[0])
+    if limit is None:
+        return None
+    what, due = limit
+    due = due.astimezone(ask.zone)
+    in_time = eta <= due
+    polar = in_time if MAKE_WORDS & set(ask.tokens) else not in_time
+    done = handlers.progress_clause(facts, with_eta=False)
+    return (f"{'Yes' if polar else 'No'} — {job.title} is running{done}; at its pace it should "
+            f"finish about {clock_time(eta)}, {'before' if in_time else 'after'} {what} is due "
+            f"{moment(due, ask.today)}.")
+
+
+def _deadline_of_run(job: Job, run: Run) -> tuple[str, datetime] | None:
+    """The last milestone deadline of the run's occurrence, or the end of its longest runtime."""
+    occurrences = upcoming(job, run.started_at - start_within(job) - EARLY, run.started_at + EARLY)
+    if not occurrences:
+        return None
+    occurrence = min(occurrences, key=lambda o: abs(o - run.started_at))
+    milestones = [d for d in deadlines(job, occurrence) if d.kind == "milestone" and d.milestone]
+    if milestones:
+        last = max(milestones, key=lambda d: d.at)
+        return quoted(last.milestone or ""), last.at
+    if limit := job.expect.get("max_runtime"):
+        return "the end of its longest runtime", run.started_at + parse_duration(str(limit))
+    return None
 
 
 def _milestone(ask: Ask, deadline: Deadline, at: datetime | None) -> tuple[bool, str]:
