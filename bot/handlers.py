@@ -248,7 +248,7 @@ def _verdict(ask: Ask, facts: RunFacts) -> str:
     if facts.status == "failed":
         reason = f": {facts.summary.rstrip('.')}" if facts.summary else ""
         tail = f" It did not reach {listing([quoted(n) for n in missing])}." if missing else ""
-        return f"No — {who} failed at {ended}{after}{reason}.{tail}"
+        return f"No — {who} started at {started} and failed at {ended}{after}{reason}.{tail}"
     return f"No — {who} was cancelled at {ended}{after}."
 
 

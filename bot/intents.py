@@ -130,7 +130,9 @@ INTENTS = (
     Intent("output", 56, (r"\bproduce", r"\boutputs?\b", r"\bgenerat", r"\bwhat did (it|the \w+"
                           r"( \w+)?) (write|create|make|publish|export)\b", r"\bresults?\b",
                           r"\b(write|wrote|written|writes|erzeugt|geschrieben|produziert)\b")),
-    Intent("input", 55, (r"\b(which|what) (input )?files?\b", r"\binput\b", r"\bsource file\b",
+    Intent("input", 55, (r"\b(which|what) (input )?files?\b", r"\binput\b",
+                         r"\b(which|what)\b.*\bdid (it|the \w+( \w+)?) (read|load|pick up)\b",
+                         r"\bsource file\b",
                          r"\bread from\b", r"\bdid it read\b", r"\bfile did\b", r"\bwhich feed\b",
                          r"\bwhat did (it|the \w+( \w+)?) (read|load|import)\b", r"\bdatei\b",
                          r"\b(gelesen|eingelesen|lesen)\b")),

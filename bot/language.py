@@ -20,6 +20,7 @@ DATE_PREPOSITIONS = frozenset({"on", "am", "from", "to", "since", "until", "till
 CHANGE_VERBS = frozenset({"switch", "switched", "upgrade", "upgraded", "update", "updated",
                           "move", "moved", "bump", "bumped", "change", "changed", "go", "went",
                           "version", "release", "v"})
+GERMAN_DAY = re.compile(r"\b(am|vom|bis|zum|seit|den|ab) (\d{1,2})\.(?!\d)")
 UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})  # "nächstes" → "naechstes"
 APOSTROPHE_S = re.compile(r"['’]s\b")
 
@@ -62,6 +63,7 @@ def normalize(text: str) -> str:
     25.11.?' → 'did it run on 25.11.'. A "2.11" is a date only after "on", "since", "am"…"""
     text = MENTION.sub(" ", text).lower().replace("’", "'").translate(UMLAUTS)
     text = text.replace("%", " percent ")  # "on-time %": a share, which metrics call pct
+    text = GERMAN_DAY.sub(r"\1 \2th", text)  # "am 16." is the 16th
     text = APOSTROPHE_S.sub("", text)  # "today's import" → "today import"
     text = re.sub(r"@\w+", " ", text)
     tokens: list[str] = []

@@ -6,8 +6,7 @@ from bot.language import stem
 
 # Words and the short forms metric names use for them.
 SHORT_FORMS = {"percent": "pct", "percentage": "pct", "prozent": "pct", "number": "count",
-               "average": "avg", "seconds": "sec", "minutes": "min", "errors": "error",
-               "folder": "path", "directory": "path", "ordner": "path"}
+               "average": "avg", "seconds": "sec", "minutes": "min", "errors": "error"}
 
 
 def root(word: str) -> str:

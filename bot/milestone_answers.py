@@ -20,6 +20,7 @@ from storage.models import Job
 # Questions these start are not yes/no questions: "when did the file arrive".
 QUESTION_WORDS = frozenset({"when", "what", "whats", "which", "where", "how", "who", "why", "wann",
                             "wie", "welche", "welcher", "wo", "at"})
+QUANTITY_WORDS = frozenset({"many", "much", "total", "number", "count", "sum", "viele", "anzahl"})
 EARLY = timedelta(hours=1)  # a run may start this long before or after its occurrence
 # Words people use for a milestone's verb, in the words milestone names use.
 SYNONYMS = {"arrive": "received", "arrived": "received", "arrives": "received",
@@ -51,6 +52,8 @@ def milestone_names(job: Job, facts: RunFacts | None) -> list[str]:
 async def milestone_reply(ask: Ask) -> Reply | None:
     """The answer about the milestone the question names, or None when it names none."""
     assert ask.job is not None
+    if QUANTITY_WORDS & set(ask.tokens):
+        return None  # "total shipments updated": the metric, not the milestone of that name
     run = await the_run(ask)
     facts = await run_facts(ask.job, run, ask.zone, session=ask.session) if run else None
     name = named_milestone(ask, milestone_names(ask.job, facts))

@@ -246,7 +246,19 @@ def _read_slashed(match: re.Match[str], c: _Context) -> Callable[[date], date | 
         return None
     month_first = second > 12 or (c.month_first and first <= 12)
     month, day = (first, second) if month_first else (second, first)
-    return _month_day(month, day, _year(match["y"]))
+    custom = _month_day(month, day, _year(match["y"]))
+    other = _month_day(day, month, None) if first <= 12 and second <= 12 and not match["y"] else None
+    if custom is None or other is None:
+        return custom
+
+    def resolve(ref: date) -> date | None:
+        # The zone's custom decides, unless it reads as a day of an earlier year than the
+        # other reading: "11/12" asked in London in November 2026 is not 11 Dec 2025.
+        usual, unusual = custom(ref), other(ref)
+        if usual is not None and unusual is not None and usual.year < unusual.year:
+            return unusual
+        return usual
+    return resolve
 
 
 def _read_named(match: re.Match[str], c: _Context) -> Callable[[date], date | None] | None:
@@ -316,6 +328,8 @@ _DAY_READERS: list[tuple[re.Pattern[str], _Reader]] = [
                 rf"|heute|(?P<n>{_NUMBER}) (?P<unit>days?|weeks?) ago"
                 rf"|vor (?P<n2>{_NUMBER}) (?P<unit2>tagen?|wochen?))\b"),
      _read_relative),
+    # "Tuesday the 17th": the day of the month decides, the weekday only says it aloud.
+    (re.compile(rf"\b(?:{_WEEKDAY}),? (?:the )?(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b"), _read_day_of_month),
     (re.compile(rf"\b(?:(?P<qualifier>{_LAST}|{_THIS}) )?"
                 rf"(?P<day>{_WEEKDAY})s?\b"), _read_weekday),
     (re.compile(r"\b(?P<d>\d{1,2})(?:st|nd|rd|th)\b"), _read_day_of_month),
@@ -337,6 +351,7 @@ _WEEKEND = re.compile(rf"\b(?:(?P<last>{_LAST}) )?(?:weekends?|wochenende)\b")
 _WEEK_OR_MONTH = re.compile(rf"\b(?:(?P<last>{_LAST})|{_THIS}) (?P<unit>week|woche|month|monat)\b")
 _LAST_NIGHT = re.compile(r"\b(?:last night|overnight|tonight|heute nacht|letzte nacht|gestern nacht"
                          r"|gestern abend|yesterday (?:night|evening))\b")
+_THIS_EVENING = re.compile(r"\b(?:this|heute) (?:evening|abend)\b")
 _WEEKDAY_NIGHT = re.compile(rf"\b(?:(?P<last>{_LAST}) )?(?P<day>{_WEEKDAY}) ?(?:night|evening|nacht|abend)\b")
 _MORNING = re.compile(r"\b(?:(?P<yesterday>yesterday|gestern)|this|heute) (?:morning|morgen|frueh)\b")
 
@@ -430,6 +445,8 @@ def _week_or_month(c: _Context) -> Period | None:
 def _night(c: _Context) -> Period | None:
     """ "last night" (and "tonight", for nightly runs): yesterday 18:00 to today noon; "Friday
     night": Friday 18:00 to Saturday noon, the most recent one that has begun."""
+    if _THIS_EVENING.search(c.text) or (c.now.time() >= NIGHT_STARTS and "tonight" in c.text.split()):
+        return night_period("tonight", c.today, c.zone)  # asked in the evening: the night to come
     if _LAST_NIGHT.search(c.text):
         return night_period("last night", c.today - timedelta(days=1), c.zone)
     match = _WEEKDAY_NIGHT.search(c.text)

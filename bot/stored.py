@@ -93,6 +93,8 @@ def definition_facts(job: Job) -> list[Stored]:
     return facts
 
 
+NEAR_WORDS = {"folder": "path", "directory": "path", "ordner": "path", "verzeichnis": "path",
+              "dir": "path"}
 VERSIONS = re.compile(r"(?<![\w.])\d+\.\d+(?:\.\d+)*(?![\w])")
 
 
@@ -176,6 +178,9 @@ def best_facts(content: set[str], concepts: list[Concept], facts: Sequence[Store
         if fact.concept is not None and fact.concept in concepts:
             score += 10
         score += 3 * len(fact.words & roots)
+        # A near word counts for less than the key's own: "the invoice folder" is the input's
+        # path, but "which sharepoint folder" alone is no local path.
+        score += 2 * len(fact.words & {NEAR_WORDS[w] for w in content if w in NEAR_WORDS})
         value_words = {root(w) for w in re.split(r"[^a-z0-9]+", fact.value.lower()) if w}
         score += len(value_words & roots)
         if any(fact.value.lower().endswith(f".{w}") for w in content if w.isalnum()):
