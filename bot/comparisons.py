@@ -122,7 +122,7 @@ async def compare(ask: Ask) -> Reply:
     return Reply(text, cards.text_card(ask.job.title, text))
 
 
-async def _side(ask: Ask, period: Period | None, before: Side | None) -> Side:
+async def _side(ask: Ask, period: Period | None, before: Side | None, *, whole: bool = False) -> Side:
     assert ask.job is not None
     if period is None and before is not None:  # the run before the first side's
         until = before.runs[-1].started_at if before.runs else ask.now
@@ -137,7 +137,7 @@ async def _side(ask: Ask, period: Period | None, before: Side | None) -> Side:
                                             session=ask.session))
         if period.at_time is not None:
             runs = [r for r in runs if _near(r, period.at_time, ask)] or runs
-        if len(period.days) <= 2 and 0 < len(runs) <= 2:  # a day or a night: its last run
+        if len(period.days) <= 2 and 0 < len(runs) <= 2 and not whole:  # a day or a night: its last run
             runs = runs[:1]
         name = period.label
     events = {run.id or 0: list(await queries.run_events(run, session=ask.session,
@@ -301,3 +301,75 @@ async def _states(ask: Ask, first: Side, second: Side) -> str:
     hint = f" Ask about {', '.join(known[:4])} or the duration to compare numbers." if known else ""
     return f"{ask.job.title} {said[0]}; {said[1]}.{hint}"
 
+
+
+# --- one measure over a period of several runs --------------------------------------------------
+
+MAX_LINES = 14
+EXTREME_DURATION = frozenset({"longest", "slowest", "shortest", "fastest", "quickest"})
+TOTAL_WORDS = frozenset({"total", "totals", "altogether", "combined", "sum", "insgesamt", "average",
+                         "avg", "overall", "gesamt"})
+EXTREME_MAX = frozenset({"longest", "slowest", "most", "highest", "biggest", "largest", "max",
+                         "maximum", "worst", "peak"})
+EXTREME_MIN = frozenset({"shortest", "fastest", "least", "lowest", "smallest", "fewest", "min",
+                         "minimum", "best", "quickest"})
+
+
+def wants_over_period(ask: Ask, intent: str) -> bool:
+    """Whether a question of this intent may ask about a whole period rather than one run of
+    it: a value asked for over days, or a total or an extreme asked for in so many words."""
+    if ask.period is None:
+        return False
+    words = set(ask.tokens)
+    if words & (TOTAL_WORDS | EXTREME_MAX | EXTREME_MIN | EXTREME_DURATION):
+        return True
+    return intent in ("metric", "detail", "status") and len(ask.period.days) > 1 and \
+        not ask.period.label.endswith("night")
+
+
+async def over_period(ask: Ask) -> Reply | None:
+    """"Total shipments updated yesterday", "filings rejected last week", "longest forecast
+    run in the last two weeks": a metric, a step or the duration over every run of a period
+    — the total (or average, or extreme), with each run's value. None when the period holds
+    at most one run or no measure is named."""
+    assert ask.job is not None
+    if ask.period is None or sides(ask) is not None:
+        return None
+    side = await _side(ask, ask.period, None, whole=True)
+    if len(side.runs) < 2:
+        return None
+    words = set(ask.tokens)
+    if words & EXTREME_DURATION:
+        measure: Measure | None = Measure("took", _took, duration, duration, False, "longer", "shorter")
+    else:
+        measure = _measure(ask, side, side)
+    metrics = list(dict.fromkeys(e.name for found in side.events.values() for e in found
+                                 if e.kind == "metric" and e.name))
+    if measure is None or (measure.bigger == "more" and not best_named(
+            ask.tokens, metrics, _job_words(job := ask.job))):
+        return None  # "how many rates runs": the job's own word names no metric surely
+    values = [(run, v) for run in reversed(side.runs)
+              if (v := measure.read(run, side.events.get(run.id or 0, []))) is not None]
+    if len(values) < 2:
+        return None
+    job = ask.job
+    per_run = [f"{_run_moment(ask, run)}: {measure.show(v)}" for run, v in values]
+    if words & (EXTREME_MAX | EXTREME_MIN):
+        pick = max if words & EXTREME_MAX else min
+        run, value = pick(values, key=lambda item: item[1])
+        first = (f"{capital(measure.name)} in {job.title} {side.name}: "
+                 f"{'the most' if pick is max else 'the least'} was {measure.show(value)}, "
+                 f"{_run_moment(ask, run)} (of {len(values)} runs).")
+    else:
+        total, count = _value(measure, side)
+        how = "in total" if measure.additive else "on average"
+        first = (f"{capital(measure.name)} in {job.title} {side.name}: {measure.show(total or 0)} "
+                 f"{how} over {count} runs.")
+    lines = per_run[-MAX_LINES:]
+    text = first + "\n" + "\n".join(f"- {line}" for line in lines)
+    return Reply(text, cards.text_card(job.title, text))
+
+
+def _run_moment(ask: Ask, run: Run) -> str:
+    local = run.started_at.astimezone(ask.zone)
+    return f"{local:%a} {local.day} {local:%b} {local:%H:%M}"

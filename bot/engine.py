@@ -164,6 +164,10 @@ class Answerer:
             ask = self._ask(text, job, zone, session, viewer, earlier=earlier, question=question)
             if intent.name == "compare" and comparisons.sides(ask) is None:
                 intent = classify(text, names_a_job=True, besides="compare")
+            if intent.name in ("metric", "status", "detail", "duration", "runs") and \
+                    comparisons.wants_over_period(ask, intent.name) and \
+                    (whole := await comparisons.over_period(ask)):
+                return whole  # "total shipments updated yesterday", "longest run this month"
             if intent.name == "status" and not STATUS_WORDS & set(ask.tokens):
                 return await details.detail(ask)  # a stored fact, or "not sure" with readings
             if intent.name == "status" and (about := await milestone_answers.milestone_reply(ask)):
