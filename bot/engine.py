@@ -38,6 +38,7 @@ from storage.history import last_run_field_names, last_run_metric_names
 from storage.models import Job
 
 log = logging.getLogger(__name__)
+OVERVIEW = next(intent for intent in INTENTS if intent.name == "overview")
 MEMORY_SIZE = 1000
 # Words people use in questions, so that typos of them can be corrected.
 COMMON_WORDS = ("run", "running", "finished", "finish", "done", "failed", "fail", "happened",
@@ -126,7 +127,7 @@ class Answerer:
             intent = classify(text, names_a_job=bool(candidates))
             if intent.name == "runs" and not candidates and find_period(text, self._clock(),
                                                                         self._default_zone):
-                intent = classify("anything", names_a_job=False)  # "failed runs this week": all jobs
+                intent = OVERVIEW  # "failed runs this week": all jobs
             if not intent.about_a_job and not candidates:
                 return await HANDLERS[intent.name](
                     self._ask(text, None, asker_zone, session, viewer, question=question))

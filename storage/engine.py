@@ -1,18 +1,21 @@
 """Database URLs, engines and schema migrations."""
 
+import sqlite3
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 # Any stable number: the PostgreSQL advisory lock that serialises start-up across replicas.
 STARTUP_LOCK_ID = 0x0DE7_7ACE
+T = TypeVar("T")
 
 
 class DatabaseURLError(ValueError):
@@ -88,3 +91,13 @@ def upgrade_schema(connection: Connection) -> None:
 async def migrate(engine: AsyncEngine) -> None:
     async with engine.begin() as connection:
         await connection.run_sync(upgrade_schema)
+
+
+async def in_sqlite_thread(conn: AsyncConnection, work: Callable[[sqlite3.Connection], T]) -> T:
+    """Run `work` on the sqlite3 connection behind `conn`, on the thread aiosqlite keeps for it,
+    in one trip. aiosqlite otherwise crosses to that thread and back for every call (a cursor,
+    each statement, the commit), and under load each crossing waits for the busy event loop.
+    `work` runs while the loop goes on: it must touch nothing the loop's side changes meanwhile.
+    (SQLAlchemy's own aiosqlite adapter hands aiosqlite's queue functions the same way.)"""
+    driver: Any = (await conn.get_raw_connection()).driver_connection
+    return cast(T, await driver._execute(work, driver._conn))

@@ -23,22 +23,24 @@ silence limit only: its `state` is None and it is no judgement (`stored_judgemen
 it out)."""
 
 import json
+import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property
+from functools import cached_property, partial
 from itertools import pairwise
 from types import ModuleType
 from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import BigInteger, Column, Index, Text, and_, bindparam, literal_column, not_, or_, select
+from sqlalchemy import BigInteger, Column, Index, Text, bindparam, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.engine import in_sqlite_thread
 from storage.models import Run
-from storage.types import UTCDateTime
+from storage.types import UTCDateTime, aware_utc, sqlite_utc
 
 
 class JobRevision(SQLModel, table=True):
@@ -75,23 +77,38 @@ IDS_PER_QUERY = 5_000
 
 # --- the write path -----------------------------------------------------------------------------
 
-def _raise_revision(dialect: ModuleType) -> Any:
-    insert = dialect.insert(REVISIONS).values(job_id=bindparam("job"), revision=1)
-    return insert.on_conflict_do_update(index_elements=[REVISIONS.c.job_id],
-                                        set_={"revision": REVISIONS.c.revision + 1})
-
-
-# Built once: the writer runs these in every commit, and building them cost more than running them.
-RAISE_REVISION = {"postgresql": _raise_revision(postgresql), "sqlite": _raise_revision(sqlite)}
-_FIRST = bindparam("first", type_=UTCDateTime)
-_STORED_START = select(RUNS.c.started_at).where(RUNS.c.id == bindparam("rid")).scalar_subquery()
-FORGET_JUDGEMENTS = JUDGEMENTS.delete().where(
-    JUDGEMENTS.c.job_id == bindparam("job"),
-    or_(JUDGEMENTS.c.started_at >= _FIRST, JUDGEMENTS.c.started_at >= _STORED_START),
-    # Except the silence limit kept for the run written to while it goes on: that depends only
-    # on the runs before it, which this write leaves as they are (unless it moves its start).
-    not_(and_(JUDGEMENTS.c.run_id == bindparam("rid"), JUDGEMENTS.c.state.is_(None),
-              JUDGEMENTS.c.facts.is_(None), _FIRST >= _STORED_START)))
+# The writer runs these in every commit, so they are the drivers' own SQL, made once: no
+# statement building or bind processing per row. Timestamps arrive as `storage.types.sqlite_utc`
+# (SQLite) or `aware_utc` (PostgreSQL) made them. A job's revision goes up by one per write; a
+# write forgets the job's judgements from the earliest of each touched run's start (as stored,
+# before this write moves it) and its new events onward — except the silence limit kept for the
+# run written to while it goes on: that depends only on the runs before it, which this write
+# leaves as they are (unless it moves its start).
+_SQLITE_RAISE_REVISION = (
+    "INSERT INTO job_revisions (job_id, revision) VALUES (?, 1)"
+    " ON CONFLICT (job_id) DO UPDATE SET revision = job_revisions.revision + 1"
+)
+_SQLITE_FORGET_JUDGEMENTS = (
+    "DELETE FROM run_judgements WHERE job_id = ?1"
+    " AND (started_at >= ?3 OR started_at >= (SELECT started_at FROM runs WHERE id = ?2))"
+    " AND NOT (run_id = ?2 AND state IS NULL AND facts IS NULL"
+    " AND ?3 >= (SELECT started_at FROM runs WHERE id = ?2))"
+)
+# On PostgreSQL over arrays, revision rows locked in job id order (the ORDER BY) as
+# `keep_judgements` locks them, and before any judgement row, so the two never deadlock.
+_PG_RAISE_REVISION = (
+    "INSERT INTO job_revisions (job_id, revision)"
+    " SELECT u.job_id, 1 FROM unnest($1::bigint[]) AS u(job_id) ORDER BY u.job_id"
+    " ON CONFLICT (job_id) DO UPDATE SET revision = job_revisions.revision + 1"
+)
+_PG_FORGET_JUDGEMENTS = (
+    "DELETE FROM run_judgements AS j"
+    " USING unnest($1::bigint[], $2::bigint[], $3::timestamptz[]) AS u(job_id, run_id, first)"
+    " WHERE j.job_id = u.job_id"
+    " AND (j.started_at >= u.first OR j.started_at >= (SELECT started_at FROM runs WHERE id = u.run_id))"
+    " AND NOT (j.run_id = u.run_id AND j.state IS NULL AND j.facts IS NULL"
+    " AND u.first >= (SELECT started_at FROM runs WHERE id = u.run_id))"
+)
 
 
 async def note_writes(conn: AsyncConnection, touched: dict[int, tuple[int, datetime]]) -> None:
@@ -102,10 +119,26 @@ async def note_writes(conn: AsyncConnection, touched: dict[int, tuple[int, datet
     so two writers (or a writer and `keep_judgements`) always lock revision rows alike."""
     if not touched:
         return
-    jobs = sorted({job_id for job_id, _ in touched.values()})
-    await conn.execute(RAISE_REVISION[conn.dialect.name], [{"job": job_id} for job_id in jobs])
-    await conn.execute(FORGET_JUDGEMENTS, [{"job": job_id, "rid": run_id, "first": at}
-                                           for run_id, (job_id, at) in sorted(touched.items())])
+    if conn.dialect.name == "postgresql":
+        forget = sorted(touched.items())
+        await conn.exec_driver_sql(_PG_RAISE_REVISION,
+                                   [(sorted({job_id for job_id, _ in touched.values()}),)])
+        await conn.exec_driver_sql(_PG_FORGET_JUDGEMENTS, [(
+            [job_id for _, (job_id, _) in forget], [run_id for run_id, _ in forget],
+            [aware_utc(at) for _, (_, at) in forget])])
+    else:
+        await in_sqlite_thread(conn, partial(note_writes_sqlite, touched=touched))
+
+
+def note_writes_sqlite(db: sqlite3.Connection, touched: dict[int, tuple[int, datetime]]) -> None:
+    """`note_writes` on SQLite's own connection, on its thread (the writer runs it there with
+    the rest of its transaction)."""
+    if not touched:
+        return
+    db.executemany(_SQLITE_RAISE_REVISION,
+                   [(job_id,) for job_id in sorted({job_id for job_id, _ in touched.values()})])
+    db.executemany(_SQLITE_FORGET_JUDGEMENTS, [(job_id, run_id, sqlite_utc(at))
+                                                for run_id, (job_id, at) in sorted(touched.items())])
 
 
 # --- the read path --------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, true
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
@@ -20,12 +20,12 @@ class JobWithLastRun:
     last_run: Run | None
 
 
-def latest_run_ids() -> SelectOfScalar[Any]:
-    """Each job's latest run id: one indexed probe per job (ix_runs_job_started), so the cost
-    grows with jobs, not with runs."""
+def latest_run_ids(*, finished: bool = False) -> SelectOfScalar[Any]:
+    """Each job's latest run id (`finished`: latest finished run): one indexed probe per job
+    (ix_runs_job_started), so the cost grows with jobs, not with runs."""
     latest_id = (
         select(Run.id)
-        .where(Run.job_id == Job.id)
+        .where(Run.job_id == Job.id, col(Run.finished_at).is_not(None) if finished else true())
         .order_by(col(Run.started_at).desc(), col(Run.id).desc())
         .limit(1)
         .correlate(Job)

@@ -18,9 +18,11 @@ import json
 import logging
 import secrets
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
+from functools import cache, partial
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import bindparam, select, true, tuple_, update
@@ -29,8 +31,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage import job_state
+from storage.engine import in_sqlite_thread
 from storage.models import Event, Job, Run
-from storage.types import UTCDateTime
+from storage.types import UTCDateTime, aware_utc, write_json
+from storage.types import sqlite_utc as sqlite_utc  # also storage.watch's
 
 log = logging.getLogger(__name__)
 
@@ -100,21 +104,6 @@ class _Placed:
 class _Plan:
     request: _Request
     placed: list[_Placed]
-
-
-def sqlite_utc(value: datetime) -> str:
-    """What `UTCDateTime` and SQLAlchemy's SQLite DateTime write for an aware datetime:
-    naive UTC text, 'YYYY-MM-DD HH:MM:SS.ffffff' (always six digits), so reads are unchanged."""
-    if value.tzinfo is not UTC:
-        value = aware_utc(value).astimezone(UTC)
-    return value.isoformat(" ", "microseconds")[:26]
-
-
-def aware_utc(value: datetime) -> datetime:
-    """What asyncpg takes for `timestamptz`: the aware datetime itself."""
-    if value.tzinfo is None:
-        raise ValueError("naive datetime given to a UTC column")
-    return value
 
 
 def new_run_key(at: datetime) -> str:
@@ -228,11 +217,15 @@ class EventWriter:
         new_runs: dict[tuple[int, str], int] = {}
         conn = await self._connection()
         try:
-            async with conn.begin():
-                job_ids = await self._resolve_jobs(conn, group, new_jobs)
-                plans = await self._plan(conn, group, job_ids)
-                run_ids = await self._resolve_runs(conn, plans, new_runs)
-                results = await self._store(conn, plans, run_ids, job_ids)
+            # One transaction: SQLAlchemy's, begun by the first statement it runs (none when
+            # every job and run is known), and on SQLite the driver's, which `_store` commits
+            # itself with the writes; SQLAlchemy's commit is then an empty one.
+            job_ids = await self._resolve_jobs(conn, group, new_jobs)
+            plans = await self._plan(conn, group, job_ids)
+            run_ids = await self._resolve_runs(conn, plans, new_runs)
+            results = await self._store(conn, plans, run_ids, job_ids)
+            if conn.in_transaction():
+                await conn.commit()
         except BaseException:
             await self._release()
             raise
@@ -367,13 +360,72 @@ class EventWriter:
         run_ids: dict[tuple[int, str], int],
         job_ids: dict[str, int],
     ) -> list[WriteResult]:
-        seen = await self._stored_keys(conn, plans, run_ids)
-        rows: list[tuple[Any, ...]] = []
-        fresh: list[tuple[int, IncomingEvent]] = []
-        touched: dict[int, tuple[int, datetime]] = {}  # run id -> (job id, earliest new event)
-        results = []
+        """Insert the group's new events, note the writes for `job_state` and bring the runs'
+        summary columns up to date. On SQLite this happens in one trip to the driver's thread,
+        the commit included (`_store_sqlite`)."""
+        if self._dialect == "sqlite":
+            try:
+                return await in_sqlite_thread(conn, partial(
+                    self._store_sqlite, plans=plans, run_ids=run_ids, job_ids=job_ids))
+            except sqlite3.Error as exc:
+                raise DBAPIError.instance("(event write)", None, exc, sqlite3.Error) from exc
+        wanted = _wanted_keys(plans, run_ids)
+        seen: set[tuple[int, str]] = set()
+        if wanted:
+            pairs = sorted(wanted)
+            found: Any = await conn.exec_driver_sql(
+                _PG_STORED_KEYS, [([r for r, _ in pairs], [k for _, k in pairs])])
+            seen = {(run_id, key) for run_id, key in found.all()}
+        batch = self._batch(plans, run_ids, job_ids, seen)
+        if batch.rows:
+            columns = tuple(list(column) for column in zip(*batch.rows, strict=True))
+            await conn.exec_driver_sql(_PG_INSERT_EVENTS, [columns])
+            await job_state.note_writes(conn, batch.touched)  # before the runs' start times move
+            await self._update_runs_pg(conn, batch)
+        return batch.results
+
+    def _store_sqlite(
+        self,
+        db: sqlite3.Connection,
+        plans: list[_Plan],
+        run_ids: dict[tuple[int, str], int],
+        job_ids: dict[str, int],
+    ) -> list[WriteResult]:
+        """`_store` on SQLite, on the driver's thread, then the commit (or the rollback of
+        everything the transaction holds, the jobs and runs `_commit` created included)."""
+        try:
+            wanted = _wanted_keys(plans, run_ids)
+            seen: set[tuple[int, str]] = set()
+            if wanted:
+                given = json.dumps(sorted(wanted))
+                seen = {(run_id, key) for run_id, key in db.execute(_SQLITE_STORED_KEYS, (given,))}
+            batch = self._batch(plans, run_ids, job_ids, seen)
+            if batch.rows:
+                if not db.in_transaction:
+                    db.execute("BEGIN")
+                _insert_events_sqlite(db, batch.rows)
+                job_state.note_writes_sqlite(db, batch.touched)  # before the runs' start times move
+                _update_runs_sqlite(db, batch)
+            db.commit()
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                db.rollback()
+            raise
+        return batch.results
+
+    def _batch(
+        self,
+        plans: list[_Plan],
+        run_ids: dict[tuple[int, str], int],
+        job_ids: dict[str, int],
+        seen: set[tuple[int, str]],
+    ) -> "_Batch":
+        """The group's new event rows as the driver takes them (duplicates of `seen`, the
+        stored (run id, event id) pairs, and of each other left out), and each request's answer."""
+        batch = _Batch()
+        rows, spans, starts, finishes = batch.rows, batch.spans, batch.starts, batch.finishes
         slugs = {job_id: slug for slug, job_id in job_ids.items()}
-        utc, dumps = self._utc, json.dumps
+        utc, json_text = self._utc, write_json
         for plan in plans:
             duplicates = 0
             runs: dict[tuple[str, str], None] = {}
@@ -389,73 +441,38 @@ class EventWriter:
                     seen.add((run_id, e.key))
                 at = received_at if e.at is received else utc(e.at)
                 rows.append((run_id, e.kind, at, received_at, e.key, e.name, e.value, e.status,
-                             dumps(e.data)))
-                fresh.append((run_id, e))
-                first = touched.get(run_id)
-                if first is None or e.at < first[1]:
-                    touched[run_id] = (p.job_id, e.at)
-            results.append(WriteResult(len(plan.placed) - duplicates, duplicates, list(runs)))
-        if rows:
-            await self._insert_events(conn, rows)
-            await job_state.note_writes(conn, touched)  # before the runs' start times move
-            await self._update_runs(conn, fresh)
-        return results
+                             json_text(e.data)))
+                span = spans.get(run_id)
+                if span is None:
+                    spans[run_id] = _Span(p.job_id, e.at, e.at)
+                elif e.at < span.first:
+                    span.first = e.at
+                elif e.at > span.last:
+                    span.last = e.at
+                if e.kind == "start":
+                    starts[run_id] = e
+                elif e.kind == "finish" and (run_id not in finishes or finishes[run_id].at <= e.at):
+                    finishes[run_id] = e
+            batch.results.append(WriteResult(len(plan.placed) - duplicates, duplicates, list(runs)))
+        return batch
 
-    async def _insert_events(self, conn: AsyncConnection, rows: list[tuple[Any, ...]]) -> None:
-        """The hot statement, straight to the driver: SQLite's executemany, or one
-        PostgreSQL statement that unnests an array per column."""
-        if self._dialect == "postgresql":
-            columns = tuple(list(column) for column in zip(*rows, strict=True))
-            await conn.exec_driver_sql(_PG_INSERT_EVENTS, [columns])
-        else:
-            await _sqlite_executemany(conn, _SQLITE_INSERT_EVENTS, rows)
-
-    async def _stored_keys(
-        self, conn: AsyncConnection, plans: list[_Plan], run_ids: dict[tuple[int, str], int]
-    ) -> set[tuple[int, str]]:
-        wanted = {(run_ids[(p.job_id, p.run_key)], p.event.key)
-                  for plan in plans for p in plan.placed if p.event.key is not None}
-        if not wanted:
-            return set()
-        query = select(EVENTS.c.run_id, EVENTS.c.key).where(
-            EVENTS.c.run_id.in_({r for r, _ in wanted}), EVENTS.c.key.in_({k for _, k in wanted})
-        )
-        stored = {(run_id, key) for run_id, key in (await conn.execute(query)).all()}
-        return stored & wanted
-
-    async def _update_runs(self, conn: AsyncConnection, fresh: list[tuple[int, IncomingEvent]]) -> None:
+    async def _update_runs_pg(self, conn: AsyncConnection, batch: "_Batch") -> None:
         """Keep each run's summary columns current: time span, start facts, final status."""
-        spans: dict[int, tuple[datetime, datetime]] = {}
-        starts: dict[int, IncomingEvent] = {}
-        finishes: dict[int, IncomingEvent] = {}
-        for run_id, e in fresh:
-            first, last = spans.get(run_id, (e.at, e.at))
-            spans[run_id] = (min(first, e.at), max(last, e.at))
-            if e.kind == "start":
-                starts[run_id] = e
-            elif e.kind == "finish" and (run_id not in finishes or finishes[run_id].at <= e.at):
-                finishes[run_id] = e
-        utc = self._utc
-        if self._dialect == "postgresql":
-            rids, firsts, lasts = [], [], []
-            for run_id, (first, last) in spans.items():
-                rids.append(run_id)
-                firsts.append(utc(first))
-                lasts.append(utc(last))
-            await conn.exec_driver_sql(_PG_SPAN_UPDATE, [(rids, firsts, lasts)])
-        else:
-            await _sqlite_executemany(conn, _SQLITE_SPAN_UPDATE, [
-                (utc(last), utc(first), run_id) for run_id, (first, last) in spans.items()
-            ])
-        if starts:
+        rids, firsts, lasts = [], [], []
+        for run_id, span in batch.spans.items():
+            rids.append(run_id)
+            firsts.append(aware_utc(span.first))
+            lasts.append(aware_utc(span.last))
+        await conn.exec_driver_sql(_PG_SPAN_UPDATE, [(rids, firsts, lasts)])
+        if batch.starts:
             await conn.execute(_START_UPDATE, [
                 {"rid": run_id, "at": e.at, "attrs": e.data.get("attributes", {})}
-                for run_id, e in starts.items()
+                for run_id, e in batch.starts.items()
             ])
-        if finishes:
+        if batch.finishes:
             await conn.execute(_FINISH_UPDATE, [
                 {"rid": run_id, "at": e.at, "status": e.status, "text": e.data.get("text")}
-                for run_id, e in finishes.items()
+                for run_id, e in batch.finishes.items()
             ])
 
     def _insert_ignoring_conflicts(self, table: Any) -> Any:
@@ -498,16 +515,60 @@ class _RunState:
         return _Placed(event, job_id, key)
 
 
-async def _sqlite_executemany(conn: AsyncConnection, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-    """aiosqlite's own executemany: one trip to its thread and no SQLAlchemy per statement.
-    It runs in the transaction `conn.begin()` opened (sqlite3 begins it before the first
-    write), so SQLAlchemy's commit or rollback covers it; its errors are SQLAlchemy's too."""
-    driver = (await conn.get_raw_connection()).driver_connection
-    assert driver is not None
-    try:
-        await driver.executemany(sql, rows)
-    except sqlite3.Error as exc:
-        raise DBAPIError.instance(sql, None, exc, sqlite3.Error) from exc
+@dataclass(slots=True)
+class _Span:
+    """The job of a run written to, and the earliest and latest `at` of its new events."""
+
+    job_id: int
+    first: datetime
+    last: datetime
+
+
+@dataclass(slots=True)
+class _Batch:
+    """A group's new events as rows for the driver, and what they change in their runs' summary
+    columns: each run's span of new events, the start that names it, the latest finish; and
+    each request's answer."""
+
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    spans: dict[int, _Span] = field(default_factory=dict)
+    starts: dict[int, IncomingEvent] = field(default_factory=dict)
+    finishes: dict[int, IncomingEvent] = field(default_factory=dict)
+    results: list[WriteResult] = field(default_factory=list)
+
+    @property
+    def touched(self) -> dict[int, tuple[int, datetime]]:
+        """Run id -> (job id, the earliest `at` of its new events), for `job_state.note_writes`."""
+        return {run_id: (span.job_id, span.first) for run_id, span in self.spans.items()}
+
+
+def _wanted_keys(plans: list[_Plan], run_ids: dict[tuple[int, str], int]) -> set[tuple[int, str]]:
+    """The (run id, event id) pairs of the group's events that carry an id."""
+    return {(run_ids[(p.job_id, p.run_key)], p.event.key)
+            for plan in plans for p in plan.placed if p.event.key is not None}
+
+
+def _insert_events_sqlite(db: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Multi-row INSERTs of up to ROWS_PER_INSERT rows: per row, executemany would step the
+    statement once and hand the GIL back and forth once."""
+    for start in range(0, len(rows), ROWS_PER_INSERT):
+        chunk = rows[start:start + ROWS_PER_INSERT]
+        db.execute(_sqlite_insert_events(len(chunk)), list(chain.from_iterable(chunk)))
+
+
+def _update_runs_sqlite(db: sqlite3.Connection, batch: _Batch) -> None:
+    """Keep each run's summary columns current: time span, start facts, final status. JSON as
+    SQLAlchemy's JSON type writes it, timestamps as `sqlite_utc` makes them."""
+    db.executemany(_SQLITE_SPAN_UPDATE, [(sqlite_utc(span.last), sqlite_utc(span.first), run_id)
+                                         for run_id, span in batch.spans.items()])
+    if batch.starts:
+        db.executemany(_SQLITE_START_UPDATE, [
+            (sqlite_utc(e.at), write_json(e.data.get("attributes", {})), run_id)
+            for run_id, e in batch.starts.items()])
+    if batch.finishes:
+        db.executemany(_SQLITE_FINISH_UPDATE, [
+            (e.status, sqlite_utc(e.at), e.data.get("text"), run_id)
+            for run_id, e in batch.finishes.items()])
 
 
 def _fail(group: list[_Request], exc: Exception) -> None:
@@ -519,9 +580,24 @@ def _fail(group: list[_Request], exc: Exception) -> None:
 _AT = bindparam("at", type_=UTCDateTime)
 # The per-event statements in the driver's own SQL: no bind processing per row. Timestamps
 # arrive as `self._utc` made them; `data` as the JSON text SQLAlchemy's JSON type would write.
-_SQLITE_INSERT_EVENTS = (
-    "INSERT INTO events (run_id, kind, at, received_at, key, name, value, status, data)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+ROWS_PER_INSERT = 100  # 900 parameters: below even old SQLite builds' limit of 999
+
+
+@cache
+def _sqlite_insert_events(rows: int) -> str:
+    """The events INSERT for `rows` rows; each size is prepared once (sqlite3 keeps the last
+    128 statements of a connection)."""
+    values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * rows)
+    return ("INSERT INTO events (run_id, kind, at, received_at, key, name, value, status, data)"
+            f" VALUES {values} ON CONFLICT DO NOTHING")
+# Which of the given (run id, event id) pairs are stored already, by the unique index.
+_SQLITE_STORED_KEYS = (
+    "SELECT e.run_id, e.key FROM json_each(?) AS w JOIN events AS e"
+    " ON e.run_id = json_extract(w.value, '$[0]') AND e.key = json_extract(w.value, '$[1]')"
+)
+_PG_STORED_KEYS = (
+    "SELECT e.run_id, e.key FROM unnest($1::bigint[], $2::text[]) AS w(run_id, key)"
+    " JOIN events AS e ON e.run_id = w.run_id AND e.key = w.key"
 )
 _PG_INSERT_EVENTS = (
     "INSERT INTO events (run_id, kind, at, received_at, key, name, value, status, data)"
@@ -551,6 +627,12 @@ _PG_SPAN_UPDATE = (
     " FROM unnest($1::bigint[], $2::timestamptz[], $3::timestamptz[])"
     " AS u(run_id, span_first, span_last)"
     " WHERE runs.id = u.run_id"
+)
+# A start names the run's start time and attributes; the latest finish its end and status.
+_SQLITE_START_UPDATE = "UPDATE runs SET started_at = ?, has_start = 1, attributes = ? WHERE id = ?"
+_SQLITE_FINISH_UPDATE = (
+    "UPDATE runs SET status = ?1, finished_at = ?2, summary = ?3"
+    " WHERE id = ?4 AND (finished_at IS NULL OR finished_at <= ?2)"
 )
 _START_UPDATE = (
     update(RUNS)
