@@ -45,7 +45,11 @@ async def detail(ask: Ask) -> Reply:
     if matches and matches[0].score >= 3:
         if matches[0].score >= 5 and "when" in ask.tokens and CHANGE_WORDS & set(ask.tokens):
             return await _first_with(ask, job, matches[0].fact)
+        if matches[0].fact.source == "metric":
+            return await handlers.metric(ask)  # a number: with what is usual for it
         return _answer(ask, job, run, matches)
+    if not concepts and await _names_a_metric(ask, content):
+        return await handlers.metric(ask)  # "the typical mape": reported by runs before this one
     usual = await successful_history(job, before=ask.now, limit=3, session=ask.session)
     milestones = {e.name for e in events if e.kind == "milestone" and e.name} | _expected(job) \
         | set(usual.milestones)
@@ -86,6 +90,14 @@ async def _lookup(ask: Ask) -> tuple[Run | None, list[Event], list[Stored], list
     if concepts:  # "how big was the file": the file's path is not its size
         matches = [m for m in matches if m.fact.concept in concepts]
     return run, events, facts, matches
+
+
+async def _names_a_metric(ask: Ask, content: set[str]) -> bool:
+    """The question names, by a content word not the job's own, a metric the job's good runs
+    report."""
+    assert ask.job is not None
+    usual = await successful_history(ask.job, before=ask.now, limit=3, session=ask.session)
+    return named_all(content, list(usual.metrics), job_words(ask.job)) != []
 
 
 def _expected(job: Job) -> set[str]:

@@ -84,7 +84,7 @@ async def the_run(ask: Ask, *, prefer_bad: bool = False) -> Run | None:
     its rerun)."""
     assert ask.job is not None
     if ask.period is None:
-        runs = await queries.list_runs(ask.job, limit=1, session=ask.session)
+        runs = await queries.list_runs(ask.job, until=ask.now, limit=1, session=ask.session)
         return runs[0] if runs else None
     start, end = ask.period.start, min(ask.period.end, ask.now)
     runs = await queries.list_runs(ask.job, since=start, until=end, limit=None, session=ask.session)
@@ -178,9 +178,10 @@ def status_phrase(run: Run, state: str, ask: Ask) -> str:
 
 
 async def with_run(ask: Ask, render: Callable[[Ask, RunFacts], str], *,
-                   prefer_bad: bool = False) -> Reply:
-    """The common shape: find the run, gather its facts, render the text, attach the card."""
-    run = await the_run(ask, prefer_bad=prefer_bad)
+                   prefer_bad: bool = False, run: Run | None = None) -> Reply:
+    """The common shape: find the run (unless given), gather its facts, render the text,
+    attach the card."""
+    run = run or await the_run(ask, prefer_bad=prefer_bad)
     if run is None:
         return await no_run(ask)
     assert ask.job is not None
@@ -385,7 +386,10 @@ async def failure(ask: Ask) -> Reply:
                      f"successfully, with {len(warned)} {'note' if len(warned) == 1 else 'notes'} "
                      f"worth a look: {said}.")
         elif f.state == "succeeded":
-            first = f"Nothing went wrong — {who} finished successfully."
+            asked = (a.text.split()[:1] and a.text.split()[0] in YES_NO_START) or \
+                bool({"anything", "logged"} & set(a.tokens))
+            first = (f"No — nothing was logged as a warning or error: {who} finished successfully."
+                     if asked else f"Nothing went wrong — {who} finished successfully.")
         elif f.status == "running":
             first = f"{capital(who)} is still running{progress_clause(f)}; nothing has failed so far."
         else:
@@ -485,7 +489,24 @@ async def metric(ask: Ask) -> Reply:
         others = [metric_line(m) for m in f.metrics if m is not chosen]
         return first + ("\n" + "\n".join(f"- {o}" for o in others) if others else "")
 
-    return await with_run(ask, render)
+    return await with_run(ask, render, run=await _run_reporting(ask))
+
+
+async def _run_reporting(ask: Ask) -> Run | None:
+    """The run a metric question is about: the one asked about, or — when that is still going
+    and has not reported the number named yet — the latest finished run."""
+    assert ask.job is not None
+    run = await the_run(ask)
+    if run is None or run.finished_at is not None or ask.period is not None or \
+            {"far", "now", "currently", "yet", "already", "bisher"} & set(ask.tokens):
+        return run  # "how many has it done so far": the run going
+    events = await queries.run_events(run, kinds=["metric"], session=ask.session)
+    own = job_words(ask.job)
+    if best_named(ask.tokens, [e.name for e in events if e.name], own):
+        return run
+    finished = [r for r in await queries.list_runs(ask.job, until=ask.now, limit=5, session=ask.session)
+                if r.finished_at is not None]
+    return finished[0] if finished else run
 
 
 # --- which file / what did it produce -------------------------------------------------------
@@ -595,7 +616,10 @@ async def eta(ask: Ask) -> Reply:
     def render(a: Ask, f: RunFacts) -> str:
         who = subject(a, f)
         if f.finished_at is not None:
-            return f"{capital(who)} already ended at {clock_time(f.finished_at)} ({state_word(f.state)})."
+            got = last_reached(f)
+            got_to = f"; it got as far as {quoted(got)}" if got and f.state != "succeeded" else ""
+            return (f"{capital(who)} already ended at {clock_time(f.finished_at)} "
+                    f"({state_word(f.state)}){got_to}.")
         if f.progress and f.progress.eta:
             return (f"{capital(who)} should be done at about {clock_time(f.progress.eta)}"
                     f"{progress_clause(f, with_eta=False)}.")
