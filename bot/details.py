@@ -47,6 +47,8 @@ async def detail(ask: Ask) -> Reply:
             return await _first_with(ask, job, matches[0].fact)
         if matches[0].fact.source == "metric":
             return await handlers.metric(ask)  # a number: with what is usual for it
+        if matches[0].fact.source in ("start", "payload") and _over_runs(ask, matches[0].fact):
+            return await _values_over_runs(ask, job, matches[0].fact)
         return _answer(ask, job, run, matches)
     if not concepts and await _names_a_metric(ask, content):
         return await handlers.metric(ask)  # "the typical mape": reported by runs before this one
@@ -98,6 +100,56 @@ async def _names_a_metric(ask: Ask, content: set[str]) -> bool:
     assert ask.job is not None
     usual = await successful_history(ask.job, before=ask.now, limit=3, session=ask.session)
     return named_all(content, list(usual.metrics), job_words(ask.job)) != []
+
+
+# Words that ask about a value across runs, not in one: "ever on a different box", "which
+# versions lately", "what version before 4.8.0".
+ACROSS_RUNS = frozenset({"ever", "lately", "recently", "different", "before", "history",
+                         "previously", "previous", "changed", "change", "changes", "other",
+                         "various", "over", "jemals", "vorher", "zuletzt", "verschiedene"})
+VALUES_OVER = 30  # runs
+
+
+def _over_runs(ask: Ask, fact: Stored) -> bool:
+    """The question asks for a value across runs: by a word for it, or by naming the field in
+    the plural ("which versions", "which ports")."""
+    if ACROSS_RUNS & set(ask.tokens) and ask.period is None:
+        return True
+    return any(t.endswith("s") and root(t) in fact.words and root(t) != t for t in ask.tokens)
+
+
+async def _values_over_runs(ask: Ask, job: Job, fact: Stored) -> Reply:
+    """Each value the field had over the job's latest runs, newest first, with when."""
+    runs = list(await queries.list_runs(job, until=ask.now, limit=VALUES_OVER, session=ask.session))
+    seen: list[tuple[str, list[Run]]] = []
+    for run in runs:  # newest first
+        value = await _value_of(run, fact, ask.session)
+        if value is None:
+            continue
+        if seen and seen[-1][0] == value:
+            seen[-1][1].append(run)
+        else:
+            seen.append((value, [run]))
+    distinct = list(dict.fromkeys(value for value, _ in seen))
+    lines = [f"{value}: {_span(ask, spell)}" for value, spell in seen[:12]]
+    tokens = ask.text.split()
+    asks_yes_no = bool(tokens) and tokens[0] in handlers.YES_NO_START
+    counted = f"{len(distinct)} different value{'s' if len(distinct) != 1 else ''}"
+    first = (f"{capital(fact.label)} of {job.title} over its last {len(runs)} runs: {counted}"
+             f" — {listing(distinct[:6])}.")
+    if asks_yes_no:
+        first = f"{'Yes' if len(distinct) > 1 else 'No'} — {first[:1].lower()}{first[1:]}"
+    text = first + "\n" + "\n".join(f"- {line}" for line in lines)
+    return Reply(text, cards.text_card(job.title, text))
+
+
+def _span(ask: Ask, runs: list[Run]) -> str:
+    """"Fri 20 Nov to Tue 24 Nov (5 runs)" for a spell of runs, newest first."""
+    newest, oldest = (r.started_at.astimezone(ask.zone) for r in (runs[0], runs[-1]))
+    days = f"{oldest:%a} {oldest.day} {oldest:%b}"
+    if newest.date() != oldest.date():
+        days += f" – {newest:%a} {newest.day} {newest:%b}"
+    return f"{days} ({len(runs)} run{'s' if len(runs) != 1 else ''})"
 
 
 def _expected(job: Job) -> set[str]:

@@ -31,6 +31,7 @@ from bot.jobfinder import (
 from bot.language import PLAIN_WORDS, correct, normalize, stem, words
 from bot.periods import TIME_WORDS, find_period
 from bot.registry import HANDLERS
+from bot.stored import asked_concepts
 from storage import queries
 from storage.audit import record_change
 from storage.clock import Clock
@@ -164,7 +165,7 @@ class Answerer:
             self._remember(conversation, job.slug, f"{earlier} {text}" if earlier else text)
             zone = asker_zone or _zone(job.timezone) or self._default_zone
             ask = self._ask(text, job, zone, session, viewer, earlier=earlier, question=question)
-            if intent.name == "compare" and comparisons.sides(ask) is None:
+            if intent.name == "compare" and (comparisons.sides(ask) is None or asked_concepts(ask.tokens)):
                 intent = classify(text, names_a_job=True, besides="compare")
             if intent.name in ("metric", "status", "detail", "duration", "runs") and \
                     comparisons.wants_over_period(ask, intent.name) and \

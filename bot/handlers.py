@@ -56,6 +56,8 @@ class Ask:
     # has one: read through storage otherwise.
     state: AnswerState = field(default_factory=AnswerState)
     known: Sequence[Job] | None = None
+    # The run the question names when another reading found it ("the last good one").
+    run: Run | None = None
 
     async def visible_jobs(self) -> list[Job]:
         """Every job the asker may see, by slug."""
@@ -83,6 +85,8 @@ async def the_run(ask: Ask, *, prefer_bad: bool = False) -> Run | None:
     did not succeed, if one did not ("what happened on the 18th" — the run that failed, not
     its rerun)."""
     assert ask.job is not None
+    if ask.run is not None:
+        return ask.run
     if ask.period is None:
         runs = await queries.list_runs(ask.job, until=ask.now, limit=1, session=ask.session)
         return runs[0] if runs else None

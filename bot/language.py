@@ -20,6 +20,8 @@ DATE_PREPOSITIONS = frozenset({"on", "am", "from", "to", "since", "until", "till
 CHANGE_VERBS = frozenset({"switch", "switched", "upgrade", "upgraded", "update", "updated",
                           "move", "moved", "bump", "bumped", "change", "changed", "go", "went",
                           "version", "release", "v"})
+TIME_POSSESSIVE = re.compile(r"\b(yesterday|today|tonight|(?:this|last) (?:morning|evening|night|week"
+                             r"|month|weekend))s\b")
 GERMAN_DAY = re.compile(r"\b(am|vom|bis|zum|seit|den|ab) (\d{1,2})\.(?!\d)")
 UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})  # "nächstes" → "naechstes"
 APOSTROPHE_S = re.compile(r"['’]s\b")
@@ -35,7 +37,7 @@ PLAIN_WORDS = frozenset({
     "were", "what", "when", "where", "whether", "which", "while", "will", "with", "within",
     "would", "your", "yours", "customer", "customers", "client", "clients", "people",
     "manager", "team", "boss", "colleague", "colleagues", "someone", "somebody", "anyone",
-    "quick", "quickly", "hello", "thanks", "thank", "morning", "sorry",
+    "quick", "quickly", "hello", "thanks", "thank", "morning", "sorry", "lately", "recently",
 })
 
 
@@ -65,6 +67,7 @@ def normalize(text: str) -> str:
     text = text.replace("%", " percent ")  # "on-time %": a share, which metrics call pct
     text = GERMAN_DAY.sub(r"\1 \2th", text)  # "am 16." is the 16th
     text = APOSTROPHE_S.sub("", text)  # "today's import" → "today import"
+    text = TIME_POSSESSIVE.sub(r"\1", text)  # "yesterdays forecast", "this mornings mess"
     text = re.sub(r"@\w+", " ", text)
     tokens: list[str] = []
     for token in DATE_OR_WORD.findall(text):
@@ -105,7 +108,7 @@ def correct(tokens: list[str], vocabulary: Iterable[str]) -> list[str]:
     fixed = []
     for token in tokens:
         if token in known or token in PLAIN_WORDS or len(token) < 5 or token.isdigit() \
-                or not token.isalnum():
+                or not token.isalnum() or stem(token) in known:  # "batches" is no typo of "batch"
             fixed.append(token)
             continue
         # A typo keeps its first letter: "folder" is not "oder", "finsihed" is "finished".

@@ -4,6 +4,7 @@ runs, its most recent good run — each run as the watcher judges it (a run that
 
 import re
 from collections import Counter
+from dataclasses import replace
 from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -98,7 +99,7 @@ async def runs(ask: Ask) -> Reply:
     if last_n:
         return _listing(ask, job, judged[:count], f"The last {len(judged[:count])} runs of {job.title}:")
     if asked & LAST_WORDS and asked & GOOD_WORDS and not asked & {"how", "many", "often"}:
-        return _last_good(ask, job, judged)
+        return await _fact_of(ask, _last_good(ask, job, judged), judged)
     if asked & FAIL_WORDS:
         bad = [j for j in judged if j.bad]
         if not bad:
@@ -131,6 +132,24 @@ def _when(ask: Ask, judged: JudgedRun) -> str:
     started = judged.run.started_at.astimezone(ask.zone)
     said = "" if judged.state == "failed" else f", {state_word(judged.state)}"
     return f"{moment(started, ask.today)}{said}"
+
+
+async def _fact_of(ask: Ask, about: Reply, judged: list[JudgedRun]) -> Reply:
+    """"The mape of the last good forecast", "which snapshot is the last good one": the fact
+    named, of the last good run, before what that run was."""
+    good = next((j.run for j in judged if j.good), None)
+    if good is None or ask.job is None:
+        return about
+    chosen = replace(ask, run=good, period=None)
+    events = await queries.run_events(good, kinds=["metric"], session=ask.session)
+    if best_named(ask.tokens, [e.name for e in events if e.name], job_words(ask.job)):
+        fact = await handlers.metric(chosen)
+    elif (stored := await details.stored_answer(chosen)) is not None:
+        fact = stored
+    else:
+        return about
+    first = fact.text.split("\n", 1)[0]
+    return _reply(ask.job, f"{first}\n- {about.text}")
 
 
 def _last_good(ask: Ask, job: Job, judged: list[JudgedRun]) -> Reply:

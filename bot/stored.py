@@ -172,12 +172,14 @@ def best_facts(content: set[str], concepts: list[Concept], facts: Sequence[Store
     words of the value ("which api" → a value "https://api.trackhub.io"), or by the value
     itself ("switch to 0.9.3")."""
     roots = {root(w) for w in content}
+    # The word after "which" names what is asked: "which ports do the batches go through".
+    head = {root(m) for m in re.findall(r"\b(?:which|what|welche\w*) (\w+)", raw_question.lower())}
     matches = []
     for fact in facts:
         score = 0.0
         if fact.concept is not None and fact.concept in concepts:
             score += 10
-        score += 3 * len(fact.words & roots)
+        score += 3 * len(fact.words & roots) + 2 * len(fact.words & roots & head)
         # A near word counts for less than the key's own: "the invoice folder" is the input's
         # path, but "which sharepoint folder" alone is no local path.
         score += 2 * len(fact.words & {NEAR_WORDS[w] for w in content if w in NEAR_WORDS})
