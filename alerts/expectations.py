@@ -113,12 +113,12 @@ def deadlines(job: JobLike, occurrence: datetime) -> list[Deadline]:
 
 def judge_deadline(job: JobLike, deadline: Deadline, run: RunLike | None,
                    reached: dict[str, datetime], zone_name: str) -> Finding | None:
-    """At a deadline: did the occurrence start, and did it reach the milestone in time?"""
-    local = deadline.occurrence.astimezone(_zone(zone_name))
-    when = f"{local:%a %d %b %H:%M}"
+    """At a deadline: did the occurrence start, and did it reach the milestone in time?
+    (Nothing is worded unless something was found: most deadlines are met.)"""
     if deadline.kind == "start":
         if run is not None:
             return None
+        when = f"{deadline.occurrence.astimezone(_zone(zone_name)):%a %d %b %H:%M}"
         return Finding("did_not_start", _iso(deadline.occurrence),
                        f"{job.title} was due to start at {when} and has not started "
                        f"({duration(start_within(job).total_seconds())} allowed).",

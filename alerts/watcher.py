@@ -29,12 +29,14 @@ arithmetic (`Calendars`) and each definition as parsed (`Definitions`, checked a
 job's `updated_at` each time it is taken)."""
 
 import asyncio
+import contextlib
+import gc
 import hashlib
 import json
 import logging
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
@@ -61,7 +63,7 @@ from alerts.expectations import (
 from alerts.observer import AlertObserver
 from alerts.schedule import cron_trigger, occurrences
 from alerts.targets import TEAMS, WEBHOOK, is_webhook, names
-from storage import alerts, job_state, watch
+from storage import alerts, watch
 from storage.clock import Clock
 from storage.conversations import list_conversations
 from storage.job_state import PastRun, PastRuns, RunFacts, facts_of
@@ -109,15 +111,17 @@ class Definition:
     digest: str
     offsets: tuple[tuple[Deadline, timedelta], ...]  # each deadline after an occurrence
     metric_names: frozenset[str]
+    timing: str  # the schedule and the deadlines' offsets: equal timings plan alike (`_Timing`)
 
     @staticmethod
     def of(job: watch.DefinitionRow) -> "Definition":
         epoch = datetime(2000, 1, 1, tzinfo=UTC)
+        offsets = tuple((d, d.at - epoch) for d in deadlines(job, epoch))
+        timing = repr((job.schedule, [(d.kind, d.milestone, offset) for d, offset in offsets]))
         return Definition(job.id, job.slug, job.title, job.schedule, job.timezone,
                           job.expect, job.updated_at,
                           definition_digest(job.schedule, job.timezone, job.expect),
-                          tuple((d, d.at - epoch) for d in deadlines(job, epoch)),
-                          frozenset(job.expect.get("metrics", {})))
+                          offsets, frozenset(job.expect.get("metrics", {})), timing)
 
     def defined_at(self, mark: JobMark) -> datetime | None:
         """Since when the job has been defined as it is now; None if it never was."""
@@ -146,7 +150,24 @@ class Definitions:
         return {m.id: self._known[m.id] for m in marks if m.id in self._known}
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class _Timing:
+    """What a schedule in a zone, with a definition's deadline offsets, makes due between
+    `since` and now: the same for every job that has all four alike (a busy minute's jobs
+    share a few dozen), so worked out once a pass for all of them."""
+
+    due: tuple[tuple[datetime, tuple[Deadline, ...]], ...] = ()  # by occurrence
+    # Where each due occurrence's run is looked for, in UTC: [from, before), as `_Plan.window`.
+    bounds: tuple[tuple[datetime, datetime], ...] = ()
+    early: timedelta = timedelta(0)  # an occurrence's run may start this much before it ...
+    gap: timedelta = timedelta(0)  # ... and up to its gap later
+    next_deadline: datetime | None = None  # the first deadline after now
+
+
+NO_TIMING = _Timing()
+
+
+@dataclass(slots=True)
 class _Plan:
     """One due job's schedule, worked out in Python before anything is read."""
 
@@ -155,10 +176,11 @@ class _Plan:
     zone: str
     since: datetime  # deadlines after this are judged now
     defined_at: datetime | None  # runs that finished before this are not judged
-    due: list[tuple[datetime, list[Deadline]]] = field(default_factory=list)  # by occurrence
-    early: timedelta = timedelta(0)  # an occurrence's run may start this much before it ...
-    gap: timedelta = timedelta(0)  # ... and up to its gap later
-    upcoming: list[datetime] = field(default_factory=list)
+    timing: _Timing = NO_TIMING
+
+    @property
+    def due(self) -> tuple[tuple[datetime, tuple[Deadline, ...]], ...]:
+        return self.timing.due
 
     def look(self, now: datetime) -> bool:
         """Whether the job's runs still going are to be read though none was written to:
@@ -168,9 +190,8 @@ class _Plan:
 
     def window(self) -> tuple[datetime, datetime] | None:
         """[from, until) holding the first run of every occurrence with a deadline due."""
-        if not self.due:
-            return None
-        return self.due[0][0] - self.early, self.due[-1][0] + self.gap - self.early
+        bounds = self.timing.bounds
+        return (bounds[0][0], bounds[-1][1]) if bounds else None
 
 
 @dataclass(slots=True)
@@ -210,7 +231,7 @@ class Watcher:
     async def check_due(self) -> list[Opened]:
         """Judge every job whose next check has come; returns the alerts it opened."""
         opened: list[Opened] = []
-        async with self._lock:
+        async with self._lock, _fewer_full_collections():
             now = self._clock()
             lease = now + CLAIM_LEASE
             judged: set[int] = set()  # where jobs are read, not claimed: each judged once a call
@@ -238,10 +259,11 @@ class Watcher:
             jobs = await self._definitions.of(session, marks)
         parts: list[list[_Plan]] = [[]]
         work = 0
+        timings: dict[tuple[str, str, datetime], _Timing] = {}
         for mark in marks:
             if mark.id not in jobs:
                 continue  # gone since it was claimed
-            plan = self._plan(jobs[mark.id], mark, now)
+            plan = self._plan(jobs[mark.id], mark, now, timings)
             if parts[-1] and work + len(plan.due) > WORK_AT_ONCE:
                 parts.append([])
                 work = 0
@@ -276,17 +298,22 @@ class Watcher:
                           now: datetime) -> list[Opened]:
         plans = {plan.mark.id: plan for plan in planned}
         jobs = {job_id: plan.job for job_id, plan in plans.items()}
-        # Read before any telemetry: what is worked out from it is kept only if no write came since.
-        seen = await job_state.revisions(session=session, job_ids=list(jobs))
+        # Read (when claimed) before any telemetry: what is worked out from it is kept only if
+        # no write came since.
+        seen = {job_id: plan.mark.revision for job_id, plan in plans.items()}
         findings = await self._judge_deadlines(session, plans)
         # A job's runs are read only when one was written to since judged, when one of those
         # still going could overrun or fall silent by now, or when the definition changed.
         oldest = now - RUNNING_LOOKBACK
-        written = await watch.jobs_with_pending(list(plans), oldest, session=session)
-        looked = [job_id for job_id, plan in plans.items() if job_id in written or plan.look(now)]
+        pending = await watch.pending_runs(list(plans), oldest, session=session)
+        written = {watched.run.job_id for watched in pending}
+        looked = {job_id for job_id, plan in plans.items() if job_id in written or plan.look(now)}
         judged = _Judged()
         fresh: list[watch.WatchedRun] = []
-        for watched in await watch.watched_runs(looked, oldest, session=session):
+        watched_runs = pending + await watch.running_runs(looked, oldest, session=session)
+        watched_runs.sort(key=lambda watched: (watched.run.job_id, watched.run.started_at,
+                                               watched.run.id))
+        for watched in watched_runs:
             run, job = watched.run, jobs[watched.run.job_id]
             if watched.pending and _before_definition(run, plans[run.job_id].defined_at):
                 judged.cleared.append((run.id, run.job_id))
@@ -303,38 +330,54 @@ class Watcher:
             if job_id in looked:
                 runs_check_at = min((at for v in judged.verdicts.get(job_id, []) for at in v.upcoming),
                                     default=None)
-            upcoming = [*plan.upcoming, *([runs_check_at] if runs_check_at else [])]
-            bookmarks[job_id] = watch.Bookmark(
-                now, min((at for at in upcoming if at > now), default=None), plan.defined_at,
-                plan.job.digest, runs_check_at)
+            upcoming = plan.timing.next_deadline
+            if runs_check_at is not None and runs_check_at > now \
+                    and (upcoming is None or runs_check_at < upcoming):
+                upcoming = runs_check_at
+            bookmarks[job_id] = watch.Bookmark(now, upcoming, plan.defined_at, plan.job.digest,
+                                               runs_check_at)
         await watch.set_bookmarks(bookmarks, {job_id: plan.mark.next_check_at
                                               for job_id, plan in plans.items()}, session=session)
         return opened
 
-    def _plan(self, job: Definition, mark: JobMark, now: datetime) -> _Plan:
-        """The job's deadlines due now, and the next one to come."""
+    def _plan(self, job: Definition, mark: JobMark, now: datetime,
+              timings: dict[tuple[str, str, datetime], _Timing]) -> _Plan:
+        """The job's deadlines due now, and the next one to come (`timings`: those worked
+        out so far this pass, by timing, zone and `since`)."""
         zone = job.timezone or self._default_zone
         defined_at = job.defined_at(mark)
         since = max(mark.checked_until or job.updated_at, defined_at or now - CATCH_UP,
                     now - CATCH_UP)
         plan = _Plan(job, mark, zone, since, defined_at)
-        if not job.schedule:
-            return plan
-        calendar = self._calendars.of(job.schedule, zone)
-        plan.gap = calendar.shortest_gap(plan.since)
-        plan.early = min(timedelta(hours=1), plan.gap / 4)  # a run may start a little before time
-        reach = max(offset for _, offset in job.offsets)
-        for occurrence in calendar.between(plan.since - reach, now + plan.gap + reach):
+        if job.schedule:
+            key = (job.timing, zone, since)
+            timing = timings.get(key)
+            if timing is None:
+                timing = timings[key] = self._timing(job.schedule, zone, job.offsets, since, now)
+            plan.timing = timing
+        return plan
+
+    def _timing(self, schedule: str, zone: str, offsets: tuple[tuple[Deadline, timedelta], ...],
+                since: datetime, now: datetime) -> _Timing:
+        calendar = self._calendars.of(schedule, zone)
+        gap = calendar.shortest_gap(since)
+        early = min(timedelta(hours=1), gap / 4)  # a run may start a little before time
+        reach = max(offset for _, offset in offsets)
+        due_now: list[tuple[datetime, tuple[Deadline, ...]]] = []
+        upcoming: list[datetime] = []
+        for occurrence in calendar.between(since - reach, now + gap + reach):
             due = []
-            for deadline, offset in job.offsets:
+            for deadline, offset in offsets:
                 at = occurrence + offset
-                if plan.since < at <= now:
+                if since < at <= now:
                     due.append(Deadline(at, deadline.kind, occurrence, deadline.milestone))
                 elif at > now:
-                    plan.upcoming.append(at)
+                    upcoming.append(at)
             if due:
-                plan.due.append((occurrence, due))
-        return plan
+                due_now.append((occurrence, tuple(due)))
+        bounds = tuple(((occurrence - early).astimezone(UTC),
+                        (occurrence + gap - early).astimezone(UTC)) for occurrence, _ in due_now)
+        return _Timing(tuple(due_now), bounds, early, gap, min(upcoming, default=None))
 
     async def _judge_deadlines(self, session: AsyncSession,
                                plans: dict[int, _Plan]) -> dict[int, list[Finding]]:
@@ -342,23 +385,24 @@ class Watcher:
         one that started in [occurrence - early, occurrence + gap - early)."""
         windows = {job_id: window for job_id, plan in plans.items() if (window := plan.window())}
         runs = await watch.runs_in_windows(windows, session=session)
-        first: dict[tuple[int, datetime], RunRow | None] = {}
+        first: dict[int, list[RunRow | None]] = {}  # by job: each due occurrence's run
         for job_id, plan in plans.items():
-            starts = [run.started_at for run in runs.get(job_id, [])]
-            for occurrence, _ in plan.due:
-                at = bisect_left(starts, (occurrence - plan.early).astimezone(UTC))
-                before = (occurrence + plan.gap - plan.early).astimezone(UTC)
-                first[(job_id, occurrence)] = runs[job_id][at] \
-                    if at < len(starts) and starts[at] < before else None
+            found = runs.get(job_id)
+            if not found:
+                first[job_id] = [None] * len(plan.due)
+                continue
+            starts = [run.started_at for run in found]
+            first[job_id] = [found[at] if (at := bisect_left(starts, start)) < len(starts)
+                             and starts[at] < before else None
+                             for start, before in plan.timing.bounds]
         reached = await watch.reached_milestones(
-            {run.id for run in first.values() if run}, session=session)
+            {run.id for found in first.values() for run in found if run}, session=session)
         findings: dict[int, list[Finding]] = defaultdict(list)
         for job_id, plan in plans.items():
-            for occurrence, due in plan.due:
-                run = first[(job_id, occurrence)]
+            for (_, due), run in zip(plan.due, first[job_id], strict=True):
+                milestones = reached.get(run.id, {}) if run else {}
                 for deadline in due:
-                    finding = judge_deadline(plan.job, deadline, run,
-                                             reached.get(run.id, {}) if run else {}, plan.zone)
+                    finding = judge_deadline(plan.job, deadline, run, milestones, plan.zone)
                     if finding:
                         findings[job_id].append(finding)
         return findings
@@ -369,7 +413,7 @@ class Watcher:
         """Judge runs whose telemetry just arrived: failures, early ends, odd metrics —
         and recoveries, which resolve what was open."""
         wanted = set(run_ids)
-        async with self._lock:
+        async with self._lock, _fewer_full_collections():
             now = self._clock()
             async with self._session() as session:
                 seen = await watch.revisions_of_runs(wanted, session=session)  # before the runs
@@ -441,12 +485,10 @@ class Watcher:
         histories = await self._histories(
             session, jobs, {job_id: found for job_id, found in needing.items() if found}, own, judged)
         for job_id, found in by_job.items():
-            job, history = jobs[job_id], histories.get(job_id, [])
-            starts = [past.started_at for past in history]
+            job, history = jobs[job_id], _History(histories.get(job_id, []))
             for watched in found:
                 run = watched.run
-                before = bisect_left(starts, run.started_at)
-                past = PastRuns(history[max(0, before - HISTORY_RUNS):before])
+                past = history.before(run.started_at)
                 timeline = events.get(run.id, [])
                 findings = judge_run(job, run, timeline, past)
                 upcoming: list[datetime] = []
@@ -464,7 +506,7 @@ class Watcher:
                     facts = own.get(run.id)
                     judged.kept.append(Watched(run.id, job_id, run.started_at, job.updated_at,
                                                state=judged_state(run, findings),
-                                               facts=facts.to_json() if facts else None))
+                                               facts=_facts_json(facts) if facts else None))
                 complete = run.status == watch.SUCCEEDED and not findings  # as `succeeded_fully`
                 judged.verdicts[job_id].append(
                     _Verdict(run, findings, _reached(timeline), complete, upcoming))
@@ -491,7 +533,7 @@ class Watcher:
             else:
                 facts = facts_of(row.started_at, row.finished_at, events.get(row.id, []))
                 judged.kept.append(Watched(row.id, row.job_id, row.started_at,
-                                           jobs[row.job_id].updated_at, facts=facts.to_json(),
+                                           jobs[row.job_id].updated_at, facts=_facts_json(facts),
                                            facts_only=True))
             histories[row.job_id].append(PastRun(row.id, row.started_at, row.finished_at, facts))
         return histories
@@ -584,6 +626,26 @@ class Watcher:
 
     def _session(self) -> AsyncSession:
         return AsyncSession(self._engine, expire_on_commit=False)
+
+
+FULL_COLLECTIONS_APART = 1_000  # collections of the youngest objects but one, while judging
+
+
+@contextlib.asynccontextmanager
+async def _fewer_full_collections() -> AsyncIterator[None]:
+    """While a pass judges, Python's collector goes through every object the process holds
+    far less often (`gc.set_threshold`'s third value; the younger generations are collected
+    as ever). A pass holds hundreds of thousands of objects for a while (a first pass: the
+    rows and verdicts of thousands of jobs), and each time enough of them outlived the young
+    generations a full collection went through all of them and everything else: a quarter
+    of a first pass's time. Nothing is left uncollected: the threshold is put back after."""
+    young, middle, old = gc.get_threshold()
+    gc.set_threshold(young, middle, max(old, FULL_COLLECTIONS_APART))
+    try:
+        yield
+    finally:
+        if gc.get_threshold() == (young, middle, max(old, FULL_COLLECTIONS_APART)):
+            gc.set_threshold(young, middle, old)
 
 
 class Calendar:
@@ -736,6 +798,113 @@ def _resolve(jobs: dict[int, Definition], verdicts: dict[int, list[_Verdict]],
                     resolved[alert.id] = resolution
                     log.info("alert %s for %s resolved: %s", alert.kind, jobs[job_id].slug, resolution)
     return list(resolved.items())
+
+
+class _History:
+    """A job's successful runs, oldest first, as the histories of its runs judged now draw
+    on them: each run's history is the `HISTORY_RUNS` latest that started before it
+    (`before`). What `storage.job_state.PastRuns` works out of each history run by run is
+    worked out here once for the job, so that judging a job's hundreds of runs (a first pass)
+    costs no more than a handful of lookups each: the same values, in the same order."""
+
+    def __init__(self, runs: list[PastRun]) -> None:
+        self.runs = runs
+        self.starts = [run.started_at for run in runs]
+        self.durations = [(run.finished_at - run.started_at).total_seconds() for run in runs]
+        self.gaps = [run.facts.gap for run in runs]
+        # Histories read milestones and metrics run by run in id order: the same order as
+        # this one unless runs were reported out of order (then each history sorts its own).
+        self.in_id_order = all(a.id < b.id for a, b in pairwise(runs))
+        self._reached: dict[str, list[int]] | None = None
+
+    def before(self, started_at: datetime) -> "_PastWindow":
+        end = bisect_left(self.starts, started_at)
+        return _PastWindow(self, max(0, end - HISTORY_RUNS), end)
+
+    def reached(self) -> dict[str, list[int]]:
+        """Each milestone: the positions of the runs that reached it, ascending."""
+        if self._reached is None:
+            self._reached = {}
+            for index, run in enumerate(self.runs):
+                for name in run.facts.milestones:
+                    self._reached.setdefault(name, []).append(index)
+        return self._reached
+
+
+class _PastWindow:
+    """One run's history (`alerts.expectations.HistoryLike`): runs [start, end) of a
+    `_History`, read as `storage.job_state.PastRuns` reads them."""
+
+    __slots__ = ("_end", "_metrics", "_milestones", "_of", "_order", "_start")
+
+    def __init__(self, of: _History, start: int, end: int) -> None:
+        self._of, self._start, self._end = of, start, end
+        self._milestones: dict[str, int] | None = None
+        self._order: list[str] = []
+        self._metrics: dict[str, list[float]] | None = None
+
+    @property
+    def runs(self) -> list[PastRun]:
+        return self._of.runs[self._start:self._end]
+
+    @property
+    def durations(self) -> list[float]:
+        return self._of.durations[self._start:self._end]
+
+    @property
+    def longest_gaps(self) -> list[float]:
+        return self._of.gaps[self._start:self._end]
+
+    @property
+    def metrics(self) -> dict[str, list[float]]:
+        if self._metrics is None:
+            self._metrics = PastRuns(self.runs).metrics
+        return self._metrics
+
+    @property
+    def milestones(self) -> dict[str, int]:
+        self._count_milestones()
+        assert self._milestones is not None
+        return self._milestones
+
+    @property
+    def milestone_order(self) -> list[str]:
+        self._count_milestones()
+        return self._order
+
+    def _count_milestones(self) -> None:
+        """As `PastRuns` counts them: each milestone in the order first reached, run by run in
+        id order (and within a run in its own order), with the runs that reached it."""
+        if self._milestones is not None:
+            return
+        if not self._of.in_id_order:
+            past = PastRuns(self.runs)
+            self._milestones, self._order = past.milestones, past.milestone_order
+            return
+        start, end = self._start, self._end
+        runs = self._of.runs
+        firsts = []
+        counts: dict[str, int] = {}
+        for name, where in self._of.reached().items():
+            low = bisect_left(where, start)
+            if low == len(where) or where[low] >= end:
+                continue
+            counts[name] = bisect_left(where, end, low) - low
+            first = where[low]
+            firsts.append((first, runs[first].facts.milestones.index(name), name))
+        firsts.sort()
+        self._order = [name for _, _, name in firsts]
+        self._milestones = {name: counts[name] for name in self._order}
+
+
+_FACTS_JSON = json.JSONEncoder(separators=(",", ":"))
+
+
+def _facts_json(facts: RunFacts) -> str:
+    """`RunFacts.to_json`, without making an encoder each time (a first pass keeps a hundred
+    thousand): the same text."""
+    return _FACTS_JSON.encode({"g": facts.gap, "m": facts.milestones, "v": facts.metrics,
+                               "p": facts.payload})
 
 
 class AlertLike(Protocol):

@@ -133,6 +133,7 @@ def run_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from opentrace.app import create_app
+    from opentrace.heap import freeze_start_up_heap
     from opentrace.logs import AccessLog, configure_logging
 
     settings = load_settings()
@@ -145,7 +146,9 @@ def run_serve(args: argparse.Namespace) -> int:
         uvloop.install()
     except ImportError:
         pass
-    web.run_app(create_app(settings), host=host, port=port, access_log_class=AccessLog,
+    app = create_app(settings)
+    app.on_startup.append(freeze_start_up_heap)  # last: once the app's objects are all made
+    web.run_app(app, host=host, port=port, access_log_class=AccessLog,
                 access_log=logging.getLogger("opentrace.access"),
                 print=lambda _: print(banner(settings, host, port), flush=True))
     return 0

@@ -4,6 +4,7 @@ scheduler's routine chatter only at DEBUG — as text for people or JSON for log
 
 import json
 import logging
+import time
 from datetime import UTC, datetime
 
 from aiohttp import web
@@ -14,7 +15,8 @@ from opentrace.proxy import CLIENT
 
 # Loggers whose INFO lines are routine (a job ran, a job was added): shown at DEBUG only.
 CHATTY = ("apscheduler", "alembic")
-SECRET_PARTS = ("{ping_key}",)  # route patterns whose path holds a token: logged as the pattern
+SECRET_PARTS = ("{ping_key}",)
+ACCESS_LINE = "%s %s %s %.1f ms %s from %s"  # route patterns whose path holds a token: logged as the pattern
 
 
 class JsonFormatter(logging.Formatter):
@@ -30,12 +32,29 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
+class TextFormatter(logging.Formatter):
+    """`2026-11-25 06:00:01,234 INFO opentrace.access: POST /v1/events …`: the standard
+    formatter's line, with the date and time text made once per second instead of per line
+    (the access log writes thousands of lines a second under load)."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        self._second = -1
+        self._second_text = ""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        if datefmt is not None:
+            return super().formatTime(record, datefmt)
+        second = int(record.created)
+        if second != self._second:  # the handler's lock keeps this to one thread at a time
+            self._second_text = time.strftime(self.default_time_format, self.converter(second))
+            self._second = second
+        return f"{self._second_text},{int(record.msecs):03d}"  # as `default_msec_format` writes it
+
+
 def configure_logging(level: str, log_format: str) -> None:
     handler = logging.StreamHandler()
-    if log_format == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -46,17 +65,27 @@ def configure_logging(level: str, log_format: str) -> None:
 
 class AccessLog(AbstractAccessLogger):
     """`GET /v1/jobs 200 3.1 ms token ops-read from 203.0.113.7` — one line per request, at
-    INFO. The client is the peer, or behind a trusted proxy the client it forwarded for."""
+    INFO. The client is the peer, or behind a trusted proxy the client it forwarded for.
+
+    The record goes straight to the logger's handlers: `Logger.info` would also walk the stack
+    to find the calling line, which no format shows and which cost a fifth of the line."""
+
+    @property
+    def enabled(self) -> bool:
+        return self.logger.isEnabledFor(logging.INFO)
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
         path = _loggable_path(request)
         caller = request.get(CALLER, "-")
         client = request.get(CLIENT) or request.remote or "-"
         millis = round(time * 1000, 1)
-        self.logger.info("%s %s %s %.1f ms %s from %s", request.method, path, response.status,
-                         millis, caller, client, extra={"fields": {
-                             "method": request.method, "path": path, "status": response.status,
-                             "duration_ms": millis, "caller": caller, "client": client}})
+        method, status = request.method, response.status
+        logger = self.logger
+        logger.handle(logger.makeRecord(
+            logger.name, logging.INFO, __file__, 0, ACCESS_LINE,
+            (method, path, status, millis, caller, client), None, "log", {"fields": {
+                "method": method, "path": path, "status": status, "duration_ms": millis,
+                "caller": caller, "client": client}}))
 
 
 def _loggable_path(request: web.BaseRequest) -> str:

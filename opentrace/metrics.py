@@ -37,13 +37,25 @@ class Metrics:
             "opentrace_scheduler_lag_seconds", "How late a deadline pass ran after its due time",
             registry=self.registry, buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60))
 
+        # The labelled series ingest counts into, looked up once each (`labels` takes a lock
+        # and builds a key on every call).
+        self._events_of: dict[tuple[str, str], Counter] = {}
+        self._latency_of: dict[str, Histogram] = {}
+
     # Ingest reports through these (ingest.context.IngestObserver).
     def ingested(self, path: str, kinds: dict[str, int], duplicates: int, seconds: float) -> None:
         for kind, count in kinds.items():
-            self.events.labels(kind, path).inc(count)
-        self.duplicates.inc(duplicates)
+            series = self._events_of.get((kind, path))
+            if series is None:
+                series = self._events_of[(kind, path)] = self.events.labels(kind, path)
+            series.inc(count)
+        if duplicates:
+            self.duplicates.inc(duplicates)
         self.batch_size.observe(sum(kinds.values()))
-        self.latency.labels(path).observe(seconds)
+        latency = self._latency_of.get(path)
+        if latency is None:
+            latency = self._latency_of[path] = self.latency.labels(path)
+        latency.observe(seconds)
 
     def rejected(self, status: int) -> None:
         self.rejected_requests.labels(str(status)).inc()

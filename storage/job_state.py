@@ -40,7 +40,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.engine import in_sqlite_thread
 from storage.models import Run
-from storage.types import UTCDateTime, aware_utc, sqlite_utc
+from storage.types import UTCDateTime, aware_utc, sqlite_utc, write_json
 
 
 class JobRevision(SQLModel, table=True):
@@ -84,15 +84,23 @@ IDS_PER_QUERY = 5_000
 # before this write moves it) and its new events onward — except the silence limit kept for the
 # run written to while it goes on: that depends only on the runs before it, which this write
 # leaves as they are (unless it moves its start).
+# On SQLite each is one statement over a JSON list (one step, not one per job or run): the
+# revisions of the listed jobs; the judgements that any listed (job, run, earliest new `at`)
+# makes stale, with the run's start as stored.
 _SQLITE_RAISE_REVISION = (
-    "INSERT INTO job_revisions (job_id, revision) VALUES (?, 1)"
+    "INSERT INTO job_revisions (job_id, revision) SELECT value, 1 FROM json_each(?) WHERE true"
     " ON CONFLICT (job_id) DO UPDATE SET revision = job_revisions.revision + 1"
 )
 _SQLITE_FORGET_JUDGEMENTS = (
-    "DELETE FROM run_judgements WHERE job_id = ?1"
-    " AND (started_at >= ?3 OR started_at >= (SELECT started_at FROM runs WHERE id = ?2))"
-    " AND NOT (run_id = ?2 AND state IS NULL AND facts IS NULL"
-    " AND ?3 >= (SELECT started_at FROM runs WHERE id = ?2))"
+    "DELETE FROM run_judgements WHERE run_id IN ("
+    " SELECT j.run_id FROM (SELECT json_extract(value, '$[0]') AS job_id,"
+    " json_extract(value, '$[1]') AS run_id, json_extract(value, '$[2]') AS first"
+    " FROM json_each(?)) AS u"
+    " LEFT JOIN runs AS r ON r.id = u.run_id"
+    " JOIN run_judgements AS j ON j.job_id = u.job_id"
+    " WHERE (j.started_at >= u.first OR j.started_at >= r.started_at)"
+    " AND NOT (j.run_id = u.run_id AND j.state IS NULL AND j.facts IS NULL"
+    " AND u.first >= r.started_at))"
 )
 # On PostgreSQL over arrays, revision rows locked in job id order (the ORDER BY) as
 # `keep_judgements` locks them, and before any judgement row, so the two never deadlock.
@@ -135,10 +143,9 @@ def note_writes_sqlite(db: sqlite3.Connection, touched: dict[int, tuple[int, dat
     the rest of its transaction)."""
     if not touched:
         return
-    db.executemany(_SQLITE_RAISE_REVISION,
-                   [(job_id,) for job_id in sorted({job_id for job_id, _ in touched.values()})])
-    db.executemany(_SQLITE_FORGET_JUDGEMENTS, [(job_id, run_id, sqlite_utc(at))
-                                                for run_id, (job_id, at) in sorted(touched.items())])
+    db.execute(_SQLITE_RAISE_REVISION, (write_json(sorted({job_id for job_id, _ in touched.values()})),))
+    db.execute(_SQLITE_FORGET_JUDGEMENTS, (write_json([
+        [job_id, run_id, sqlite_utc(at)] for run_id, (job_id, at) in sorted(touched.items())]),))
 
 
 # --- the read path --------------------------------------------------------------------------------

@@ -6,22 +6,40 @@ against, alerts and deliveries written in bulk, what judging worked out and the 
 judged, and the watcher's bookmark on each job.
 
 Runs, events and histories come back as plain tuples, never as table models: a pass reads
-tens of thousands of rows, and building a model per row cost more than reading it."""
+tens of thousands of rows, and building a model per row cost more than reading it. Their
+timestamps are read as `UTCDateTime` reads them, by one function each (`_read`): a first
+pass reads millions of them."""
 
 import json
 import sqlite3
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
+from operator import itemgetter
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import BigInteger, String, and_, bindparam, case, func, or_, select, text, true, update
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    String,
+    and_,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+    text,
+    true,
+    type_coerce,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.types import NullType
 from sqlmodel import col
 from sqlmodel import select as select_models
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -44,6 +62,34 @@ NO_DATA: dict[str, Any] = {}  # shared by every event read without its data: nev
 K = TypeVar("K")
 
 
+class _ReadUTC(UTCDateTime):
+    """`UTCDateTime` as the watcher reads it in bulk: the same aware UTC datetimes, each
+    made by one call rather than through the type's chain of processors."""
+
+    cache_ok = True
+
+    def result_processor(self, dialect: Any, coltype: Any) -> Any:
+        return _sqlite_utc_read if dialect.name == "sqlite" else _aware_utc_read
+
+
+def _sqlite_utc_read(value: str | None) -> datetime | None:
+    """SQLite's naive UTC text, as `UTCDateTime` reads it (its offset, if any, ignored)."""
+    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+def _aware_utc_read(value: datetime | None) -> datetime | None:
+    """asyncpg gives `timestamptz` in UTC already."""
+    return value if value is None or value.tzinfo is UTC else value.astimezone(UTC)
+
+
+READ_UTC = _ReadUTC()
+
+
+def _read(column: Any) -> Any:
+    """A column to select: its timestamps read by `READ_UTC`, anything else as it is."""
+    return type_coerce(column, READ_UTC) if isinstance(column.type, UTCDateTime) else column
+
+
 # --- jobs ----------------------------------------------------------------------------------------
 
 class JobMark(NamedTuple):
@@ -57,15 +103,20 @@ class JobMark(NamedTuple):
     definition_digest: str | None
     runs_check_at: datetime | None
     next_check_at: datetime | None  # as claimed (or read): `set_bookmarks` sees whether it moved
+    revision: int = 0  # the job's revision (`storage.job_state`), read with the rest
 
 
-MARK_COLUMNS = (JOBS.c.id, JOBS.c.updated_at, JOBS.c.checked_until, JOBS.c.defined_at,
-                JOBS.c.definition_digest, JOBS.c.runs_check_at, JOBS.c.next_check_at)
+MARK_COLUMNS = (*(_read(c) for c in (
+    JOBS.c.id, JOBS.c.updated_at, JOBS.c.checked_until, JOBS.c.defined_at,
+    JOBS.c.definition_digest, JOBS.c.runs_check_at, JOBS.c.next_check_at)),
+    func.coalesce(select(REVISIONS.c.revision).where(REVISIONS.c.job_id == JOBS.c.id).correlate(JOBS)
+                  .scalar_subquery(), 0))
 
 
 async def claim_due(now: datetime, lease_until: datetime, limit: int, *,
                     session: AsyncSession) -> list[JobMark]:
-    """Take up to `limit` jobs whose next check has come. On PostgreSQL, in one conditional
+    """Take up to `limit` jobs whose next check has come, with their revisions (read before
+    any of their telemetry, as `keep_judged` needs them). On PostgreSQL, in one conditional
     UPDATE that moves their next check to `lease_until`: a job another watcher took first no
     longer matches, so two replicas share the due jobs and never judge one twice; should this
     watcher die before it sets the bookmarks, the jobs fall due again at `lease_until`. Commit
@@ -154,8 +205,9 @@ class RunRow(NamedTuple):
     created_at: datetime | None = None  # when OpenTrace first heard of it
 
 
-RUN_COLUMNS = (RUNS.c.id, RUNS.c.job_id, RUNS.c.key, RUNS.c.status, RUNS.c.started_at,
-               RUNS.c.finished_at, RUNS.c.last_event_at, RUNS.c.summary, RUNS.c.created_at)
+RUN_COLUMNS = tuple(_read(c) for c in (
+    RUNS.c.id, RUNS.c.job_id, RUNS.c.key, RUNS.c.status, RUNS.c.started_at, RUNS.c.finished_at,
+    RUNS.c.last_event_at, RUNS.c.summary, RUNS.c.created_at))
 
 
 async def runs_in_windows(windows: dict[int, tuple[datetime, datetime]], *,
@@ -176,9 +228,10 @@ async def runs_in_windows(windows: dict[int, tuple[datetime, datetime]], *,
             ).table_valued("job", "since", "until").render_derived()
             job, since, until = given.c.job, given.c.since, given.c.until
         else:
+            stamps: dict[datetime, str] = {}  # windows are shared by jobs alike
             given = func.json_each(bindparam(None, json.dumps(
-                [[job_id, sqlite_utc(since), sqlite_utc(until)] for job_id, (since, until) in chunk]),
-                type_=String)).table_valued("value")
+                [[job_id, _stamp(since, stamps), _stamp(until, stamps)]
+                 for job_id, (since, until) in chunk]), type_=String)).table_valued("value")
             job, since, until = (func.json_extract(given.c.value, f"$[{i}]") for i in range(3))
         query = (select(*RUN_COLUMNS).select_from(given).join(RUNS, and_(
             RUNS.c.job_id == job, RUNS.c.started_at >= since, RUNS.c.started_at < until))
@@ -201,7 +254,7 @@ async def reached_milestones(run_ids: Collection[int], *,
     """Each milestone each run reached, with the first time it did."""
     reached: dict[int, dict[str, datetime]] = defaultdict(dict)
     for chunk in _chunks(sorted(run_ids)):
-        query = (select(EVENTS.c.run_id, EVENTS.c.name, func.min(EVENTS.c.at)).where(
+        query = (select(EVENTS.c.run_id, EVENTS.c.name, _read(func.min(EVENTS.c.at))).where(
             _among(EVENTS.c.run_id, chunk, session), EVENTS.c.kind == "milestone",
             EVENTS.c.status == "reached")
             .group_by(EVENTS.c.run_id, EVENTS.c.name))
@@ -235,6 +288,29 @@ async def jobs_with_pending(job_ids: Collection[int], since: datetime, *,
     return found
 
 
+async def pending_runs(job_ids: Collection[int], since: datetime, *,
+                       session: AsyncSession) -> list[WatchedRun]:
+    """The runs of these jobs that started since `since` and were written to since they were
+    last judged (a range of the partial index ix_runs_pending per job)."""
+    found: list[WatchedRun] = []
+    for chunk in _chunks(sorted(job_ids)):
+        found += await _watched(and_(_among(RUNS.c.job_id, chunk, session),
+                                     RUNS.c.started_at >= since, NOT_JUDGED), session)
+    return found
+
+
+async def running_runs(job_ids: Collection[int], since: datetime, *,
+                       session: AsyncSession) -> list[WatchedRun]:
+    """The runs of these jobs that started since `since`, are still going and were judged as
+    they are (a range of the partial index ix_runs_unfinished per job)."""
+    found: list[WatchedRun] = []
+    for chunk in _chunks(sorted(job_ids)):
+        found += await _watched(and_(_among(RUNS.c.job_id, chunk, session),
+                                     RUNS.c.started_at >= since, UNFINISHED,
+                                     RUNS.c.pending.is_(False)), session)
+    return found
+
+
 async def watched_runs(job_ids: Collection[int], since: datetime, *,
                        session: AsyncSession) -> list[WatchedRun]:
     """The runs of these jobs that started since `since` and are not judged since their last
@@ -255,7 +331,7 @@ NOT_JUDGED, UNFINISHED = text(PENDING_RUNS), text(UNFINISHED_RUNS)
 
 async def _watched(where: ColumnElement[bool], session: AsyncSession) -> list[WatchedRun]:
     query = (select(*RUN_COLUMNS, RUNS.c.pending, JUDGEMENTS.c.run_id.is_not(None),
-                    JUDGEMENTS.c.definition_at, JUDGEMENTS.c.stall_after)
+                    _read(JUDGEMENTS.c.definition_at), JUDGEMENTS.c.stall_after)
              .select_from(RUNS.outerjoin(JUDGEMENTS, and_(
                  JUDGEMENTS.c.run_id == RUNS.c.id, RUNS.c.finished_at.is_(None),
                  JUDGEMENTS.c.state.is_(None))))
@@ -301,7 +377,7 @@ async def judging_events(finished: Collection[int], running: dict[int, Collectio
                                    EVENTS.c.kind.in_(HISTORY_KINDS)))
         if still:
             conditions.append(and_(_among(EVENTS.c.run_id, still, session), going))
-        query = (select(EVENTS.c.run_id, EVENTS.c.kind, EVENTS.c.at, EVENTS.c.name, EVENTS.c.value,
+        query = (select(EVENTS.c.run_id, EVENTS.c.kind, _read(EVENTS.c.at), EVENTS.c.name, EVENTS.c.value,
                         EVENTS.c.status, data).where(or_(*conditions))
                  .order_by(EVENTS.c.run_id, EVENTS.c.at, EVENTS.c.id))
         for row in (await (await session.connection()).execute(query)).all():
@@ -345,8 +421,8 @@ async def past_successes(anchors: Collection[int], limit: int, *,
             past.c.started_at >= anchor.c.started_at))
         ids = earlier.where(_among(anchor.c.id, chunk, session)).union(
             since.where(_among(anchor.c.id, chunk, session)))
-        query = (select(RUNS.c.id, RUNS.c.job_id, RUNS.c.started_at, RUNS.c.finished_at,
-                        JUDGEMENTS.c.facts)
+        query = (select(RUNS.c.id, RUNS.c.job_id, _read(RUNS.c.started_at),
+                        _read(RUNS.c.finished_at), JUDGEMENTS.c.facts)
                  .select_from(RUNS.outerjoin(JUDGEMENTS, JUDGEMENTS.c.run_id == RUNS.c.id))
                  .where(RUNS.c.id.in_(ids)))
         for row in (await (await session.connection()).execute(query)).all():
@@ -359,7 +435,7 @@ async def history_events(run_ids: Collection[int], *,
     """The events a history reads of these runs (`HISTORY_KINDS`), by run, in time order."""
     found: dict[int, list[EventRow]] = defaultdict(list)
     for chunk in _chunks(sorted(run_ids)):
-        query = (select(EVENTS.c.run_id, EVENTS.c.kind, EVENTS.c.at, EVENTS.c.name, EVENTS.c.value,
+        query = (select(EVENTS.c.run_id, EVENTS.c.kind, _read(EVENTS.c.at), EVENTS.c.name, EVENTS.c.value,
                         EVENTS.c.status)
                  .where(_among(EVENTS.c.run_id, chunk, session), EVENTS.c.kind.in_(HISTORY_KINDS))
                  .order_by(EVENTS.c.run_id, EVENTS.c.at, EVENTS.c.id))
@@ -452,8 +528,9 @@ class OpenAlert(NamedTuple):
 
 
 ALERTS = Alert.__table__  # type: ignore[attr-defined]
-OPEN_ALERT_COLUMNS = (ALERTS.c.id, ALERTS.c.job_id, ALERTS.c.kind, ALERTS.c.key, ALERTS.c.run_id,
-                      ALERTS.c.opened_at, ALERTS.c.snoozed_until)
+OPEN_ALERT_COLUMNS = tuple(_read(c) for c in (
+    ALERTS.c.id, ALERTS.c.job_id, ALERTS.c.kind, ALERTS.c.key, ALERTS.c.run_id, ALERTS.c.opened_at,
+    ALERTS.c.snoozed_until))
 
 
 UNRESOLVED = [state for state in ALERT_STATES if state != RESOLVED]
@@ -655,36 +732,41 @@ async def _many(session: AsyncSession, statement: Any, rows: list[dict[str, Any]
     compiled = _compiled(statement, connection.dialect)
     driver = (await connection.get_raw_connection()).driver_connection
     assert driver is not None
-    names, constants = compiled.positiontup or [], compiled.params  # values the statement sets
-    formatted: dict[Any, Any] = {}  # rows share most timestamps ("now", the next deadline)
-
-    def value(row: dict[str, Any], name: str) -> Any:
-        found = row[name] if name in row else constants[name]
-        if not isinstance(found, datetime | bool):
-            return found
-        if found not in formatted:
-            formatted[found] = _sqlite_value(found)
-        return formatted[found]
-
+    names = list(compiled.positiontup or [])
+    constants = {name: compiled.params[name] for name in names if name not in rows[0]}
+    if constants:  # values the statement sets itself
+        rows = [{**constants, **row} for row in rows]
+    # Timestamps as SQLite's text (rows share most: "now", the next deadline); the rest, bools
+    # too, as the driver takes them. Where the statement does not say, each value tells.
+    stamps = [index for index, name in enumerate(names)
+              if isinstance(compiled.binds[name].type, UTCDateTime | DateTime | NullType)]
+    formatted: dict[datetime, str] = {}
+    get = itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
+    values: list[Any] = [get(row) for row in rows]
+    if stamps:
+        values = [list(row) for row in values]
+        for row in values:
+            for index in stamps:
+                found = row[index]
+                if isinstance(found, datetime):
+                    row[index] = _stamp(found, formatted)
     try:
-        await driver.executemany(compiled.string, [tuple(value(row, name) for name in names)
-                                                   for row in rows])
+        await driver.executemany(compiled.string, values)
     except sqlite3.Error as exc:
         raise DBAPIError.instance(compiled.string, None, exc, sqlite3.Error) from exc
+
+
+def _stamp(moment: datetime, known: dict[datetime, str]) -> str:
+    """`sqlite_utc(moment)`, each moment formatted once."""
+    found = known.get(moment)
+    if found is None:
+        found = known[moment] = sqlite_utc(moment)
+    return found
 
 
 @cache
 def _compiled(statement: Any, dialect: Any) -> Any:
     return statement.compile(dialect=dialect)
-
-
-def _sqlite_value(value: Any) -> Any:
-    """What the column types would hand SQLite (`storage.writer.sqlite_utc` for timestamps)."""
-    if isinstance(value, datetime):
-        return sqlite_utc(value)
-    if isinstance(value, bool):
-        return int(value)
-    return value
 
 
 def _per_window(wanted: dict[int, K], condition: Any) -> list[ColumnElement[bool]]:

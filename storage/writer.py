@@ -559,8 +559,8 @@ def _insert_events_sqlite(db: sqlite3.Connection, rows: list[tuple[Any, ...]]) -
 def _update_runs_sqlite(db: sqlite3.Connection, batch: _Batch) -> None:
     """Keep each run's summary columns current: time span, start facts, final status. JSON as
     SQLAlchemy's JSON type writes it, timestamps as `sqlite_utc` makes them."""
-    db.executemany(_SQLITE_SPAN_UPDATE, [(sqlite_utc(span.last), sqlite_utc(span.first), run_id)
-                                         for run_id, span in batch.spans.items()])
+    db.execute(_SQLITE_SPAN_UPDATE, (write_json([
+        [run_id, sqlite_utc(span.first), sqlite_utc(span.last)] for run_id, span in batch.spans.items()]),))
     if batch.starts:
         db.executemany(_SQLITE_START_UPDATE, [
             (sqlite_utc(e.at), write_json(e.data.get("attributes", {})), run_id)
@@ -612,10 +612,12 @@ _PG_INSERT_EVENTS = (
 # marked for the watcher (`pending`), in the write's own transaction.
 _SQLITE_SPAN_UPDATE = (
     "UPDATE runs SET"
-    " last_event_at = CASE WHEN last_event_at < ?1 THEN ?1 ELSE last_event_at END,"
-    " started_at = CASE WHEN has_start = 0 AND started_at > ?2 THEN ?2 ELSE started_at END,"
+    " last_event_at = CASE WHEN last_event_at < u.span_last THEN u.span_last ELSE last_event_at END,"
+    " started_at = CASE WHEN has_start = 0 AND started_at > u.span_first THEN u.span_first ELSE started_at END,"
     " pending = 1"
-    " WHERE id = ?3"
+    " FROM (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS span_first,"
+    " json_extract(value, '$[2]') AS span_last FROM json_each(?)) AS u"
+    " WHERE runs.id = u.id"
 )
 _PG_SPAN_UPDATE = (
     "UPDATE runs SET"
