@@ -27,7 +27,7 @@ from storage import queries
 from storage.models import Event, Job, Run
 
 # Where a question turns from its first side to its second.
-SEPARATOR = re.compile(r"\b(?:than|vs|versus|compared (?:to|with)|or|and|against|als|oder|"
+SEPARATOR = re.compile(r"\b(?:than|vs|versus|compared? (?:to|with)|or|and|against|als|oder|"
                        r"verglichen mit|gegenueber)\b")
 # A second side named relative to the first: the run before it.
 BEFORE = re.compile(r"\b(?:(?:the )?(?:night|day|evening|week|run|time|one) before|"

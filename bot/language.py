@@ -114,5 +114,6 @@ def correct(tokens: list[str], vocabulary: Iterable[str]) -> list[str]:
         # A typo keeps its first letter: "folder" is not "oder", "finsihed" is "finished".
         close = get_close_matches(token, [w for w in ordered if w[:1] == token[:1]], n=1,
                                   cutoff=0.8)
-        fixed.append(close[0] if close else token)
+        # "submit" is not a typo of "submitted": a word that begins another is a word.
+        fixed.append(close[0] if close and not close[0].startswith(token) else token)
     return fixed

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from alerts.wording import capital, clock_time, day_name, listing, moment
-from bot import cards, details, handlers
+from bot import cards, details, handlers, run_conditions
 from bot.answer_state import JudgedRun, judge_runs
 from bot.facts import Reply
 from bot.handlers import Ask, state_word
@@ -23,6 +23,7 @@ from storage.history import successful_history
 from storage.models import Job, Run
 
 MAX_RUNS = 500
+CONDITION_RUNS = 100  # runs read event by event for "how many runs had …"
 FAIL_WORDS = {"fail", "failed", "fails", "failing", "failure", "failures", "broke", "broken",
               "crash", "crashed", "error", "errors", "fehlgeschlagen"}
 GOOD_WORDS = {"good", "successful", "succeeded", "succeed", "success", "ok", "okay", "clean",
@@ -46,6 +47,7 @@ async def judged_runs(job: Job, runs: list[Run], session: AsyncSession, *,
     return await judge_runs({job.id or 0: job}, runs, seen, session=session, stored=stored)
 
 
+COUNTED_DAYS = frozenset({"day", "night", "tag", "nacht", "time", "mal"})
 COUNTED = re.compile(r"\b(?:how many|number of|wie viele|anzahl) (?P<noun>[a-z]+)(?: (?P<then>[a-z]+))?")
 
 
@@ -59,10 +61,13 @@ async def metric_or_count(ask: Ask) -> Reply:
     if counted:
         own = {stem(w) for w in job_words(ask.job)} | {"run", "time", "execution", "rerun"}
         for noun in (stem(w) for w in (counted["noun"], counted["then"]) if w):
+            if noun in own and run_conditions.reaches_a_milestone(ask, list(history.milestones)) \
+                    and not best_named(ask.tokens, list(history.metrics), job_words(ask.job)):
+                return await runs(ask)  # "how many forecasts got published": runs that did
             if noun in named:
                 break
-            if noun in own:
-                return await runs(ask)
+            if noun in own or noun in COUNTED_DAYS:
+                return await runs(ask)  # "how many days did it check fewer than 3000"
     own_only = best_named(ask.tokens, list(history.metrics), job_words(ask.job), at_least=1)
     if not best_named(ask.tokens, list(history.metrics), job_words(ask.job), at_least=3) and (
             stored := await details.stored_answer(ask, at_least=6 if own_only else 3)):
@@ -110,12 +115,24 @@ async def runs(ask: Ask) -> Reply:
                  f"{listing([_when(ask, j) for j in reversed(bad[:10])])}; it ran "
                  f"{times(len(judged))} in all.")
         return _listing(ask, job, judged[:10], first)
+    if judged and (where := await run_conditions.runs_where(ask, judged[:CONDITION_RUNS])):
+        return _meeting(ask, job, where[0], where[1], min(len(judged), CONDITION_RUNS), when)
     if not judged:
         return _reply(job, f"{job.title} has not run{when}.")
     states = Counter(state_word(j.state) for j in judged)
     parts = [f"{count} {state}" for state, count in states.most_common()]
     first = f"{job.title} ran {times(len(judged))}{when} ({len(judged)} runs: {listing(parts)})."
     return _listing(ask, job, judged[:10], first)
+
+
+def _meeting(ask: Ask, job: Job, condition: run_conditions.Condition, met: list[JudgedRun],
+             among: int, when: str) -> Reply:
+    """"The audit reported fewer than 3,000 invoices checked on 4 of its 14 runs so far"."""
+    days = {j.run.started_at.astimezone(ask.zone).date() for j in met}
+    on = f" on {len(days)} days" if len(days) != len(met) else ""
+    first = (f"{len(met)} of {among} runs of {job.title}{when} {condition.said}{on}"
+             + (":" if met else "."))
+    return _listing(ask, job, met[:10], first)
 
 
 def _near(run: Run, ask: Ask) -> bool:

@@ -1,0 +1,125 @@
+"""Runs counted or listed by a condition the question sets on them: a number compared ("the
+days the audit checked fewer than 3000 invoices"), a number reported at all ("runs that had
+rejected filings"), a value they ran with ("on 4.8.0", "on etl-fra-3") or a milestone they
+reached ("how many forecasts got published"). Any metric, attribute, payload field or
+milestone the job reports can be the condition; none is written here by name."""
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from alerts.wording import number, quoted
+from bot.answer_state import JudgedRun
+from bot.handlers import Ask, label
+from bot.jobfinder import job_words
+from bot.matching import name_words, named_all, root
+from bot.stored import VERSIONS, run_facts
+from storage import queries
+from storage.models import Event
+
+COMPARED = re.compile(r"\b(?P<op>fewer|less|more|over|under|above|below|at least|at most|weniger|"
+                      r"mehr|ueber|unter)(?: than| als)? (?P<n>\d[\d,.]*)\b")
+BIGGER = ("more", "over", "above", "at least", "mehr", "ueber")
+HAVING = re.compile(r"\b(?:had|has|have|with|mit|hatten|hatte|containing|reported)\b")
+REACHING = frozenset({"published", "reached", "reach", "got", "made", "finished", "done", "shared",
+                      "sent", "filed", "loaded", "received", "submitted", "delivered"})
+
+
+@dataclass(frozen=True)
+class Condition:
+    said: str  # "checked fewer than 3,000 invoices" — reads after "that"
+    holds: Callable[[list[Event], JudgedRun], bool]
+
+
+def condition(ask: Ask, metrics: Sequence[str], milestones: Sequence[str],
+              values: dict[str, set[str]]) -> Condition | None:
+    """The condition the question sets on runs, or None: `metrics` and `milestones` are the
+    names the job's runs report, `values` each start or payload field's values seen."""
+    assert ask.job is not None
+    own = job_words(ask.job)
+    compared = COMPARED.search(ask.text)
+    metric = next(iter(named_all(ask.tokens, list(metrics), own, at_least=1)), None)
+    if compared and metric:
+        limit = float(compared["n"].replace(",", ""))
+        bigger = compared["op"] in BIGGER
+        inclusive = compared["op"].startswith("at ")
+        word = "at least" if bigger and inclusive else "at most" if inclusive else \
+            "more than" if bigger else "fewer than"
+        return Condition(f"reported {word} {number(limit)} {label(metric)}",
+                         lambda events, _j: _compare(_metric(events, metric), limit, bigger, inclusive))
+    for value_key, seen in values.items():
+        for value in seen:
+            if _names_value(ask.question, value):
+                return Condition(f"ran with {label(value_key)} {value}", _with_value(value_key, value))
+    named = _named_milestone(ask, milestones, own)
+    if named and REACHING & set(ask.tokens):
+        return Condition(f"reached {quoted(named)}",
+                         lambda events, _j: any(e.kind == "milestone" and e.name == named and
+                                                (e.status or "reached") == "reached" for e in events))
+    if metric and HAVING.search(ask.text) and named_all(ask.tokens, [metric], own, at_least=3):
+        return Condition(f"reported {label(metric)}",
+                         lambda events, _j: (_metric(events, metric) or 0) > 0)
+    return None
+
+
+async def runs_where(ask: Ask, judged: list[JudgedRun]) -> tuple[Condition, list[JudgedRun]] | None:
+    """The runs among `judged` that meet the question's condition, or None when it sets none."""
+    events = {j.run.id or 0: list(await queries.run_events(j.run, session=ask.session)) for j in judged}
+    metrics = list(dict.fromkeys(e.name for found in events.values() for e in found
+                                 if e.kind == "metric" and e.name))
+    milestones = list(dict.fromkeys(e.name for found in events.values() for e in found
+                                    if e.kind == "milestone" and e.name))
+    values: dict[str, set[str]] = {}
+    for j in judged:
+        for fact in run_facts(j.run, events[j.run.id or 0]):
+            if fact.source in ("start", "payload") and len(fact.value) >= 3:
+                values.setdefault(fact.key, set()).add(fact.value)
+    found = condition(ask, metrics, milestones, values)
+    if found is None:
+        return None
+    return found, [j for j in judged if found.holds(events[j.run.id or 0], j)]
+
+
+def reaches_a_milestone(ask: Ask, milestones: Sequence[str]) -> bool:
+    """The question's verb is that of one of the milestones ("got published")."""
+    assert ask.job is not None
+    own = {root(w) for w in job_words(ask.job)}  # "filings" names the job, it is not "filed"
+    asked = {root(t) for t in ask.tokens} - own & {root(r) for r in REACHING}
+    return any({root(w) for w in name_words(m)} & asked for m in milestones)
+
+
+def _named_milestone(ask: Ask, names: Sequence[str], own: set[str]) -> str | None:
+    asked = {root(t) for t in ask.tokens}
+    whole = [n for n in named_all(ask.tokens, list(names), own, at_least=2)
+             if len({root(w) for w in name_words(n)} & asked) >= min(2, len(name_words(n)))]
+    if whole:
+        return whole[0]
+    # "how many forecasts got published": the job's own word and the verb of one milestone
+    verbs = [n for n in names if {root(w) for w in name_words(n)} & asked & {root(r) for r in REACHING}]
+    return verbs[0] if len(verbs) == 1 else None
+
+
+def _names_value(question: str, value: str) -> bool:
+    """A value written in the question as it is stored ("on 4.8.0", "on etl-fra-3")."""
+    if not VERSIONS.fullmatch(value) and not re.search(r"[\d-]", value):
+        return False  # plain words ("cron", "manual") name too many other things
+    return re.search(rf"(?<![\w.]){re.escape(value.lower())}(?![\w])", question.lower()) is not None
+
+
+def _metric(events: list[Event], name: str) -> float | None:
+    found = [e.value for e in events if e.kind == "metric" and e.name == name and e.value is not None]
+    return float(found[-1]) if found else None
+
+
+def _compare(value: float | None, limit: float, bigger: bool, inclusive: bool) -> bool:
+    if value is None:
+        return False
+    if inclusive:
+        return value >= limit if bigger else value <= limit
+    return value > limit if bigger else value < limit
+
+
+def _with_value(key: str, value: str) -> Callable[[list[Event], JudgedRun], bool]:
+    def holds(events: list[Event], judged: JudgedRun) -> bool:
+        return next((f.value for f in run_facts(judged.run, events) if f.key == key), None) == value
+    return holds
