@@ -21,7 +21,7 @@ from bot.facts import Reply
 from bot.handlers import Ask, label, state_word
 from bot.jobfinder import job_words
 from bot.matching import best_named
-from bot.periods import WEEKDAYS, Period, find_period
+from bot.periods import WEEKDAYS, Period, at_same_time, days_period, find_period
 from bot.run_lists import judged_runs
 from storage import queries
 from storage.models import Event, Job, Run
@@ -70,6 +70,11 @@ def sides(ask: Ask) -> Sides | None:
         if BEFORE.search(right):
             return Sides(first, None)
         second = find_period(right, ask.now, ask.zone)
+        if second is not None and first is not None and not _differ(first, second) and \
+                re.match(r"\s*(?:the )?(?:last|previous|letzten?|vorigen?) ", right):
+            return Sides(first, week_before(first, ask))  # "this monday vs last monday"
+        if second is not None and first is not None:
+            second = at_same_time(second, first, ask.now, ask.zone)
         if second is not None and (first is None or _differ(first, second)):
             return Sides(first, second)
     if BEFORE.search(ask.text):
@@ -118,8 +123,22 @@ async def compare(ask: Ask) -> Reply:
     first = await _side(ask, found.first, None)
     second = await _side(ask, found.second, first)
     measure = _measure(ask, first, second)
-    text = _answer(ask, ask.job, measure, first, second) or await _states(ask, first, second)
+    text = _answer(ask, ask.job, measure, first, second)
+    if text and first.runs and second.runs:
+        text += await _bad_sides(ask, first, second)
+    text = text or await _states(ask, first, second)
     return Reply(text, cards.text_card(ask.job.title, text))
+
+
+async def _bad_sides(ask: Ask, first: Side, second: Side) -> str:
+    """" The run today failed." for a side of one run the watcher judged bad: a number of a
+    failed run is not a like-for-like comparison."""
+    assert ask.job is not None
+    single = [side for side in (first, second) if len(side.runs) == 1]
+    judged = {j.run.id: j for j in await judged_runs(ask.job, [s.runs[0] for s in single], ask.session)}
+    said = [f" The run {side.name} {state_word(j.state)}." for side in single
+            if (j := judged.get(side.runs[0].id)) is not None and j.bad]
+    return "".join(said)
 
 
 async def _side(ask: Ask, period: Period | None, before: Side | None, *, whole: bool = False) -> Side:
@@ -182,7 +201,7 @@ def _measure(ask: Ask, first: Side, second: Side) -> Measure | None:
                            "later", "earlier")
     metric_named = best_named(ask.tokens, metrics, own, at_least=1)
     if words & DURATION_WORDS and not best_named(ask.tokens, metrics, own):
-        return Measure("took", _took, duration, duration, False, "longer", "shorter")
+        return Measure("run time", _took, duration, duration, False, "longer", "shorter")
     if metric_named:
         unit = next((e.data.get("unit") for e in events if e.name == metric_named
                      and e.kind == "metric" and e.data.get("unit")), None)
@@ -191,7 +210,7 @@ def _measure(ask: Ask, first: Side, second: Side) -> Measure | None:
                        lambda v: quantity(v, unit), lambda v: quantity(v, unit), not share,
                        "more", "fewer")
     if words & DURATION_WORDS:
-        return Measure("took", _took, duration, duration, False, "longer", "shorter")
+        return Measure("run time", _took, duration, duration, False, "longer", "shorter")
     return None
 
 
@@ -306,6 +325,7 @@ async def _states(ask: Ask, first: Side, second: Side) -> str:
 # --- one measure over a period of several runs --------------------------------------------------
 
 MAX_LINES = 14
+RECENT_DAYS = 30  # "the slowest run", with no period named
 EXTREME_DURATION = frozenset({"longest", "slowest", "shortest", "fastest", "quickest"})
 TOTAL_WORDS = frozenset({"total", "totals", "altogether", "combined", "sum", "insgesamt", "average",
                          "avg", "overall", "gesamt"})
@@ -318,10 +338,11 @@ EXTREME_MIN = frozenset({"shortest", "fastest", "least", "lowest", "smallest", "
 def wants_over_period(ask: Ask, intent: str) -> bool:
     """Whether a question of this intent may ask about a whole period rather than one run of
     it: a value asked for over days, or a total or an extreme asked for in so many words."""
-    if ask.period is None:
-        return False
     words = set(ask.tokens)
-    if words & (TOTAL_WORDS | EXTREME_MAX | EXTREME_MIN | EXTREME_DURATION):
+    extreme = bool(words & (EXTREME_MAX | EXTREME_MIN | EXTREME_DURATION))
+    if ask.period is None:
+        return extreme  # "which run had the slowest db load": of the recent ones
+    if extreme or words & TOTAL_WORDS:
         return True
     return intent in ("metric", "detail", "status") and len(ask.period.days) > 1 and \
         not ask.period.label.endswith("night")
@@ -333,16 +354,17 @@ async def over_period(ask: Ask) -> Reply | None:
     — the total (or average, or extreme), with each run's value. None when the period holds
     at most one run or no measure is named."""
     assert ask.job is not None
-    if ask.period is None or sides(ask) is not None:
+    if sides(ask) is not None:
         return None
-    side = await _side(ask, ask.period, None, whole=True)
+    period = ask.period or days_period(f"in the last {RECENT_DAYS} days",
+                                       ask.today - timedelta(days=RECENT_DAYS - 1), ask.today, ask.zone)
+    side = await _side(ask, period, None, whole=True)
     if len(side.runs) < 2:
         return None
     words = set(ask.tokens)
-    if words & EXTREME_DURATION:
-        measure: Measure | None = Measure("took", _took, duration, duration, False, "longer", "shorter")
-    else:
-        measure = _measure(ask, side, side)
+    measure = _measure(ask, side, side)
+    if words & EXTREME_DURATION and (measure is None or measure.bigger != "longer"):
+        measure = Measure("run time", _took, duration, duration, False, "longer", "shorter")
     metrics = list(dict.fromkeys(e.name for found in side.events.values() for e in found
                                  if e.kind == "metric" and e.name))
     if measure is None or (measure.bigger == "more" and not best_named(

@@ -755,8 +755,10 @@ async def overview(ask: Ask) -> Reply:
                       "Late: " + "; ".join(f"{line.title} ({line.problem})" for line in late) + ".",
                       ask)
     elif troubled:
+        owners = await _owners(ask) if OWNER_WORDS & set(ask.tokens) else {}
         first = polar(True, f"{len(troubled)} of {len(lines)} jobs need attention: "
-                      + "; ".join(f"{line.title} — {line.problem}" for line in troubled) + ".", ask)
+                      + "; ".join(f"{line.title}{owners.get(line.job, '')} — {line.problem}"
+                                  for line in troubled) + ".", ask)
     else:
         first = polar(False, f"All {len(lines)} jobs look fine.", ask)
     # A fleet of thousands is not read line by line: what needs attention, then a few more.
@@ -766,6 +768,16 @@ async def overview(ask: Ask) -> Reply:
         rest.append(f"… and {len(lines) - len(listed)} more jobs with nothing to report")
     text = first + "\n" + "\n".join(f"- {r}" for r in rest)
     return Reply(text, cards.jobs_card(first, listed))
+
+
+OWNER_WORDS = frozenset({"who", "whom", "contact", "owner", "owners", "talk", "ping", "call", "wer",
+                         "responsible", "zustaendig"})
+
+
+async def _owners(ask: Ask) -> dict[str, str]:
+    """" (owner Katrin Vogel)" by slug, for "what's broken and who do I talk to?"."""
+    return {job.slug: f" (owner {job.owner})" if job.owner else " (no owner set)"
+            for job in await ask.visible_jobs()}
 
 
 async def progress_of(ask: Ask, slug: str) -> str:

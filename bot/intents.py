@@ -23,6 +23,9 @@ DETAIL_WORDS = ("owner", "owns", "owned", "responsible", "in charge", "contact",
                 "version", "release", "deployed", "triggered", "trigger", "commit", "git", "sha",
                 "how big", "size", "mb", "gb", "megabytes", "time ?zone")
 
+RUNTIME_LIMIT = (r"\ballowed to (run|take|last)\b", r"\bmax(imum)? (runtime|run time|duration)\b",
+                 r"\btime ?limit\b", r"\b(may|can|should) (it )?(run|take)\b.*\b(long|max)",
+                 r"\bhow long (may|can|should) (it|the \w+( \w+)?) (run|take)\b")
 LAST = r"(last|past|previous|latest|recent|letzten?|vorigen?)"
 COUNT_WORDS = "two|three|four|five|six|seven|eight|nine|ten|twenty|zwei|drei|vier|fuenf|sechs|zehn"
 GOOD = ("good|successful|ok|okay|clean|green|complete|completed|proper|full|working|fine|"
@@ -89,6 +92,8 @@ INTENTS = (
                                   r"\bhow long does (it|the \w+( \w+)?) (usually |normally )?take\b",
                                   r"\b(usual|normal|typical|average) (duration|runtime|run time)\b",
                                   r"\bwie lange\b.*\b(normalerweise|meistens|ueblicherweise)\b")),
+    # "How long is it allowed to run?": its definition's limit, not how long it took.
+    Intent("schedule", 62, RUNTIME_LIMIT),
     Intent("duration", 60, (r"\bhow long\b", r"\bduration\b", r"\btook\b", r"\btake to run\b",
                             r"\bruntime\b", r"\brun time\b", r"\bwie lange\b",
                             r"\b(gedauert|dauert|dauer|laufzeit)\b", r"\bhow much time\b",
@@ -108,8 +113,7 @@ INTENTS = (
                             r"\bschedul", r"\bcron\b", r"\bwhat time does\b", r"\bkicks? off\b",
                             r"\b(does|do) .*\brun (on|at|every)\b", r"\bsupposed to\b",
                             r"\bwann (laeuft|startet)\b", r"\bwie oft laeuft\b",
-                            r"\ballowed to (run|take|last)\b", r"\bmax(imum)? (runtime|run time|duration)\b",
-                            r"\btime ?limit\b", r"\b(may|can) (it )?run\b.*\b(long|max)")),
+                            *RUNTIME_LIMIT)),
     Intent("runs", 52, (r"\bhow many times\b", r"\bhow often (did|has|have|was|were)\b",
                         r"\bhow many (\w+ ){0,2}(runs|failures|attempts|reruns)\b", r"\bwie oft\b",
                         r"\bnumber of (runs|failures)\b", r"\b(last|past|previous|latest|recent) "

@@ -119,6 +119,14 @@ def find_period(text: str, now: datetime, zone: ZoneInfo) -> Period | None:
     return period if at is None else _at_time(period, at, context)
 
 
+def at_same_time(period: Period, like: Period, now: datetime, zone: ZoneInfo) -> Period:
+    """`period` narrowed to the run time `like` names: "the midnight sync today vs yesterday"
+    compares yesterday's midnight run, not all of yesterday's."""
+    if like.at_time is None or period.at_time is not None:
+        return period
+    return _at_time(period, like.at_time, _Context("", now.astimezone(zone), zone)) or period
+
+
 def find_run_time(text: str) -> time | None:
     """The start time a question names a run by: "the 02:00 run", "the run at 2am", "did the
     import run at 14:30", "the 2 o'clock run" — not "was it still running at 3am"."""
@@ -126,6 +134,8 @@ def find_run_time(text: str) -> time | None:
         for match in pattern.finditer(text):
             if found := _clock(match.group("h"), match.group("m"), match.group("ampm")):
                 return found
+    if named := _NAMED_TIME.search(text):  # "the midnight sync", "the noon run"
+        return time(12) if named["word"] in ("noon", "midday", "mittag") else time(0)
     return None
 
 
@@ -478,6 +488,10 @@ _RUN_TIME = [
     re.compile(r"\b(?:run|runs|ran|job|one|started|start|starts|starting|scheduled|kicked off|launched"
                rf"|triggered|import|export|lauf) (?:at|of|from|um) {_TIME}"),  # "the run at 2am"
 ]
+
+
+_NAMED_TIME = re.compile(r"\b(?P<word>midnight|mitternacht|noon|midday|mittag) (?:[a-z]+ )?"
+                         r"(?:run|runs|sync|import|export|job|lauf|one|batch|load)\b")
 
 
 def _clock(hour_text: str, minute_text: str | None, suffix: str | None) -> time | None:

@@ -64,6 +64,8 @@ def condition(ask: Ask, metrics: Sequence[str], milestones: Sequence[str],
 
 async def runs_where(ask: Ask, judged: list[JudgedRun]) -> tuple[Condition, list[JudgedRun]] | None:
     """The runs among `judged` that meet the question's condition, or None when it sets none."""
+    if not _may_set_one(ask):
+        return None  # most counts set none: their runs' events are not read
     events = {j.run.id or 0: list(await queries.run_events(j.run, session=ask.session)) for j in judged}
     metrics = list(dict.fromkeys(e.name for found in events.values() for e in found
                                  if e.kind == "metric" and e.name))
@@ -78,6 +80,11 @@ async def runs_where(ask: Ask, judged: list[JudgedRun]) -> tuple[Condition, list
     if found is None:
         return None
     return found, [j for j in judged if found.holds(events[j.run.id or 0], j)]
+
+
+def _may_set_one(ask: Ask) -> bool:
+    return bool(COMPARED.search(ask.text) or HAVING.search(ask.text) or REACHING & set(ask.tokens)
+                or re.search(r"\d", ask.question))
 
 
 def reaches_a_milestone(ask: Ask, milestones: Sequence[str]) -> bool:

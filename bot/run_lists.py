@@ -211,6 +211,15 @@ async def overview(ask: Ask) -> Reply:
     return await period_overview(ask)
 
 
+def _rerun_after(ask: Ask, bad: JudgedRun, judged: list[JudgedRun]) -> str:
+    """", then the run at 09:30 succeeded" when a later run of the period went well."""
+    later = [j for j in judged if j.run.started_at > bad.run.started_at]  # newest first
+    if not later or not later[-1].good:
+        return ""
+    started = later[-1].run.started_at.astimezone(ask.zone)
+    return f", then the run {moment(started, ask.today)} succeeded"
+
+
 async def period_overview(ask: Ask) -> Reply:
     assert ask.period is not None
     start, end = ask.period.start, min(ask.period.end, ask.now)
@@ -236,7 +245,7 @@ async def period_overview(ask: Ask) -> Reply:
         total += len(judged)
         wrong = [j for j in judged if j.bad or (not only_failures and j.state == "unusual")]
         said = [f"{state_word(j.state)} ({moment(j.run.started_at.astimezone(ask.zone), ask.today)})"
-                for j in reversed(wrong[:5])]
+                + _rerun_after(ask, j, judged) for j in reversed(wrong[:5])]
         said += [f"did not start (scheduled {moment(at.astimezone(ask.zone), ask.today)})"
                  for at in missed.get(job.id or 0, [])[:5]]
         if said:

@@ -13,11 +13,13 @@ from bot import cards
 from bot.facts import Reply
 from bot.handlers import Ask
 from bot.stored import root
+from storage.durations import parse_duration
 from storage.models import Job
 
 DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 WEEKEND_WORDS = {"weekend", "weekends", "saturday", "saturdays", "sunday", "sundays",
                  "wochenende", "samstag", "sonntag"}
+LIMIT_WORDS = {"allowed", "max", "maximum", "limit", "long"}
 OFTEN_WORDS = {"often", "frequently", "oft", "haeufig", "frequency", "interval"}
 DEADLINE_WORDS = {"supposed", "due", "deadline", "expected", "should", "sla", "soll", "sollte",
                   "published", "ready", "done", "finish", "finished", "by"}
@@ -106,6 +108,12 @@ async def schedule(ask: Ask) -> Reply:
     first = f"{job.title} runs {words}{next_clause}."
     within = duration(start_within(job).total_seconds())
     lines = [*deadline_lines, f"It should start within {within} of its scheduled time"]
+    if limit := job.expect.get("max_runtime"):
+        said = f"It may run at most {duration(parse_duration(str(limit)).total_seconds())} (`max_runtime`)"
+        if asked & LIMIT_WORDS:
+            first = f"{said} — {job.title} runs {words}{next_clause}."
+        else:
+            lines.append(said)
     return _reply(job, first + "\n" + "\n".join(f"- {line}" for line in lines))
 
 
