@@ -90,7 +90,8 @@ async def _lookup(ask: Ask) -> tuple[Run | None, list[Event], list[Stored], list
     concepts = asked_concepts(ask.tokens)
     matches = best_facts(content_words(ask), concepts, facts, ask.question)
     if concepts:  # "how big was the file": the file's path is not its size
-        matches = [m for m in matches if m.fact.concept in concepts]
+        matches = [m for m in matches if m.fact.concept in concepts or any(
+            c.name.lower() in m.fact.value.lower() for c in concepts)]
     return run, events, facts, matches
 
 

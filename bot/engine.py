@@ -14,10 +14,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from alerts.audience import EVERYONE, Viewer
 from alerts.wording import listing
-from bot import cards, comparisons, details, handlers, milestone_answers
+from bot import cards, comparisons, details, handlers, milestone_answers, run_lists
 from bot.answer_state import AnswerState, judge_pending
 from bot.clarify import STOP as STOP_WORDS
 from bot.facts import Reply
+from bot.handlers import CAUSE_WORDS
 from bot.intents import INTENTS, classify
 from bot.jobfinder import (
     GENERIC,
@@ -31,7 +32,7 @@ from bot.jobfinder import (
 from bot.language import PLAIN_WORDS, correct, normalize, stem, words
 from bot.periods import TIME_WORDS, find_period
 from bot.registry import HANDLERS
-from bot.stored import asked_concepts
+from bot.stored import asked_concepts, phrased_concepts
 from storage import queries
 from storage.audit import record_change
 from storage.clock import Clock
@@ -66,7 +67,8 @@ NOT_A_NAME = frozenset({
     "weekly", "daily", "hourly", "monthly", "nightly", "yearly", "main", "big", "usual",
     "regular", "scheduled", "manual", "new", "old", "whole", "full", "next", "first", "second",
     "latest", "recent", "current", "morning", "evening", "night", "other", "same", "small",
-    "moment", "time", "minute", "end", "rest", "way", "one", "both", "all", "each", "every"})
+    "moment", "time", "minute", "end", "rest", "way", "one", "both", "all", "each", "every",
+    "root", "cause", "reason", "mess", "problem", "issue"})
 JOB_NOUNS = frozenset({"import", "export", "upload", "download", "sync", "load", "job", "feed",
                        "extract", "batch", "pipeline", "transfer", "interface", "schnittstelle",
                        "report", "run", "process", "prozess", "lauf"})
@@ -130,6 +132,8 @@ class Answerer:
             if intent.name == "runs" and not candidates and find_period(text, self._clock(),
                                                                         self._default_zone):
                 intent = OVERVIEW  # "failed runs this week": all jobs
+            if intent.name == "failure" and not candidates and CAUSE_WORDS & set(text.split()):
+                intent = OVERVIEW  # "what's the root cause of this morning's mess?": every job
             if not intent.about_a_job and not candidates:
                 return await HANDLERS[intent.name](
                     self._ask(text, None, asker_zone, session, viewer, question=question))
@@ -165,13 +169,17 @@ class Answerer:
             self._remember(conversation, job.slug, f"{earlier} {text}" if earlier else text)
             zone = asker_zone or _zone(job.timezone) or self._default_zone
             ask = self._ask(text, job, zone, session, viewer, earlier=earlier, question=question)
+            if intent.name == "status" and ask.period is not None and len(ask.period.days) > 1 and \
+                    classify(text, names_a_job=False).name == "overview":
+                return await run_lists.job_problems(ask)  # "anything off with it this week?"
             if intent.name == "compare" and (comparisons.sides(ask) is None or asked_concepts(ask.tokens)):
                 intent = classify(text, names_a_job=True, besides="compare")
             if intent.name in ("metric", "status", "detail", "duration", "runs") and \
                     comparisons.wants_over_period(ask, intent.name) and \
                     (whole := await comparisons.over_period(ask)):
                 return whole  # "total shipments updated yesterday", "longest run this month"
-            if intent.name == "status" and not STATUS_WORDS & set(ask.tokens):
+            if intent.name == "status" and (not STATUS_WORDS & set(ask.tokens)
+                                            or phrased_concepts(ask.tokens)):
                 return await details.detail(ask)  # a stored fact, or "not sure" with readings
             if intent.name == "status" and (about := await milestone_answers.milestone_reply(ask)):
                 return about  # "did it get past loading invoices?": that milestone first

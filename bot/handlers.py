@@ -756,9 +756,10 @@ async def overview(ask: Ask) -> Reply:
                       ask)
     elif troubled:
         owners = await _owners(ask) if OWNER_WORDS & set(ask.tokens) else {}
+        causes = await _causes(ask, troubled) if CAUSE_WORDS & set(ask.tokens) else {}
         first = polar(True, f"{len(troubled)} of {len(lines)} jobs need attention: "
                       + "; ".join(f"{line.title}{owners.get(line.job, '')} — {line.problem}"
-                                  for line in troubled) + ".", ask)
+                                  f"{causes.get(line.job, '')}" for line in troubled) + ".", ask)
     else:
         first = polar(False, f"All {len(lines)} jobs look fine.", ask)
     # A fleet of thousands is not read line by line: what needs attention, then a few more.
@@ -768,6 +769,31 @@ async def overview(ask: Ask) -> Reply:
         rest.append(f"… and {len(lines) - len(listed)} more jobs with nothing to report")
     text = first + "\n" + "\n".join(f"- {r}" for r in rest)
     return Reply(text, cards.jobs_card(first, listed))
+
+
+CAUSE_WORDS = frozenset({"why", "cause", "caused", "causes", "reason", "reasons", "root", "warum",
+                         "wieso", "grund", "ursache", "explain", "explanation"})
+
+
+async def _causes(ask: Ask, troubled: list[JobLine]) -> dict[str, str]:
+    """" (it said: …)" by slug: what the latest run of each job needing attention logged as a
+    warning or error, or its finish text — for "what's the root cause of this morning's mess?"."""
+    found: dict[str, str] = {}
+    by_slug = {job.slug: job for job in await ask.visible_jobs()}
+    for line in troubled[:MAX_LISTED]:
+        job = by_slug.get(line.job)
+        runs = await queries.list_runs(job, until=ask.now, limit=1, session=ask.session) if job else []
+        if runs and (said := await cause_of(runs[0], ask)):
+            found[line.job] = said
+    return found
+
+
+async def cause_of(run: Run, ask: Ask) -> str:
+    """" (it said: …)": the first warning or error the run logged, or its finish text."""
+    notes = [e for e in await queries.run_events(run, kinds=["note"], session=ask.session)
+             if e.data.get("level") in ("warning", "error") and e.data.get("text")]
+    said = str(notes[0].data["text"]) if notes else run.summary
+    return f" (it said: {said[:200]})" if said else ""
 
 
 OWNER_WORDS = frozenset({"who", "whom", "contact", "owner", "owners", "talk", "ping", "call", "wer",

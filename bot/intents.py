@@ -57,7 +57,8 @@ INTENTS = (
                         r"\bjobs do you know\b", r"\bwhat do you (know|monitor|watch|track)\b",
                         r"\bknown jobs\b"), about_a_job=False),
     Intent("overview", 80, (r"\bstatus of (everything|all)\b",
-                            r"\banything (late|broken|wrong|fail|behind|overdue|to worry|i need)",
+                            r"\banything (late|broken|wrong|fail|behind|overdue|to worry|i need|off|"
+                            r"unusual|odd|weird|strange)",
                             r"\b(did|has|is) (everything|all) (go|gone|went|run|been)\b",
                             r"\b(what|whats|which jobs?) (is |are )?(overdue|behind)\b",
                             r"\bworry\b",
