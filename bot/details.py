@@ -42,11 +42,15 @@ async def detail(ask: Ask) -> Reply:
     content = content_words(ask)
     if not concepts and (about := await milestone_answers.milestone_reply(ask)):
         return about  # "when did the rates file arrive": 'file-received', not the file's path
+    if concepts and matches and matches[0].score < 3:  # "exit code": a finish text that says it
+        return _answer(ask, job, run, matches)
     if matches and matches[0].score >= 3:
         if matches[0].score >= 5 and "when" in ask.tokens and CHANGE_WORDS & set(ask.tokens):
             return await _first_with(ask, job, matches[0].fact)
         if matches[0].fact.source == "metric":
             return await handlers.metric(ask)  # a number: with what is usual for it
+        if _which_named_by_a_count(ask, matches[0].fact):  # "which carrier": not "carriers: 14"
+            return unsure(ask, content, sorted({f.label for f in facts if f.source != "note"})[:12])
         if matches[0].fact.source in ("start", "payload") and _over_runs(ask, matches[0].fact):
             return await _values_over_runs(ask, job, matches[0].fact)
         return _answer(ask, job, run, matches)
@@ -101,6 +105,19 @@ async def _names_a_metric(ask: Ask, content: set[str]) -> bool:
     assert ask.job is not None
     usual = await successful_history(ask.job, before=ask.now, limit=3, session=ask.session)
     return named_all(content, list(usual.metrics), job_words(ask.job)) != []
+
+
+def _which_named_by_a_count(ask: Ask, fact: Stored) -> bool:
+    """"Which carrier had the most …" asks for a name; a number stored under "carriers" is how
+    many there were, not which."""
+    first = ask.text.split()[:1]
+    if first not in (["which"], ["welcher"], ["welche"], ["welches"]):
+        return False
+    try:
+        float(fact.value.replace(",", ""))
+    except ValueError:
+        return False
+    return True
 
 
 # Words that ask about a value across runs, not in one: "ever on a different box", "which

@@ -22,7 +22,8 @@ WEAK = {"report", "file", "rows", "row", "data", "products", "product", "export"
 PERSON_NOT = {"data", "team", "ops", "platform", "finance", "sales", "it", "engineering",
               "analytics", "support", "operations", "logistics", "planning", "group"}
 # Words people write as they are, never typos of a name: "file" is not "filing".
-NOT_TYPOS = {"file", "files", "name", "names", "folder", "sheet", "table", "tables"}
+NOT_TYPOS = {"file", "files", "name", "names", "folder", "sheet", "table", "tables", "report",
+             "reports"}
 PHRASE_SCORE = 100
 WHOLE_NAME_SCORE = 50  # every distinctive word of one of its names is in the question
 WORD_SCORE = 10
@@ -78,6 +79,7 @@ class JobIndex:
         self.words = {word for job in jobs for word in job_words(job)}
         self._close: dict[str, list[tuple[Job, str]]] = {}
         self._order = {job.slug: (i, job) for i, job in enumerate(jobs)}
+        self._owner_words = {job.slug: set(_person(job.owner).lower().split()) for job in jobs}
         # Names by their first word: a question is checked only against the names it may hold.
         self._by_first_word: dict[str, list[Job]] = {}
         for job in jobs:
@@ -94,6 +96,8 @@ class JobIndex:
                 continue
             # Everyday and time words are not typos of a name: "week" is not "weekly".
             fuzzy = token not in PLAIN_WORDS and token not in TIME_WORDS and token not in NOT_TYPOS
+            if len(stem(token)) < 4 and token not in self.words:
+                continue  # "filed" and "filings" share only "fil": not the same word
             for job, word in self._matches(stem(token), fuzzy=fuzzy):
                 matched.setdefault(job.slug, set()).add(word)
         # Only jobs a word hit or whose name may start here can score: at 2,000 jobs a
@@ -124,6 +128,8 @@ class JobIndex:
         if phrases:
             return PHRASE_SCORE + max(len(p) for p in phrases)
         total = float(sum(WEAK_WORD_SCORE if w in WEAK else WORD_SCORE for w in matched))
+        if matched & self._owner_words[job.slug]:  # "Ana's import": whose it is names it surely
+            total += WHOLE_NAME_SCORE
         whole = [len(" ".join(sorted(w))) for w in self._distinctive[job.slug] if w and w <= matched]
         if whole:  # "import" names the job whose alias is "the import" more than "price-import"
             return WHOLE_NAME_SCORE + total + max(whole)

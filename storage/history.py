@@ -214,12 +214,13 @@ def _chunks(ids: list[int]) -> list[list[int]]:
 
 
 async def last_run_field_names(*, session: AsyncSession) -> dict[int, set[str]]:
-    """The names each job's latest run, and its latest finished one, reported under: event
+    """The names each job's latest run, and its latest that succeeded, reported under: event
     names (metrics, milestones, payloads), payload keys and start attribute keys — the words
-    questions use for them (a run still going has not reported its last milestones yet)."""
+    questions use for them (a run still going, or one that stopped early, has not reported
+    its last milestones)."""
     names: dict[int, set[str]] = {}
     latest = col(Run.id).in_(latest_run_ids())
-    finished = col(Run.id).in_(latest_run_ids(finished=True))
+    finished = col(Run.id).in_(latest_run_ids(succeeded=True))
     runs = (await session.exec(select(Run).where(latest | finished))).all()
     job_of = {run.id: run.job_id for run in runs}
     for run in runs:

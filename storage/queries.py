@@ -20,12 +20,12 @@ class JobWithLastRun:
     last_run: Run | None
 
 
-def latest_run_ids(*, finished: bool = False) -> SelectOfScalar[Any]:
-    """Each job's latest run id (`finished`: latest finished run): one indexed probe per job
-    (ix_runs_job_started), so the cost grows with jobs, not with runs."""
+def latest_run_ids(*, succeeded: bool = False) -> SelectOfScalar[Any]:
+    """Each job's latest run id (`succeeded`: latest run that said it succeeded): one indexed
+    probe per job (ix_runs_job_started), so the cost grows with jobs, not with runs."""
     latest_id = (
         select(Run.id)
-        .where(Run.job_id == Job.id, col(Run.finished_at).is_not(None) if finished else true())
+        .where(Run.job_id == Job.id, col(Run.status) == "succeeded" if succeeded else true())
         .order_by(col(Run.started_at).desc(), col(Run.id).desc())
         .limit(1)
         .correlate(Job)
