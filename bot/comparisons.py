@@ -17,6 +17,7 @@ from statistics import mean
 
 from alerts.wording import capital, duration, quantity
 from bot import cards
+from bot.clarify import content_words
 from bot.facts import Reply
 from bot.handlers import Ask, label, state_word
 from bot.jobfinder import job_words
@@ -345,7 +346,7 @@ def wants_over_period(ask: Ask, intent: str) -> bool:
     if extreme or words & TOTAL_WORDS:
         return True
     return intent in ("metric", "detail", "status") and len(ask.period.days) > 1 and \
-        not ask.period.label.endswith("night")
+        not ask.period.label.endswith("night") and bool(content_words(ask) or words & DURATION_WORDS)
 
 
 async def over_period(ask: Ask) -> Reply | None:

@@ -9,6 +9,7 @@ from datetime import timedelta
 from alerts.expectations import deadlines, start_within
 from alerts.wording import clock_time, moment, quoted
 from bot import cards
+from bot.clarify import content_words
 from bot.facts import MilestoneFact, Reply, RunFacts
 from bot.handlers import Ask, details, subject, the_run, verdict
 from bot.jobfinder import job_words
@@ -54,6 +55,8 @@ async def milestone_reply(ask: Ask) -> Reply | None:
     assert ask.job is not None
     if QUANTITY_WORDS & set(ask.tokens):
         return None  # "total shipments updated": the metric, not the milestone of that name
+    if not content_words(ask) and not SYNONYMS.keys() & set(ask.tokens):
+        return None  # "did the import finish?" names no milestone: its facts are not read twice
     run = await the_run(ask)
     facts = await run_facts(ask.job, run, ask.zone, session=ask.session) if run else None
     name = named_milestone(ask, milestone_names(ask.job, facts))
