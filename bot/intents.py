@@ -142,6 +142,7 @@ INTENTS = (
                          r"\bwhat did (it|the \w+( \w+)?) (read|load|import)\b", r"\bdatei\b",
                          r"\b(gelesen|eingelesen|lesen)\b")),
     Intent("failure", 50, (r"\bwhy\b", r"\bwhat happened\b", r"\bwhat went wrong\b",
+                           r"\bwhat (was|is|s) (wrong|the problem|the issue)\b",
                            r"\bwhich milestone\b", r"\bwhere did (it|the \w+( \w+)?) stop",
                            r"\bstopped\b", r"\berrors?\b", r"\bwarnings?\b", r"\bproblems?\b",
                            r"\bwhat broke\b", r"\bwhat failed\b", r"\bcause\b", r"\bwarum\b",
