@@ -41,7 +41,8 @@ CONCEPTS = (
              "rechner", "computer", "vm", "pod"), "start"),
     Concept("version", ("version", "release", "build"),
             ("version", "release", "deployed", "deploy", "deployment", "build"), "start"),
-    Concept("trigger", ("trigger", "triggered_by", "started_by", "scheduler", "orchestrator"),
+    Concept("trigger", ("trigger", "triggered_by", "started_by", "scheduler", "orchestrator", "user",
+                        "username", "operator", "initiator", "launched_by", "run_by"),
             ("trigger", "triggered", "kicked", "launched", "orchestrator", "scheduler"), "start"),
     Concept("commit", ("commit", "git_sha", "sha", "revision"),
             ("commit", "git", "sha", "revision"), "start"),
@@ -107,6 +108,8 @@ def definition_facts(job: Job) -> list[Stored]:
 
 NEAR_WORDS = {"folder": "path", "directory": "path", "ordner": "path", "verzeichnis": "path",
               "dir": "path"}
+PERSON_KEYS = frozenset({"user", "username", "operator", "initiator", "started_by", "triggered_by",
+                         "run_by", "launched_by"})
 VERSIONS = re.compile(r"(?<![\w.])\d+\.\d+(?:\.\d+)*(?![\w])")
 
 
@@ -191,6 +194,7 @@ def best_facts(content: set[str], concepts: list[Concept], facts: Sequence[Store
     words of the value ("which api" → a value "https://api.trackhub.io"), or by the value
     itself ("switch to 0.9.3")."""
     roots = {root(w) for w in content}
+    asks_who = bool(re.match(r"\s*(who|wer)\b", raw_question.lower()))
     # The word after "which" names what is asked: "which ports do the batches go through".
     head = {root(m) for m in re.findall(r"\b(?:which|what|welche\w*) (\w+)", raw_question.lower())}
     matches = []
@@ -198,6 +202,8 @@ def best_facts(content: set[str], concepts: list[Concept], facts: Sequence[Store
         score = 0.0
         if fact.concept is not None and fact.concept in concepts:
             score += 10
+            if asks_who and fact.key.rsplit(".", 1)[-1].lower() in PERSON_KEYS:
+                score += 2  # "who kicked it off": the person, before "manual"
         score += 3 * len(fact.words & roots) + 2 * len(fact.words & roots & head)
         # A near word counts for less than the key's own: "the invoice folder" is the input's
         # path, but "which sharepoint folder" alone is no local path.
