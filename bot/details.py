@@ -15,6 +15,7 @@ from bot.facts import Reply
 from bot.handlers import Ask
 from bot.jobfinder import job_words
 from bot.matching import named_all, root
+from bot.periods import TIME_WORDS
 from bot.stored import (
     Match,
     Stored,
@@ -92,7 +93,10 @@ async def _lookup(ask: Ask) -> tuple[Run | None, list[Event], list[Stored], list
     events = list(await queries.run_events(run, session=ask.session)) if run else []
     facts = definition_facts(ask.job) + (run_facts(run, events) if run else [])
     concepts = asked_concepts(ask.tokens)
-    matches = best_facts(content_words(ask), concepts, facts, ask.question)
+    # A time word that is part of a field's name counts: "weeks of history" is history_weeks.
+    named = {w for fact in facts for w in fact.words}
+    content = content_words(ask) | {t for t in ask.tokens if t in TIME_WORDS and root(t) in named}
+    matches = best_facts(content, concepts, facts, ask.question)
     if concepts:  # "how big was the file": the file's path is not its size
         matches = [m for m in matches if m.fact.concept in concepts or any(
             c.name.lower() in m.fact.value.lower() for c in concepts)]
