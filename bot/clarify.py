@@ -7,27 +7,8 @@ from alerts.wording import listing, quoted
 from bot import cards
 from bot.facts import Reply
 from bot.handlers import Ask
-from bot.jobfinder import GENERIC, job_words
-from bot.language import PLAIN_WORDS
-from bot.periods import TIME_WORDS
-from bot.stored import CONCEPTS
-
-# Words that carry no fact of their own in a question ("which api does it pull from").
-FILLER = frozenset({
-    "who", "whom", "whose", "are", "be", "been", "its", "get", "gets", "got", "go", "goes",
-    "went", "gone", "pull", "pulls", "pulled", "send", "sends", "sent", "use", "uses", "used",
-    "check", "checks", "checked", "work", "worked", "works", "tell", "show", "give", "me",
-    "you", "we", "i", "there", "please", "pls", "right", "now", "currently", "on", "from",
-    "into", "about", "should", "can", "could", "would", "will", "again", "any",
-    "all", "so", "far", "up", "out", "off", "one", "ones", "latest", "recent", "most",
-    "der", "die", "das", "den", "dem", "des", "ist", "war", "wer", "welche", "welcher",
-    "welchem", "welches", "was", "wie", "wo", "wann", "vom", "von", "fuer", "auf", "mit",
-    "lief", "laeuft", "hat", "hast", "im", "am", "um", "zu", "zum", "zur", "sagen", "say",
-    "said", "says", "look", "like", "time", "my", "your", "our", "their", "his", "her", "an",
-    "find", "where", "wheres", "located", "location", "newest",
-})
-CONCEPT_WORDS = frozenset(w for c in CONCEPTS for w in (*c.words, *c.keys))
-STOP = GENERIC | PLAIN_WORDS | set(TIME_WORDS) | FILLER | CONCEPT_WORDS
+from bot.jobfinder import job_words
+from bot.question_words import STOP
 
 
 def content_words(ask: Ask) -> set[str]:

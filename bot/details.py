@@ -16,6 +16,7 @@ from bot.handlers import Ask
 from bot.jobfinder import job_words
 from bot.matching import named_all, root
 from bot.periods import TIME_WORDS
+from bot.question_words import unplaced_head
 from bot.stored import (
     Match,
     Stored,
@@ -50,8 +51,10 @@ async def detail(ask: Ask) -> Reply:
             return await _first_with(ask, job, matches[0].fact)
         if matches[0].fact.source == "metric":
             return await handlers.metric(ask)  # a number: with what is usual for it
-        if _which_named_by_a_count(ask, matches[0].fact):  # "which carrier": not "carriers: 14"
-            return unsure(ask, content, sorted({f.label for f in facts if f.source != "note"})[:12])
+        if _which_named_by_a_count(ask, matches[0].fact) or (
+                head := unplaced_head(ask.text, job, _words_of(matches[0].fact), _words_of(*facts))):
+            unplaced = {head} if head else content  # "which python version": not the job's own
+            return unsure(ask, unplaced, sorted({f.label for f in facts if f.source != "note"})[:12])
         if matches[0].fact.source in ("start", "payload") and _over_runs(ask, matches[0].fact):
             return await _values_over_runs(ask, job, matches[0].fact)
         return _answer(ask, job, run, matches)
@@ -109,6 +112,16 @@ async def _names_a_metric(ask: Ask, content: set[str]) -> bool:
     assert ask.job is not None
     usual = await successful_history(ask.job, before=ask.now, limit=3, session=ask.session)
     return named_all(content, list(usual.metrics), job_words(ask.job)) != []
+
+
+def _words_of(*facts: Stored) -> set[str]:
+    """Every word of these facts' keys, values and concepts."""
+    found: set[str] = set()
+    for fact in facts:
+        found |= fact.words | set(re.findall(r"[a-z0-9]+", fact.value.lower()))
+        if fact.concept is not None:
+            found |= set(fact.concept.words) | set(fact.concept.keys)
+    return found
 
 
 def _which_named_by_a_count(ask: Ask, fact: Stored) -> bool:

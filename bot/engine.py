@@ -16,7 +16,6 @@ from alerts.audience import EVERYONE, Viewer
 from alerts.wording import listing
 from bot import cards, comparisons, details, handlers, milestone_answers, run_lists
 from bot.answer_state import AnswerState, judge_pending
-from bot.clarify import STOP as STOP_WORDS
 from bot.facts import Reply
 from bot.handlers import CAUSE_WORDS
 from bot.intents import INTENTS, classify
@@ -31,6 +30,7 @@ from bot.jobfinder import (
 )
 from bot.language import PLAIN_WORDS, correct, normalize, stem, words
 from bot.periods import TIME_WORDS, find_period
+from bot.question_words import STOP as STOP_WORDS
 from bot.registry import HANDLERS
 from bot.stored import asked_concepts, phrased_concepts
 from storage import queries

@@ -1,6 +1,7 @@
 """One small handler per intent. Each reads facts through storage and returns a Reply whose
 first sentence answers the question itself; the details follow, with the usual values."""
 
+import re
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -30,6 +31,7 @@ from bot.facts import JobLine, MetricFact, Reply, RunFacts
 from bot.jobfinder import job_words
 from bot.matching import best_named, named_all, root
 from bot.periods import Period, run_window
+from bot.question_words import unplaced_head
 from bot.run_facts import run_facts
 from storage import alerts, queries
 from storage.alerts import Alert
@@ -484,6 +486,13 @@ async def metric(ask: Ask) -> Reply:
             known = listing([label(m.name) for m in f.metrics]) or "none"
             return (f"I could not tell which number you mean. {capital(who)} reported: "
                     f"{known}.")
+        placed = {*label(chosen.name).split(), chosen.unit or "",
+                  *((f.progress.unit or "",) if f.progress else ())}
+        described = set(re.findall(r"[a-z]+", (a.job.description or "").lower())) if a.job else set()
+        if head := unplaced_head(a.text, a.job, placed, described):  # "which carrier had the most"
+            known = listing([label(m.name) for m in f.metrics])
+            return (f"I'm not sure: {who} reports no {head} with its numbers, only {known} "
+                    f"(for example {label(chosen.name)}: {quantity(chosen.value, chosen.unit)}).")
         first = (f"{label(chosen.name).capitalize()} in {who}: "
                  f"{quantity(chosen.value, chosen.unit)}. {judgement(chosen)}")
         if asks_if_normal(a) and chosen.usual is not None:

@@ -6,7 +6,8 @@ from bot.language import stem
 
 # Words and the short forms metric names use for them.
 SHORT_FORMS = {"percent": "pct", "percentage": "pct", "prozent": "pct", "number": "count",
-               "average": "avg", "seconds": "sec", "minutes": "min", "errors": "error"}
+               "average": "avg", "seconds": "sec", "minutes": "min", "errors": "error",
+               "euros": "eur", "euro": "eur", "dollars": "usd", "dollar": "usd"}
 
 
 def root(word: str) -> str:
