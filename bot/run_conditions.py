@@ -10,9 +10,11 @@ from dataclasses import dataclass
 
 from alerts.wording import number, quoted
 from bot.answer_state import JudgedRun
+from bot.clarify import content_words
 from bot.handlers import Ask, label
-from bot.jobfinder import job_words
+from bot.jobfinder import job_words, names_of
 from bot.matching import name_words, named_all, root
+from bot.periods import TIME_WORDS
 from bot.stored import VERSIONS, run_facts
 from storage import queries
 from storage.models import Event
@@ -21,6 +23,7 @@ COMPARED = re.compile(r"\b(?P<op>fewer|less|more|over|under|above|below|at least
                       r"mehr|ueber|unter)(?: than| als)? (?P<n>\d[\d,.]*)\b")
 BIGGER = ("more", "over", "above", "at least", "mehr", "ueber")
 HAVING = re.compile(r"\b(?:had|has|have|with|mit|hatten|hatte|containing|reported)\b")
+TIME_WORDS_SET = frozenset(TIME_WORDS)
 REACHING = frozenset({"published", "reached", "reach", "got", "made", "finished", "done", "shared",
                       "sent", "filed", "loaded", "received", "submitted", "delivered"})
 
@@ -83,8 +86,17 @@ async def runs_where(ask: Ask, judged: list[JudgedRun]) -> tuple[Condition, list
 
 
 def _may_set_one(ask: Ask) -> bool:
-    return bool(COMPARED.search(ask.text) or HAVING.search(ask.text) or REACHING & set(ask.tokens)
-                or re.search(r"\d", ask.question))
+    """Whether the question may set a condition at all, from its words alone: most counts
+    ("how many runs did it have this year?") set none, and their runs' events are not read."""
+    if COMPARED.search(ask.text):
+        return True
+    content = content_words(ask) - TIME_WORDS_SET
+    if content and (HAVING.search(ask.text) or REACHING & set(ask.tokens)):
+        return True
+    own = {w for job in ([ask.job] if ask.job else []) for name in names_of(job) for w in name.split()}
+    return any(VERSIONS.fullmatch(w) or (re.search(r"\d", w) and re.search(r"[a-z]", w)
+                                         and w not in own and not re.fullmatch(r"\d+(st|nd|rd|th)", w))
+               for w in re.findall(r"[\w.-]+", ask.question.lower()))
 
 
 def reaches_a_milestone(ask: Ask, milestones: Sequence[str]) -> bool:

@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from alerts.wording import capital, clock_time, day_name, listing, moment, quantity
 from bot import cards, details, handlers, run_conditions
 from bot.answer_state import JudgedRun, judge_runs
+from bot.clarify import content_words
 from bot.facts import Reply
 from bot.handlers import Ask, state_word
 from bot.jobfinder import job_words
@@ -24,6 +25,7 @@ from storage.history import successful_history
 from storage.models import Job, Run
 
 MAX_RUNS = 500
+REASONS_READ = 3  # bad runs of a list whose facts are read to say why
 FINISHED_WORDS = frozenset({"finished", "completed", "complete", "ended", "done", "fertige",
                             "abgeschlossene"})
 CONDITION_RUNS = 100  # runs read event by event for "how many runs had …"
@@ -202,26 +204,30 @@ def _day_and_time(at: datetime, ask: Ask) -> str:
 async def _listing(ask: Ask, job: Job, judged: list[JudgedRun], first: str) -> Reply:
     """One line per run: when, how it went, and — for a bad run or when the question names a
     number — why, or that number."""
+    explained = {j.run.id for j in judged if not j.good and j.state != "failed"}
+    explained = set(list(explained)[:REASONS_READ]) if len(explained) > REASONS_READ else explained
+    numbered = bool(content_words(ask))  # a number may be named: each run's value of it
     lines = [f"{capital(_day_and_time(j.run.started_at.astimezone(ask.zone), ask))}: "
-             f"{state_word(j.state)}{await _why(ask, job, j)} (run {j.run.key})" for j in judged]
+             f"{state_word(j.state)}{await _why(ask, job, j, numbered, j.run.id in explained)}"
+             f" (run {j.run.key})" for j in judged]
     text = first + ("\n" + "\n".join(f"- {line}" for line in lines) if lines else "")
     return _reply(job, text)
 
 
-async def _why(ask: Ask, job: Job, judged: JudgedRun) -> str:
+async def _why(ask: Ask, job: Job, judged: JudgedRun, numbered: bool, explained: bool) -> str:
     """", 212 rates parsed (usually 18,187 to 18,427)" for a run judged bad; ", forecast mape 8.4 %"
     when the question names that number."""
-    events = await queries.run_events(judged.run, kinds=["metric", "finish"], session=ask.session)
-    named = best_named(ask.tokens, [e.name for e in events if e.kind == "metric" and e.name],
-                       job_words(job))
-    if named:
-        value = next(e for e in events if e.kind == "metric" and e.name == named)
-        return f", {handlers.label(named)} {quantity(value.value or 0, value.data.get('unit'))}"
-    if judged.good or judged.state == "running":
+    if numbered:
+        events = await queries.run_events(judged.run, kinds=["metric"], session=ask.session)
+        named = best_named(ask.tokens, [e.name for e in events if e.name], job_words(job))
+        if named:
+            value = next(e for e in events if e.name == named)
+            return f", {handlers.label(named)} {quantity(value.value or 0, value.data.get('unit'))}"
+    if judged.state == "failed":
+        return f": {judged.run.summary[:120]}" if judged.run.summary else ""
+    if judged.good or judged.state == "running" or not explained:
         return ""
     facts = await run_facts(job, judged.run, ask.zone, session=ask.session)
-    if facts.state == "failed" and facts.summary:
-        return f": {facts.summary[:120]}"
     if any(m.unusual for m in facts.metrics):
         return ": " + listing(handlers.unusual_values(facts)[:2])
     return ""
