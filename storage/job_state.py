@@ -102,21 +102,41 @@ _SQLITE_FORGET_JUDGEMENTS = (
     " AND NOT (j.run_id = u.run_id AND j.state IS NULL AND j.facts IS NULL"
     " AND u.first >= r.started_at))"
 )
-# On PostgreSQL over arrays, revision rows locked in job id order (the ORDER BY) as
-# `keep_judgements` locks them, and before any judgement row, so the two never deadlock.
-_PG_RAISE_REVISION = (
-    "INSERT INTO job_revisions (job_id, revision)"
-    " SELECT u.job_id, 1 FROM unnest($1::bigint[]) AS u(job_id) ORDER BY u.job_id"
-    " ON CONFLICT (job_id) DO UPDATE SET revision = job_revisions.revision + 1"
-)
-_PG_FORGET_JUDGEMENTS = (
-    "DELETE FROM run_judgements AS j"
-    " USING unnest($1::bigint[], $2::bigint[], $3::timestamptz[]) AS u(job_id, run_id, first)"
-    " WHERE j.job_id = u.job_id"
-    " AND (j.started_at >= u.first OR j.started_at >= (SELECT started_at FROM runs WHERE id = u.run_id))"
-    " AND NOT (j.run_id = u.run_id AND j.state IS NULL AND j.facts IS NULL"
-    " AND u.first >= (SELECT started_at FROM runs WHERE id = u.run_id))"
-)
+def pg_note_writes(first: int) -> str:
+    """`note_writes` on PostgreSQL as two data-modifying CTEs, `raised` and `forgotten`, over
+    four arrays bound from parameter `$first` on (`pg_note_writes_arguments`), so that the
+    writer can send them in the same statement as its own writes. The revision rows are
+    locked first and in job id order (the ORDER BY), as `keep_judgements` locks them: the
+    DELETE waits for `raised` in a one-time filter, and a statement that changes anything
+    else must wait for `forgotten` the same way. Every part of a statement reads the
+    snapshot it started with, so the DELETE sees the runs' start times as stored before."""
+    jobs, job, run, at = (f"${first + i}" for i in range(4))
+    return (
+        "raised AS ("
+        " INSERT INTO job_revisions (job_id, revision)"
+        f" SELECT w.job_id, 1 FROM unnest({jobs}::bigint[]) AS w(job_id) ORDER BY w.job_id"
+        " ON CONFLICT (job_id) DO UPDATE SET revision = job_revisions.revision + 1 RETURNING 1),"
+        " forgotten AS ("
+        " DELETE FROM run_judgements AS j"
+        f" USING unnest({job}::bigint[], {run}::bigint[], {at}::timestamptz[]) AS w(job_id, run_id, first)"
+        " WHERE (SELECT count(*) FROM raised) >= 0 AND j.job_id = w.job_id"
+        " AND (j.started_at >= w.first OR j.started_at >= (SELECT started_at FROM runs WHERE id = w.run_id))"
+        " AND NOT (j.run_id = w.run_id AND j.state IS NULL AND j.facts IS NULL"
+        " AND w.first >= (SELECT started_at FROM runs WHERE id = w.run_id))"
+        " RETURNING 1)"
+    )
+
+
+def pg_note_writes_arguments(touched: dict[int, tuple[int, datetime]]) -> tuple[list[Any], ...]:
+    """The four arrays `pg_note_writes` takes: the jobs written to, and (job, run, earliest
+    new `at`) of each run written to."""
+    forget = sorted(touched.items())
+    return (sorted({job_id for job_id, _ in touched.values()}),
+            [job_id for _, (job_id, _) in forget], [run_id for run_id, _ in forget],
+            [aware_utc(at) for _, (_, at) in forget])
+
+
+_PG_NOTE_WRITES = f"WITH {pg_note_writes(1)} SELECT count(*) FROM forgotten"
 
 
 async def note_writes(conn: AsyncConnection, touched: dict[int, tuple[int, datetime]]) -> None:
@@ -124,16 +144,12 @@ async def note_writes(conn: AsyncConnection, touched: dict[int, tuple[int, datet
     revision of every job written to, and forget the judgements its write may change —
     from the earliest of each touched run's start (as stored) and its new events onward.
     `touched`: run id -> (job id, the earliest `at` of its new events). Jobs in id order,
-    so two writers (or a writer and `keep_judgements`) always lock revision rows alike."""
+    so two writers (or a writer and `keep_judgements`) always lock revision rows alike.
+    (The event writer runs the same statements in its own: `pg_note_writes`, `note_writes_sqlite`.)"""
     if not touched:
         return
     if conn.dialect.name == "postgresql":
-        forget = sorted(touched.items())
-        await conn.exec_driver_sql(_PG_RAISE_REVISION,
-                                   [(sorted({job_id for job_id, _ in touched.values()}),)])
-        await conn.exec_driver_sql(_PG_FORGET_JUDGEMENTS, [(
-            [job_id for _, (job_id, _) in forget], [run_id for run_id, _ in forget],
-            [aware_utc(at) for _, (_, at) in forget])])
+        await conn.exec_driver_sql(_PG_NOTE_WRITES, [pg_note_writes_arguments(touched)])
     else:
         await in_sqlite_thread(conn, partial(note_writes_sqlite, touched=touched))
 

@@ -18,13 +18,14 @@ import json
 import logging
 import secrets
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache, partial
 from itertools import chain
-from typing import Any
+from typing import Any, TypeVar
 
+import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import bindparam, select, true, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
@@ -42,6 +43,7 @@ JOBS = Job.__table__  # type: ignore[attr-defined]
 RUNS = Run.__table__  # type: ignore[attr-defined]
 EVENTS = Event.__table__  # type: ignore[attr-defined]
 CACHE_LIMIT = 100_000
+T = TypeVar("T")
 HOLD_CONNECTION_SECONDS = 1.0
 
 
@@ -369,19 +371,53 @@ class EventWriter:
                     self._store_sqlite, plans=plans, run_ids=run_ids, job_ids=job_ids))
             except sqlite3.Error as exc:
                 raise DBAPIError.instance("(event write)", None, exc, sqlite3.Error) from exc
+        return await self._store_pg(conn, plans, run_ids, job_ids)
+
+    async def _store_pg(
+        self,
+        conn: AsyncConnection,
+        plans: list[_Plan],
+        run_ids: dict[tuple[int, str], int],
+        job_ids: dict[str, int],
+    ) -> list[WriteResult]:
+        """`_store` on PostgreSQL: the events, `job_state`'s notes and the runs' spans in one
+        statement (`_PG_WRITE`). When it is the transaction's only statement — every job and
+        run known, no start or finish — it goes to asyncpg as it is, with no BEGIN and COMMIT
+        round trips: one statement is atomic by itself."""
+        alone = not conn.in_transaction()
+        driver: Any = (await conn.get_raw_connection()).driver_connection
         wanted = _wanted_keys(plans, run_ids)
         seen: set[tuple[int, str]] = set()
         if wanted:
             pairs = sorted(wanted)
-            found: Any = await conn.exec_driver_sql(
-                _PG_STORED_KEYS, [([r for r, _ in pairs], [k for _, k in pairs])])
-            seen = {(run_id, key) for run_id, key in found.all()}
+            keys = ([r for r, _ in pairs], [k for _, k in pairs])
+            found: Any = await _pg(driver.fetch(_PG_STORED_KEYS, *keys)) if alone else \
+                (await conn.exec_driver_sql(_PG_STORED_KEYS, [keys])).all()
+            seen = {(run_id, key) for run_id, key in found}
         batch = self._batch(plans, run_ids, job_ids, seen)
-        if batch.rows:
-            columns = tuple(list(column) for column in zip(*batch.rows, strict=True))
-            await conn.exec_driver_sql(_PG_INSERT_EVENTS, [columns])
-            await job_state.note_writes(conn, batch.touched)  # before the runs' start times move
-            await self._update_runs_pg(conn, batch)
+        if not batch.rows:
+            return batch.results
+        events = [list(column) for column in zip(*batch.rows, strict=True)]
+        spans: list[list[Any]] = [[], [], []]
+        for run_id, span in batch.spans.items():
+            spans[0].append(run_id)
+            spans[1].append(aware_utc(span.first))
+            spans[2].append(aware_utc(span.last))
+        arguments = (*job_state.pg_note_writes_arguments(batch.touched), *events, *spans)
+        if alone and not batch.starts and not batch.finishes:
+            await _pg(driver.execute(_PG_WRITE, *arguments))
+            return batch.results
+        await conn.exec_driver_sql(_PG_WRITE, [arguments])
+        if batch.starts:
+            await conn.execute(_START_UPDATE, [
+                {"rid": run_id, "at": e.at, "attrs": e.data.get("attributes", {})}
+                for run_id, e in batch.starts.items()
+            ])
+        if batch.finishes:
+            await conn.execute(_FINISH_UPDATE, [
+                {"rid": run_id, "at": e.at, "status": e.status, "text": e.data.get("text")}
+                for run_id, e in batch.finishes.items()
+            ])
         return batch.results
 
     def _store_sqlite(
@@ -455,25 +491,6 @@ class EventWriter:
                     finishes[run_id] = e
             batch.results.append(WriteResult(len(plan.placed) - duplicates, duplicates, list(runs)))
         return batch
-
-    async def _update_runs_pg(self, conn: AsyncConnection, batch: "_Batch") -> None:
-        """Keep each run's summary columns current: time span, start facts, final status."""
-        rids, firsts, lasts = [], [], []
-        for run_id, span in batch.spans.items():
-            rids.append(run_id)
-            firsts.append(aware_utc(span.first))
-            lasts.append(aware_utc(span.last))
-        await conn.exec_driver_sql(_PG_SPAN_UPDATE, [(rids, firsts, lasts)])
-        if batch.starts:
-            await conn.execute(_START_UPDATE, [
-                {"rid": run_id, "at": e.at, "attrs": e.data.get("attributes", {})}
-                for run_id, e in batch.starts.items()
-            ])
-        if batch.finishes:
-            await conn.execute(_FINISH_UPDATE, [
-                {"rid": run_id, "at": e.at, "status": e.status, "text": e.data.get("text")}
-                for run_id, e in batch.finishes.items()
-            ])
 
     def _insert_ignoring_conflicts(self, table: Any) -> Any:
         dialect = postgresql if self._dialect == "postgresql" else sqlite
@@ -571,6 +588,15 @@ def _update_runs_sqlite(db: sqlite3.Connection, batch: _Batch) -> None:
             for run_id, e in batch.finishes.items()])
 
 
+async def _pg(statement: Awaitable[T]) -> T:
+    """A statement sent to asyncpg directly, its errors as SQLAlchemy's (as `_write_group`
+    and the error answers expect them)."""
+    try:
+        return await statement
+    except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        raise DBAPIError.instance("(event write)", None, exc, Exception) from exc
+
+
 def _fail(group: list[_Request], exc: Exception) -> None:
     for request in group:
         if not request.future.done():
@@ -599,13 +625,28 @@ _PG_STORED_KEYS = (
     "SELECT e.run_id, e.key FROM unnest($1::bigint[], $2::text[]) AS w(run_id, key)"
     " JOIN events AS e ON e.run_id = w.run_id AND e.key = w.key"
 )
-_PG_INSERT_EVENTS = (
-    "INSERT INTO events (run_id, kind, at, received_at, key, name, value, status, data)"
-    " SELECT u.run_id, u.kind, u.at, u.received_at, u.key, u.name, u.value, u.status, u.data::json"
-    " FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::text[],"
-    " $6::text[], $7::float8[], $8::text[], $9::text[])"
-    " AS u(run_id, kind, at, received_at, key, name, value, status, data)"
-    " ON CONFLICT DO NOTHING"
+# On PostgreSQL the whole write is one statement: `job_state`'s notes ($1-$4), the events
+# ($5-$13, one array per column) and the runs' spans ($14-$16). The UPDATE waits for
+# `forgotten` in a one-time filter, so rows are locked as `job_state.pg_note_writes` requires
+# (revisions, then judgements, then runs); the events INSERT, which nothing reads, runs last.
+_PG_WRITE = (
+    f"WITH {job_state.pg_note_writes(1)},"
+    " inserted AS ("
+    " INSERT INTO events (run_id, kind, at, received_at, key, name, value, status, data)"
+    " SELECT e.run_id, e.kind, e.at, e.received_at, e.key, e.name, e.value, e.status, e.data::json"
+    " FROM unnest($5::bigint[], $6::text[], $7::timestamptz[], $8::timestamptz[], $9::text[],"
+    " $10::text[], $11::float8[], $12::text[], $13::text[])"
+    " AS e(run_id, kind, at, received_at, key, name, value, status, data)"
+    " ON CONFLICT DO NOTHING)"
+    " UPDATE runs SET"
+    " last_event_at = CASE WHEN runs.last_event_at < u.span_last THEN u.span_last"
+    " ELSE runs.last_event_at END,"
+    " started_at = CASE WHEN NOT runs.has_start AND runs.started_at > u.span_first"
+    " THEN u.span_first ELSE runs.started_at END,"
+    " pending = true"
+    " FROM unnest($14::bigint[], $15::timestamptz[], $16::timestamptz[])"
+    " AS u(run_id, span_first, span_last)"
+    " WHERE runs.id = u.run_id AND (SELECT count(*) FROM forgotten) >= 0"
 )
 # A run's time span: `last_event_at` only grows; `started_at` is the earliest event until a
 # start event names it. Every run written to is touched here, so this is also where the run is
@@ -613,22 +654,12 @@ _PG_INSERT_EVENTS = (
 _SQLITE_SPAN_UPDATE = (
     "UPDATE runs SET"
     " last_event_at = CASE WHEN last_event_at < u.span_last THEN u.span_last ELSE last_event_at END,"
-    " started_at = CASE WHEN has_start = 0 AND started_at > u.span_first THEN u.span_first ELSE started_at END,"
+    " started_at = CASE WHEN has_start = 0 AND started_at > u.span_first THEN u.span_first"
+    " ELSE started_at END,"
     " pending = 1"
     " FROM (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS span_first,"
     " json_extract(value, '$[2]') AS span_last FROM json_each(?)) AS u"
     " WHERE runs.id = u.id"
-)
-_PG_SPAN_UPDATE = (
-    "UPDATE runs SET"
-    " last_event_at = CASE WHEN runs.last_event_at < u.span_last THEN u.span_last"
-    " ELSE runs.last_event_at END,"
-    " started_at = CASE WHEN NOT runs.has_start AND runs.started_at > u.span_first"
-    " THEN u.span_first ELSE runs.started_at END,"
-    " pending = true"
-    " FROM unnest($1::bigint[], $2::timestamptz[], $3::timestamptz[])"
-    " AS u(run_id, span_first, span_last)"
-    " WHERE runs.id = u.run_id"
 )
 # A start names the run's start time and attributes; the latest finish its end and status.
 _SQLITE_START_UPDATE = "UPDATE runs SET started_at = ?, has_start = 1, attributes = ? WHERE id = ?"
