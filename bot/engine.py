@@ -33,6 +33,7 @@ from bot.periods import TIME_WORDS, find_period
 from bot.question_words import STOP as STOP_WORDS
 from bot.registry import HANDLERS
 from bot.stored import asked_concepts, phrased_concepts
+from bot.zones import asked_zone
 from storage import queries
 from storage.audit import record_change
 from storage.clock import Clock
@@ -120,6 +121,8 @@ class Answerer:
             if not text:
                 return await handlers.help_reply(self._ask(text, None, None, session, viewer,
                                                            question=question))
+            named_zone = asked_zone(text)  # "what time does it run in New York time"
+            asker_zone = named_zone or asker_zone
             candidates = index.rank(text, words(text))
             if not candidates and index is not known.index:
                 await self._refused(known.index.rank(text, words(text)), question, viewer, session)
@@ -223,7 +226,8 @@ class Answerer:
         context = f"{earlier} {text}" if earlier else text
         return handlers.Ask(text=text, tokens=words(context), now=now, zone=zone, period=period,
                            job=job, session=session, viewer=viewer, question=question,
-                           state=self._state, known=self._known.index.jobs if self._known else None)
+                           state=self._state, known=self._known.index.jobs if self._known else None,
+                           zone_asked=asked_zone(text) is not None)
 
     def _remember(self, conversation: str | None, slug: str, text: str) -> None:
         if conversation is None:

@@ -60,6 +60,7 @@ class Ask:
     known: Sequence[Job] | None = None
     # The run the question names when another reading found it ("the last good one").
     run: Run | None = None
+    zone_asked: bool = False  # `zone` is the one the question named ("in New York time")
 
     async def visible_jobs(self) -> list[Job]:
         """Every job the asker may see, by slug."""

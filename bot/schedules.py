@@ -93,7 +93,8 @@ async def schedule(ask: Ask) -> Reply:
         own = nxt.astimezone(zone_of(job))
         next_clause = f"; next {_on(local, ask)}"
         if local.utcoffset() != own.utcoffset():
-            next_clause += f" your time ({own.strftime('%a')} {own.day} {own.strftime('%b %H:%M')} " \
+            mine = f"{place(ask.zone)} time" if ask.zone_asked else "your time"
+            next_clause += f" {mine} ({own.strftime('%a')} {own.day} {own.strftime('%b %H:%M')} " \
                            f"{place(zone_of(job))} time)"
     if asked & WEEKEND_WORDS:
         weekend = runs_on(job, ask.now, {5, 6})
@@ -101,6 +102,11 @@ async def schedule(ask: Ask) -> Reply:
         first += "." if weekend else ", not on weekends."
         return _reply(job, first + (f" Next run{next_clause.removeprefix('; next')}." if nxt else ""))
     deadline_lines = milestone_deadlines(job, nxt, ask) if nxt else []
+    if nxt is not None and nxt.astimezone(ask.zone).utcoffset() != nxt.astimezone(zone_of(job)).utcoffset():
+        coming = upcoming(job, ask.now, ask.now + timedelta(days=1))
+        day = sorted({f"{t.astimezone(ask.zone):%H:%M}" for t in coming})
+        if 1 < len(day) <= 24:  # several a day: each in the asker's clock too
+            deadline_lines.insert(0, f"In {place(ask.zone)} time: {listing(day)}")
     if asked & DEADLINE_WORDS and deadline_lines and not asked & OFTEN_WORDS:
         chosen = _named_deadline(ask, job, nxt) if nxt else None
         if chosen:
