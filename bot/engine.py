@@ -62,7 +62,8 @@ STATUS_WORDS = frozenset({
     "pending", "still", "yet", "go", "up", "there", "ready", "arrived", "green", "red", "hit",
     "reach", "reached", "make", "made", "get", "got", "look", "looking", "looks", "healthy",
     "health", "doing", "stuck", "hanging", "hung", "shape", "broken", "broke", "alive",
-    "correct", "accurate", "reliable", "trust"})
+    "correct", "accurate", "reliable", "trust", "send", "sent", "deliver", "delivered", "upload",
+    "uploaded", "submit", "submitted", "publish", "published", "produce", "produced"})
 # Words that say how or when a job runs, not which: "the weekly report" may be our report.
 NOT_A_NAME = frozenset({
     "weekly", "daily", "hourly", "monthly", "nightly", "yearly", "main", "big", "usual",

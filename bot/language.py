@@ -99,6 +99,19 @@ def stem(word: str) -> str:
     return word
 
 
+SHORT_WORDS = ("the", "long", "last", "late", "when", "what", "many", "much", "did", "was",
+               "run", "ran", "how", "who", "job", "time", "took", "take", "done", "fail")
+
+
+def _transposed(token: str, known: set[str]) -> str | None:
+    """A short everyday word with two neighbouring letters swapped, its first letter kept."""
+    for word in SHORT_WORDS:
+        if len(word) == len(token) and word[0] == token[0] and sorted(word) == sorted(token) and \
+                sum(a != b for a, b in zip(word, token, strict=True)) == 2:
+            return word
+    return None
+
+
 def correct(tokens: list[str], vocabulary: Iterable[str]) -> list[str]:
     """Replace unknown words of five letters or more by a close known word ('finsihed' →
     'finished', 'improt' → 'import'). Short and everyday words are left alone: 'will' is
@@ -107,6 +120,10 @@ def correct(tokens: list[str], vocabulary: Iterable[str]) -> list[str]:
     ordered = sorted(known)
     fixed = []
     for token in tokens:
+        if 3 <= len(token) <= 4 and token.isalpha() and token not in known and \
+                (swapped := _transposed(token, known)):
+            fixed.append(swapped)  # "lnog" is "long", "teh" is "the"
+            continue
         if token in known or token in PLAIN_WORDS or len(token) < 5 or token.isdigit() \
                 or not token.isalnum() or stem(token) in known:  # "batches" is no typo of "batch"
             fixed.append(token)
