@@ -54,6 +54,10 @@ COMMON_WORDS = ("run", "running", "finished", "finish", "done", "failed", "fail"
                 "dauert", "gedauert", "normalerweise", "gestern", "heute", "wann", "welche")
 # Words that ask how a run went; a question with none of them that fits no intent may ask for a
 # stored fact ("ACE batch id from friday?") or for something not stored ("cpu usage?").
+# Verbs of a job doing its work ("did it send anything?"): words of how a run went, but also
+# the words of milestones ("report-published") that name the job that reaches them.
+DONE_VERBS = frozenset({"send", "sent", "deliver", "delivered", "upload", "uploaded", "submit",
+                        "submitted", "publish", "published", "produce", "produced"})
 STATUS_WORDS = frozenset({
     "run", "ran", "runs", "finish", "finished", "done", "complete", "completed", "running",
     "status", "ok", "okay", "succeed", "succeeded", "work", "worked", "happen", "happened",
@@ -62,8 +66,7 @@ STATUS_WORDS = frozenset({
     "pending", "still", "yet", "go", "up", "there", "ready", "arrived", "green", "red", "hit",
     "reach", "reached", "make", "made", "get", "got", "look", "looking", "looks", "healthy",
     "health", "doing", "stuck", "hanging", "hung", "shape", "broken", "broke", "alive",
-    "correct", "accurate", "reliable", "trust", "send", "sent", "deliver", "delivered", "upload",
-    "uploaded", "submit", "submitted", "publish", "published", "produce", "produced"})
+    "correct", "accurate", "reliable", "trust"}) | DONE_VERBS
 # Words that say how or when a job runs, not which: "the weekly report" may be our report.
 NOT_A_NAME = frozenset({
     "weekly", "daily", "hourly", "monthly", "nightly", "yearly", "main", "big", "usual",
@@ -269,7 +272,7 @@ def _expected_milestones(job: Job) -> set[str]:
 
 
 # Words of asking, not of a job's reports ("status update pls" names no "shipments_updated").
-ASKING_WORDS = STATUS_WORDS | set(COMMON_WORDS) | {
+ASKING_WORDS = (STATUS_WORDS - DONE_VERBS) | set(COMMON_WORDS) | {
     "update", "updates", "updated", "report", "reports", "status", "check", "news", "info"}
 
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from alerts.wording import capital, clock_time, day_name, listing, moment, quantity
-from bot import cards, details, handlers, run_conditions
+from bot import cards, details, handlers, logged, run_conditions
 from bot.answer_state import JudgedRun, judge_runs
 from bot.clarify import content_words
 from bot.facts import Reply
@@ -77,6 +77,9 @@ async def metric_or_count(ask: Ask) -> Reply:
     if not best_named(ask.tokens, list(history.metrics), job_words(ask.job), at_least=3) and (
             stored := await details.stored_answer(ask, at_least=6 if own_only else 3)):
         return stored  # "how many carriers does it cover", "weeks of history": payload fields
+    if not best_named(ask.tokens, list(history.metrics), job_words(ask.job), at_least=3) and (
+            found := await logged.logged_reply(ask)):
+        return found  # "how many lines were in the file": a number a note holds
     return await handlers.metric(ask)
 
 

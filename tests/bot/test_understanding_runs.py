@@ -141,3 +141,27 @@ async def test_a_running_job_is_judged_by_its_pace(told: Told) -> None:
     assert answer.startswith("Yes — inventory-sync is running (stage 'warehouse-b', 50% done: "
                              "5,000 of 10,000 items); at its pace it should finish about 08:00, "
                              "before the end of its longest runtime is due at 10:00.")
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_what_a_run_logged_is_found_by_the_question_words(told: Told) -> None:
+    answer = await ask(told, "when did the price import complain about a negative price?")
+
+    first = answer.splitlines()[0]
+    assert first.startswith("price-import logged this on Wed 25 Nov at 03:06")
+    assert "negative price for SKU 4711" in first
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_times_in_the_zone_the_question_names(told: Told) -> None:
+    answerer, api = told.answerer, told.api
+    told.clock.now = NOW + timedelta(seconds=2)
+    defined = await api.put("/v1/jobs/customer-export", {"timezone": "Europe/Berlin",
+                                                         "schedule": "0 5 * * *"})
+    assert defined.status in (200, 201), await defined.text()
+
+    answer = (await answerer.reply("what time does the customer export run in new york time?",
+                                   timezone=BERLIN)).text
+
+    # 05:00 in Berlin is 23:00 the evening before in New York (both on standard time).
+    assert "next today at 23:00 New York time" in answer.splitlines()[0]
