@@ -185,6 +185,10 @@ class Answerer:
                     comparisons.wants_over_period(ask, intent.name) and \
                     (whole := await comparisons.over_period(ask)):
                 return whole  # "total shipments updated yesterday", "longest run this month"
+            if intent.name in ("status", "failure") and ask.period is not None and \
+                    len(ask.period.days) > 2 and not ask.period.label.endswith("night") and \
+                    not CAUSE_WORDS & set(ask.tokens):
+                return await run_lists.runs(ask)  # "has it failed at all this month?": its runs
             if intent.name == "status" and (not STATUS_WORDS & set(ask.tokens)
                                             or phrased_concepts(ask.tokens)):
                 return await details.detail(ask)  # a stored fact, or "not sure" with readings

@@ -129,6 +129,8 @@ INTENTS = (
                         r"tage|wochen|naechte|stunden|monate)\b)[a-z]",
                         r"\b(list|show|all)( me)?( the| all)?( \w+)?( \w+)? (runs|failures|fails|reruns)\b",
                         r"\b(list|show)( me)?( the| all)? (failed|failing|broken)\b",
+                        r"\b(list|show)( me)?( every| each| all| the)? (failures?|fails|errors|problems)\b",
+                        r"\b(which|what) days?\b.*\b(log|logged|warn|warned|fail|failed)\b",
                         r"\bruns (today|yesterday|this|last|since|over|on|in)\b",
                         r"\bwhen did .* last (fail|break|crash|error|go wrong)",
                         rf"\b(last|letzte[rsn]?) ({GOOD})\b", rf"\blast\b.*\b({GOOD_ADVERBS})\b",

@@ -54,6 +54,10 @@ def condition(ask: Ask, metrics: Sequence[str], milestones: Sequence[str],
         for value in seen:
             if _names_value(ask.question, value):
                 return Condition(f"ran with {label(value_key)} {value}", _with_value(value_key, value))
+    if level := _logged_level(ask):
+        return Condition(f"logged {'a warning' if level == 'warning' else 'an error'}",
+                         lambda events, _j: any(e.kind == "note" and e.data.get("level") in
+                                                LEVELS[level] for e in events))
     named = _named_milestone(ask, milestones, own)
     if named and REACHING & set(ask.tokens):
         return Condition(f"reached {quoted(named)}",
@@ -85,10 +89,23 @@ async def runs_where(ask: Ask, judged: list[JudgedRun]) -> tuple[Condition, list
     return found, [j for j in judged if found.holds(events[j.run.id or 0], j)]
 
 
+LEVELS = {"warning": ("warning", "error"), "error": ("error",)}
+LOGGED = re.compile(r"\b(?:warnings?|warned|warnung(?:en)?)\b"
+                    r"|\b(?P<error>errors?|fehler) (?:logged|in the log)")
+
+
+def _logged_level(ask: Ask) -> str | None:
+    """"Any warnings last week?", "which days did it log a warning": runs by what they logged."""
+    found = LOGGED.search(ask.text)
+    if found is None:
+        return None
+    return "error" if found["error"] else "warning"
+
+
 def _may_set_one(ask: Ask) -> bool:
     """Whether the question may set a condition at all, from its words alone: most counts
     ("how many runs did it have this year?") set none, and their runs' events are not read."""
-    if COMPARED.search(ask.text):
+    if COMPARED.search(ask.text) or LOGGED.search(ask.text):
         return True
     content = content_words(ask) - TIME_WORDS_SET
     if content and (HAVING.search(ask.text) or REACHING & set(ask.tokens)):

@@ -117,18 +117,20 @@ async def runs(ask: Ask) -> Reply:
                               f"The last {len(judged[:count])} runs of {job.title}:")
     if asked & LAST_WORDS and asked & GOOD_WORDS and not asked & {"how", "many", "often"}:
         return await _fact_of(ask, _last_good(ask, job, judged), judged)
+    if judged and (where := await run_conditions.runs_where(ask, judged[:CONDITION_RUNS])):
+        return await _meeting(ask, job, where[0], where[1], min(len(judged), CONDITION_RUNS), when)
+    yes_no = ask.text.split()[:1] != [] and ask.text.split()[0] in handlers.YES_NO_START
     if asked & FAIL_WORDS:
         bad = [j for j in judged if j.bad]
         if not bad:
-            first = f"{job.title} did not fail{when}: it ran {times(len(judged))}" + (
-                ", every run succeeded." if all(j.good for j in judged) else ".")
+            first = f"{'No — ' if yes_no else ''}{job.title} did not fail{when}: it ran " \
+                    f"{times(len(judged))}" + (", every run succeeded." if all(j.good for j in judged)
+                                               else ".")
             return await _listing(ask, job, judged[:10], first)
-        first = (f"{job.title} failed {times(len(bad))}{when}: "
+        first = (f"{'Yes — ' if yes_no else ''}{job.title} failed {times(len(bad))}{when}: "
                  f"{listing([_when(ask, j) for j in reversed(bad[:10])])}; it ran "
                  f"{times(len(judged))} in all.")
         return await _listing(ask, job, judged[:10], first)
-    if judged and (where := await run_conditions.runs_where(ask, judged[:CONDITION_RUNS])):
-        return await _meeting(ask, job, where[0], where[1], min(len(judged), CONDITION_RUNS), when)
     if not judged:
         return _reply(job, f"{job.title} has not run{when}.")
     states = Counter(state_word(j.state) for j in judged)
@@ -142,7 +144,9 @@ async def _meeting(ask: Ask, job: Job, condition: run_conditions.Condition, met:
     """"The audit reported fewer than 3,000 invoices checked on 4 of its 14 runs so far"."""
     days = {j.run.started_at.astimezone(ask.zone).date() for j in met}
     on = f" on {len(days)} days" if len(days) != len(met) else ""
-    first = (f"{len(met)} of {among} runs of {job.title}{when} {condition.said}{on}"
+    yes_no = ask.text.split()[:1] != [] and ask.text.split()[0] in handlers.YES_NO_START
+    polar = ("Yes — " if met else "No — ") if yes_no else ""
+    first = (f"{polar}{len(met)} of {among} runs of {job.title}{when} {condition.said}{on}"
              + (":" if met else "."))
     return await _listing(ask, job, met[:10], first)
 
@@ -226,6 +230,11 @@ async def _why(ask: Ask, job: Job, judged: JudgedRun, numbered: bool, explained:
         if named:
             value = next(e for e in events if e.name == named)
             return f", {handlers.label(named)} {quantity(value.value or 0, value.data.get('unit'))}"
+    if run_conditions.LOGGED.search(ask.text):  # "any warnings last week?": what they said
+        notes = [e for e in await queries.run_events(judged.run, kinds=["note"], session=ask.session)
+                 if e.data.get("level") in ("warning", "error") and e.data.get("text")]
+        if notes:
+            return f": {str(notes[0].data['text'])[:160]}"
     if judged.state == "failed":
         return f": {judged.run.summary[:120]}" if judged.run.summary else ""
     if judged.good or judged.state == "running" or not explained:
@@ -246,6 +255,14 @@ async def overview(ask: Ask) -> Reply:
     if ask.period is None or ask.period.label == "today" or handlers.LATE_WORDS & set(ask.tokens):
         return await handlers.overview(ask)
     return await period_overview(ask)
+
+
+def _moment_in(ask: Ask, at: datetime) -> str:
+    """"at 01:31" within a day or a night; "Tue 24 Nov 01:31" over longer periods."""
+    local = at.astimezone(ask.zone)
+    if ask.period is not None and len(ask.period.days) > 2:
+        return f"{local:%a} {local.day} {local:%b} {local:%H:%M}"
+    return moment(local, ask.today)
 
 
 def _rerun_after(ask: Ask, bad: JudgedRun, judged: list[JudgedRun]) -> str:
@@ -287,10 +304,10 @@ async def period_overview(ask: Ask, *, only: Job | None = None) -> Reply:
         total += len(judged)
         wrong = [j for j in judged if j.bad or (not only_failures and j.state == "unusual")]
         why = handlers.CAUSE_WORDS & set(ask.tokens)
-        said = [f"{state_word(j.state)} ({moment(j.run.started_at.astimezone(ask.zone), ask.today)})"
+        said = [f"{state_word(j.state)} ({_moment_in(ask, j.run.started_at)})"
                 + (await handlers.cause_of(j.run, ask) if why else "")
                 + _rerun_after(ask, j, judged) for j in reversed(wrong[:5])]
-        said += [f"did not start (scheduled {moment(at.astimezone(ask.zone), ask.today)})"
+        said += [f"did not start (scheduled {_moment_in(ask, at)})"
                  for at in missed.get(job.id or 0, [])[:5]]
         if said:
             problems.append(f"{job.title} — " + listing(said))
