@@ -54,6 +54,7 @@ COMMON_WORDS = ("run", "running", "finished", "finish", "done", "failed", "fail"
                 "dauert", "gedauert", "normalerweise", "gestern", "heute", "wann", "welche")
 # Words that ask how a run went; a question with none of them that fits no intent may ask for a
 # stored fact ("ACE batch id from friday?") or for something not stored ("cpu usage?").
+WARNING_WORDS = frozenset({"warning", "warnings", "warned", "warnung", "warnungen"})
 # Verbs of a job doing its work ("did it send anything?"): words of how a run went, but also
 # the words of milestones ("report-published") that name the job that reaches them.
 DONE_VERBS = frozenset({"send", "sent", "deliver", "delivered", "upload", "uploaded", "submit",
@@ -187,7 +188,8 @@ class Answerer:
                 return whole  # "total shipments updated yesterday", "longest run this month"
             if intent.name in ("status", "failure") and ask.period is not None and \
                     len(ask.period.days) > 2 and not ask.period.label.endswith("night") and \
-                    not CAUSE_WORDS & set(ask.tokens):
+                    not CAUSE_WORDS & set(ask.tokens) and \
+                    (handlers.FAILURE_WORDS | WARNING_WORDS) & set(ask.tokens):
                 return await run_lists.runs(ask)  # "has it failed at all this month?": its runs
             if intent.name == "status" and (not STATUS_WORDS & set(ask.tokens)
                                             or phrased_concepts(ask.tokens)):
