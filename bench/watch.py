@@ -59,7 +59,7 @@ What is measured
 
     `--profile` adds, on another copy, after a first pass and the minute before, the busiest
     minute under cProfile, with the SQL statements and the time inside the driver per storage
-    function (and the bot function that called it).
+    function (and the watcher function that called it).
 
     The baseline: at the sizes of `--baseline-jobs`, the watcher as it was at `--baseline-ref`
     (read from git, with the storage queries and the judging functions it used then; the
@@ -748,7 +748,7 @@ async def traced_minutes(engine: AsyncEngine, world: World, feed: list[RunPlan])
 @dataclass
 class SqlByCaller:
     """Statements, and time inside the driver (query and fetch, including the hop to
-    aiosqlite's thread), per storage function and the bot function that called it."""
+    aiosqlite's thread), per storage function and the watcher function that called it."""
 
     statements: Counter[str] = field(default_factory=Counter)
     seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
@@ -770,9 +770,9 @@ def issuer() -> str:
     found: list[str] = []
     while frame is not None and len(found) < 2:
         module = frame.f_globals.get("__name__", "")
-        if module.startswith(("storage.", "bot.")):
+        if module.startswith(("storage.", "alerts.")):
             label = f"{module}.{frame.f_code.co_name}"
-            if not found or (module.startswith("bot.") and not found[-1].startswith("bot.")):
+            if not found or (module.startswith("alerts.") and not found[-1].startswith("alerts.")):
                 found.append(label)
         frame = frame.f_back
     return " <- ".join(found) or "?"
@@ -805,7 +805,7 @@ async def profiled_busiest(engine: AsyncEngine, world: World, feed: list[RunPlan
     out = io.StringIO()
     stats = pstats.Stats(profile, stream=out)
     stats.sort_stats("tottime").print_stats(20)
-    stats.sort_stats("cumulative").print_stats(r"(bot|storage)/|apscheduler", 25)
+    stats.sort_stats("cumulative").print_stats(r"(alerts|storage)/|apscheduler", 25)
     return Profiled(result, sql, out.getvalue())
 
 

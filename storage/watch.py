@@ -33,6 +33,7 @@ from sqlalchemy import (
     text,
     true,
     type_coerce,
+    union,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -73,8 +74,18 @@ class _ReadUTC(UTCDateTime):
 
 
 def _sqlite_utc_read(value: str | None) -> datetime | None:
-    """SQLite's naive UTC text, as `UTCDateTime` reads it (its offset, if any, ignored)."""
-    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+    """SQLite's naive UTC text, as `UTCDateTime` reads it. Parsed with the offset appended:
+    `replace(tzinfo=…)` costs ten times the parse."""
+    if value is None:
+        return None
+    try:
+        return _parse(value + "+00:00")
+    except ValueError:  # text with an offset of its own (or none at all): as `UTCDateTime` reads it
+        found = _parse(value)
+        return found.replace(tzinfo=UTC) if found.tzinfo is None else found.astimezone(UTC)
+
+
+_parse = datetime.fromisoformat
 
 
 def _aware_utc_read(value: datetime | None) -> datetime | None:
@@ -187,6 +198,14 @@ async def revisions_of_runs(run_ids: Collection[int], *, session: AsyncSession) 
         found.update({job_id: revision for job_id, revision in
                       (await (await session.connection()).execute(query)).all()})
     return found
+
+
+async def without_jit(session: AsyncSession) -> None:
+    """On PostgreSQL, no JIT compilation for the rest of this transaction. The watcher's
+    queries are index ranges per job, over in milliseconds; the planner, misjudging how many
+    rows a range per job holds, took some for costly enough to compile — 200-500 ms each."""
+    if _dialect(session) == "postgresql":
+        await (await session.connection()).execute(text("SET LOCAL jit = off"))
 
 
 # --- runs ----------------------------------------------------------------------------------------
@@ -329,14 +348,20 @@ async def watched_runs(job_ids: Collection[int], since: datetime, *,
 NOT_JUDGED, UNFINISHED = text(PENDING_RUNS), text(UNFINISHED_RUNS)
 
 
+def _kept_of_run(column: Any) -> Any:
+    """What is kept of a run still going (`WatchedRun`), looked up by the run's id: a
+    subquery per run, where a join let PostgreSQL, misjudging how many runs match, read
+    every judgement there is."""
+    return (select(column).where(JUDGEMENTS.c.run_id == RUNS.c.id, RUNS.c.finished_at.is_(None),
+                                 JUDGEMENTS.c.state.is_(None))
+            .correlate(RUNS).scalar_subquery())
+
+
 async def _watched(where: ColumnElement[bool], session: AsyncSession) -> list[WatchedRun]:
-    query = (select(*RUN_COLUMNS, RUNS.c.pending, JUDGEMENTS.c.run_id.is_not(None),
-                    _read(JUDGEMENTS.c.definition_at), JUDGEMENTS.c.stall_after)
-             .select_from(RUNS.outerjoin(JUDGEMENTS, and_(
-                 JUDGEMENTS.c.run_id == RUNS.c.id, RUNS.c.finished_at.is_(None),
-                 JUDGEMENTS.c.state.is_(None))))
-             .where(where))
-    return [WatchedRun(RunRow(*row[:9]), bool(row[9]), bool(row[10]), row[11], row[12])
+    query = select(*RUN_COLUMNS, RUNS.c.pending, _kept_of_run(JUDGEMENTS.c.run_id),
+                   _read(_kept_of_run(JUDGEMENTS.c.definition_at)),
+                   _kept_of_run(JUDGEMENTS.c.stall_after)).where(where)
+    return [WatchedRun(RunRow(*row[:9]), bool(row[9]), row[10] is not None, row[11], row[12])
             for row in (await (await session.connection()).execute(query)).all()]
 
 
@@ -406,28 +431,52 @@ async def past_successes(anchors: Collection[int], limit: int, *,
     anchor, past = aliased(RUNS), aliased(RUNS)
     found: dict[int, PastRow] = {}
     for chunk in _chunks(sorted(anchors)):
-        before = (select(past.c.id).where(past.c.job_id == anchor.c.job_id,
-                                          past.c.status == SUCCEEDED,
-                                          past.c.started_at < anchor.c.started_at)
-                  .order_by(past.c.started_at.desc()).limit(limit))  # index order: stops at `limit`
         if _dialect(session) == "postgresql":
-            lateral = before.correlate(anchor).lateral()
-            earlier = select(lateral.c.id).select_from(anchor).join(lateral, true())
+            query = _past_successes_pg(anchor, past, chunk, limit, session)
         else:
-            earlier = select(past.c.id).select_from(anchor).join(
-                past, past.c.id.in_(before.correlate(anchor).scalar_subquery()))
-        since = select(past.c.id).select_from(anchor).join(past, and_(
-            past.c.job_id == anchor.c.job_id, past.c.status == SUCCEEDED,
-            past.c.started_at >= anchor.c.started_at))
-        ids = earlier.where(_among(anchor.c.id, chunk, session)).union(
-            since.where(_among(anchor.c.id, chunk, session)))
-        query = (select(RUNS.c.id, RUNS.c.job_id, _read(RUNS.c.started_at),
-                        _read(RUNS.c.finished_at), JUDGEMENTS.c.facts)
-                 .select_from(RUNS.outerjoin(JUDGEMENTS, JUDGEMENTS.c.run_id == RUNS.c.id))
-                 .where(RUNS.c.id.in_(ids)))
+            query = _past_successes_sqlite(anchor, past, chunk, limit, session)
         for row in (await (await session.connection()).execute(query)).all():
             found[row[0]] = PastRow(*row)
     return sorted(found.values(), key=lambda r: (r.job_id, r.started_at, r.id))
+
+
+def _past_successes_sqlite(anchor: Any, past: Any, chunk: list[int], limit: int,
+                           session: AsyncSession) -> Any:
+    before = (select(past.c.id).where(past.c.job_id == anchor.c.job_id, past.c.status == SUCCEEDED,
+                                      past.c.started_at < anchor.c.started_at)
+              .order_by(past.c.started_at.desc()).limit(limit))  # index order: stops at `limit`
+    earlier = select(past.c.id).select_from(anchor).join(
+        past, past.c.id.in_(before.correlate(anchor).scalar_subquery()))
+    since = select(past.c.id).select_from(anchor).join(past, and_(
+        past.c.job_id == anchor.c.job_id, past.c.status == SUCCEEDED,
+        past.c.started_at >= anchor.c.started_at))
+    ids = earlier.where(_among(anchor.c.id, chunk, session)).union(
+        since.where(_among(anchor.c.id, chunk, session)))
+    return (select(RUNS.c.id, RUNS.c.job_id, _read(RUNS.c.started_at), _read(RUNS.c.finished_at),
+                   _facts_of(RUNS.c.id)).where(RUNS.c.id.in_(ids)))
+
+
+def _past_successes_pg(anchor: Any, past: Any, chunk: list[int], limit: int,
+                       session: AsyncSession) -> Any:
+    """Both parts read per anchor along ix_runs_job_started (LATERAL; the second kept from
+    being made a join, OFFSET 0), each run's columns with them: as a join, PostgreSQL —
+    misjudging how many runs match — read the whole table, and compiled the plan (JIT)."""
+    columns = (past.c.id, past.c.job_id, past.c.started_at, past.c.finished_at)
+    mine = (past.c.job_id == anchor.c.job_id, past.c.status == SUCCEEDED)
+    before = (select(*columns).where(*mine, past.c.started_at < anchor.c.started_at)
+              .order_by(past.c.started_at.desc()).limit(limit).correlate(anchor).lateral())
+    after = (select(*columns).where(*mine, past.c.started_at >= anchor.c.started_at)
+             .offset(0).correlate(anchor).lateral())
+    both = union(*(select(part.c.id, part.c.job_id, part.c.started_at, part.c.finished_at)
+                   .select_from(anchor).join(part, true()).where(_among(anchor.c.id, chunk, session))
+                   for part in (before, after))).subquery()
+    return select(both.c.id, both.c.job_id, _read(both.c.started_at), _read(both.c.finished_at),
+                  _facts_of(both.c.id))
+
+
+def _facts_of(run_id: Any) -> Any:
+    """A run's facts as kept, looked up by its id: joined, PostgreSQL read every judgement."""
+    return select(JUDGEMENTS.c.facts).where(JUDGEMENTS.c.run_id == run_id).scalar_subquery()
 
 
 async def history_events(run_ids: Collection[int], *,
@@ -505,8 +554,13 @@ async def keep_judged(kept: Sequence[Watched], judged: Iterable[tuple[int, int]]
              "definition_at": r.definition_at, "facts": r.facts, "stall_after": r.stall_after}
             for r in sorted(kept, key=lambda r: (r.job_id, r.run_id))
             if r.job_id in still and r.facts_only == only_facts])
-    await _many(session, CLEAR_PENDING, [
-        {"rid": run_id} for run_id in sorted(run_id for run_id, job_id in judged if job_id in still)])
+    cleared = sorted(run_id for run_id, job_id in judged if job_id in still)
+    if connection.dialect.name == "postgresql":
+        for chunk in _chunks(cleared):  # one statement, not a round trip per run
+            await connection.execute(update(RUNS).where(_among(RUNS.c.id, chunk, session))
+                                     .values(pending=False))
+    else:
+        await _many(session, CLEAR_PENDING, [{"rid": run_id} for run_id in cleared])
     return still
 
 
@@ -618,8 +672,18 @@ async def open_alerts(new: Sequence[NewAlert], now: datetime, *,
 async def resolve_alerts(resolved: Sequence[tuple[int, str]], now: datetime, *,
                          session: AsyncSession) -> None:
     """Resolve these (alert id, resolution) alerts at `now`, unless resolved already."""
-    await _many(session, RESOLVE, [{"alert": alert_id, "resolution": resolution[:2000], "at": now}
-                                   for alert_id, resolution in sorted(resolved)])
+    rows = [{"alert": alert_id, "resolution": resolution[:2000], "at": now}
+            for alert_id, resolution in sorted(resolved)]
+    if _dialect(session) != "postgresql":
+        await _many(session, RESOLVE, rows)
+        return
+    for start in range(0, len(rows), IDS_PER_QUERY):  # one statement, not a round trip per alert
+        chunk = rows[start:start + IDS_PER_QUERY]
+        given = _unnest(("alert", BigInteger, [row["alert"] for row in chunk]),
+                        ("resolution", String, [row["resolution"] for row in chunk]))
+        await (await session.connection()).execute(
+            update(ALERTS).where(ALERTS.c.id == given.c.alert, ALERTS.c.state != RESOLVED)
+            .values(state=RESOLVED, resolved_at=now, resolution=given.c.resolution))
 
 
 RESOLVE = update(ALERTS).where(ALERTS.c.id == bindparam("alert"), ALERTS.c.state != RESOLVED).values(
@@ -670,11 +734,32 @@ async def set_bookmarks(bookmarks: dict[int, Bookmark], claimed: dict[int, datet
     changed) keeps the earlier of the two: such a mark is never lost."""
     if not bookmarks:
         return
-    await _many(session, SET_BOOKMARK, [
-        {"job": job_id, "checked_until": mark.checked_until, "next_check": mark.next_check_at,
-         "claimed": claimed[job_id], "defined_at": mark.defined_at,
-         "digest": mark.definition_digest, "runs_check_at": mark.runs_check_at}
-        for job_id, mark in sorted(bookmarks.items())])
+    rows = [{"job": job_id, "checked_until": mark.checked_until, "next_check": mark.next_check_at,
+             "claimed": claimed[job_id], "defined_at": mark.defined_at,
+             "digest": mark.definition_digest, "runs_check_at": mark.runs_check_at}
+            for job_id, mark in sorted(bookmarks.items())]
+    if _dialect(session) != "postgresql":
+        await _many(session, SET_BOOKMARK, rows)
+        return
+    stamp = postgresql.TIMESTAMP(timezone=True)
+    connection = await session.connection()
+    for start in range(0, len(rows), IDS_PER_QUERY):  # one statement, not a round trip per job
+        chunk = rows[start:start + IDS_PER_QUERY]
+        # Locked in id order first, as writers lock jobs (a join could take them in any order).
+        ids = [job_id for job_id, _ in sorted(bookmarks.items())][start:start + IDS_PER_QUERY]
+        await connection.execute(select(JOBS.c.id).where(_among(JOBS.c.id, ids, session))
+                                 .order_by(JOBS.c.id).with_for_update())
+        given = _unnest(*((name, BigInteger if name == "job" else String if name == "digest" else stamp,
+                           [row[name] for row in chunk]) for name in chunk[0]))
+        following = given.c.next_check
+        await connection.execute(update(JOBS).where(JOBS.c.id == given.c.job).values(
+            checked_until=given.c.checked_until,
+            next_check_at=case(
+                (JOBS.c.next_check_at.is_(None) | (JOBS.c.next_check_at == given.c.claimed), following),
+                (following.is_(None) | (JOBS.c.next_check_at < following), JOBS.c.next_check_at),
+                else_=following),
+            defined_at=given.c.defined_at, definition_digest=given.c.digest,
+            runs_check_at=given.c.runs_check_at))
 
 
 _NEXT = bindparam("next_check", type_=UTCDateTime())
@@ -767,6 +852,13 @@ def _stamp(moment: datetime, known: dict[datetime, str]) -> str:
 @cache
 def _compiled(statement: Any, dialect: Any) -> Any:
     return statement.compile(dialect=dialect)
+
+
+def _unnest(*columns: tuple[str, Any, list[Any]]) -> Any:
+    """Rows given as one array per column (PostgreSQL's unnest), to join in one statement."""
+    return func.unnest(*(bindparam(None, values, type_=postgresql.ARRAY(kind))
+                         for _, kind, values in columns)).table_valued(
+        *(name for name, _, _ in columns)).render_derived()
 
 
 def _per_window(wanted: dict[int, K], condition: Any) -> list[ColumnElement[bool]]:
