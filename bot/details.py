@@ -80,6 +80,14 @@ async def detail(ask: Ask) -> Reply:
     return await handlers.status(ask)
 
 
+async def output_or_fact(ask: Ask) -> Reply:
+    """"Which snapshot did it write on the 15th": the field named, when one is; else what the
+    run produced."""
+    if content_words(ask) and (stored := await stored_answer(ask)) is not None:
+        return stored
+    return await handlers.outputs(ask)
+
+
 async def stored_answer(ask: Ask, *, at_least: int = 3) -> Reply | None:
     """The stored fact the question names surely, or None: for questions another reading
     could not place ("how many carriers does the sync cover": a payload's field); never a

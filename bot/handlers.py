@@ -554,14 +554,18 @@ def files(ask: Ask, f: RunFacts, *, reading: bool) -> str:
     """What a run read, or what it produced; when it reported nothing, why that may be."""
     who = capital(subject(ask, f))
     found = f.inputs if reading else f.outputs
+    yes_no = bool(ask.text.split()[:1]) and ask.text.split()[0] in YES_NO_START
     if found:
-        return f"{who} {'read' if reading else 'produced'} {listing(found[:5])}."
+        folders = sorted({p.rsplit("/", 1)[0] + "/" for p in found if "/" in p.strip("/")})
+        where = f" (in {listing(folders[:3])})" if folders and FOLDER_WORDS & set(ask.tokens) else ""
+        return f"{'Yes — ' if yes_no else ''}{who} {'read' if reading else 'produced'} " \
+               f"{listing(found[:5])}{where}."
     if reading:
         return f"{who} did not report an input file. Jobs report it as a payload named like 'input-file'."
     missing = [m.name for m in f.milestones if m.status == "missing"]
     tail = (f" It did not reach {listing([quoted(n) for n in missing])}, which it usually does."
             if missing else "")
-    return f"{who} reported no output.{tail}"
+    return f"{'No — ' if yes_no else ''}{who} reported no output.{tail}"
 
 
 # --- how long -------------------------------------------------------------------------------
@@ -716,6 +720,8 @@ MAX_LISTED = 25  # jobs listed under an overview's first sentence, besides those
 LATE_WORDS = frozenset({"late", "behind", "overdue", "delayed", "verspaetet"})
 RUNNING_WORDS = frozenset({"running", "going", "active", "laeuft", "läuft", "laufen", "progress",
                            "busy"})
+FOLDER_WORDS = frozenset({"folder", "folders", "where", "directory", "dir", "path", "location",
+                          "ordner", "wo", "verzeichnis", "end", "land", "put"})
 YES_NO_START = frozenset({"is", "are", "was", "were", "did", "has", "have", "does", "do", "any",
                           "anything", "ist", "sind", "gibt", "hat", "war"})
 

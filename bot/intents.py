@@ -136,7 +136,9 @@ INTENTS = (
                         rf"\b(last|letzte[rsn]?) ({GOOD})\b", rf"\blast\b.*\b({GOOD_ADVERBS})\b",
                         rf"\blast (ran|run|went|finished|completed|worked) ({GOOD})\b",
                         rf"\bwhen did .* last (succeed|work|go ({GOOD}))")),
-    Intent("output", 56, (r"\bproduce", r"\boutputs?\b", r"\bgenerat", r"\bwhat did (it|the \w+"
+    Intent("output", 56, (r"\bproduce", r"\boutputs?\b", r"\bgenerat", r"\bend up\b",
+                          r"\b(put|puts|save|saves|saved|store|stores|drop|drops|land)\b",
+                          r"\bwhat did (it|the \w+"
                           r"( \w+)?) (write|create|make|publish|export)\b", r"\bresults?\b",
                           r"\b(write|wrote|written|writes|erzeugt|geschrieben|produziert)\b")),
     Intent("input", 55, (r"\b(which|what) (input )?files?\b", r"\binput\b",

@@ -6,6 +6,7 @@ from bot import comparisons, details, handlers, lateness, run_lists, schedules
 HANDLERS: dict[str, handlers.Handler] = {
     **handlers.HANDLERS,
     "detail": details.detail,
+    "output": details.output_or_fact,
     "schedule": schedules.schedule,
     "lateness": lateness.lateness,
     "runs": run_lists.runs,
