@@ -18,6 +18,7 @@ from bot.matching import named_all, root
 from bot.periods import TIME_WORDS
 from bot.question_words import unplaced_head
 from bot.stored import (
+    VERSIONS,
     Match,
     Stored,
     asked_concepts,
@@ -228,10 +229,20 @@ def _yes_or_no(ask: Ask, fact: Stored) -> str | None:
     if not tokens or tokens[0] not in handlers.YES_NO_START:
         return None
     value = {root(w) for w in re.split(r"[^a-z0-9]+", fact.value.lower()) if w}
+    value |= {root(w) for w, means in MEANS.items() if means in value}  # "a person": manual
     proposed = {root(w) for w in content_words(ask)} - {root(w) for w in fact.words}
+    if VERSIONS.search(ask.question):  # "still on 2.3.0?": the value itself, whole
+        return "Yes" if any(v == fact.value or fact.value.startswith(f"{v}.")
+                            for v in VERSIONS.findall(ask.question)) else "No"
     if proposed & value:
         return "Yes"
     return "No" if proposed else None
+
+
+# Words that propose a value in other words: "kicked off by a person?" proposes "manual".
+MEANS = {"person": "manual", "human": "manual", "someone": "manual", "somebody": "manual",
+         "hand": "manual", "manually": "manual", "mensch": "manual", "automatically": "schedule",
+         "automatic": "schedule", "scheduler": "schedule"}
 
 
 def _where(fact: Stored) -> str:

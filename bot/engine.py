@@ -32,7 +32,7 @@ from bot.language import PLAIN_WORDS, correct, normalize, stem, words
 from bot.periods import TIME_WORDS, find_period
 from bot.question_words import STOP as STOP_WORDS
 from bot.registry import HANDLERS
-from bot.stored import asked_concepts, phrased_concepts
+from bot.stored import VERSIONS, asked_concepts, phrased_concepts
 from bot.zones import asked_zone
 from storage import queries
 from storage.audit import record_change
@@ -41,6 +41,11 @@ from storage.history import last_run_field_names, last_run_metric_names
 from storage.models import Job
 
 log = logging.getLogger(__name__)
+# A job named by its state: "the running job", "the job that failed this morning".
+BY_STATE = re.compile(r"\bthe (?:(?P<running>running|active) (?:job|one)|job (?:that|which) is "
+                      r"(?:running|active)|(?:failed|broken|failing) (?:job|one)|job (?:that|which) "
+                      r"(?:failed|broke|is broken|is failing))\b")
+BAD_STATES = frozenset({"failed", "partial", "ended_early", "cancelled", "unusual"})
 OVERVIEW = next(intent for intent in INTENTS if intent.name == "overview")
 MEMORY_SIZE = 1000
 # Words people use in questions, so that typos of them can be corrected.
@@ -133,6 +138,8 @@ class Answerer:
                 await self._refused(known.index.rank(text, words(text)), question, viewer, session)
             if not candidates and classify(text, names_a_job=False).about_a_job:
                 candidates = known_by_what_they_hold(text, known.holders, index.jobs)
+            if not candidates and (state := BY_STATE.search(text)):  # "the running job"
+                candidates = await self._in_state(state, text, asker_zone, session, viewer)
             if candidates and candidates[0].score <= WORD_SCORE and \
                     classify(text, names_a_job=False).name == "overview":
                 candidates = []  # "anything i need to worry about? quick check": all jobs
@@ -192,11 +199,23 @@ class Answerer:
                     (handlers.FAILURE_WORDS | WARNING_WORDS) & set(ask.tokens):
                 return await run_lists.runs(ask)  # "has it failed at all this month?": its runs
             if intent.name == "status" and (not STATUS_WORDS & set(ask.tokens)
-                                            or phrased_concepts(ask.tokens)):
+                                            or phrased_concepts(ask.tokens)
+                                            or bool(VERSIONS.search(question))):
                 return await details.detail(ask)  # a stored fact, or "not sure" with readings
             if intent.name == "status" and (about := await milestone_answers.milestone_reply(ask)):
                 return about  # "did it get past loading invoices?": that milestone first
             return await HANDLERS[intent.name](ask)
+
+    async def _in_state(self, found: re.Match[str], text: str, zone: ZoneInfo | None,
+                        session: AsyncSession, viewer: Viewer) -> list[Candidate]:
+        """The one job in the state the question names it by ("which box is the running job
+        on", "who owns the job that failed this morning"), or none when several are."""
+        lines = await handlers.job_lines(self._ask(text, None, zone, session, viewer))
+        running, failed = bool(found["running"]), "fail" in found.group()
+        wanted = {"running"} if running else {"failed"} if failed else BAD_STATES
+        chosen = [line.job for line in lines if line.state in wanted]
+        jobs = [job for job in (self._known.index.jobs if self._known else []) if job.slug in chosen]
+        return [Candidate(jobs[0], WORD_SCORE)] if len(jobs) == 1 else []
 
     async def _jobs(self, session: AsyncSession) -> "KnownJobs":
         """The jobs, their name index and the words worth correcting typos towards — built

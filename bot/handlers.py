@@ -239,6 +239,11 @@ def _verdict(ask: Ask, facts: RunFacts) -> str:
     started = clock_time(facts.started_at)
     stopped = last_reached(facts)
     missing = [m.name for m in facts.milestones if m.status == "missing"]
+    if facts.status == "running" and facts.progress is not None and facts.progress.total and \
+            {"halfway", "half"} & set(ask.tokens):  # "has it passed the halfway mark yet?"
+        share = facts.progress.done / facts.progress.total
+        return (f"{'Yes' if share >= 0.5 else 'Not yet'} — {who} is {share:.0%} done"
+                f"{progress_clause(facts)}.")
     if facts.status == "running":
         return f"Not yet — {who} started at {started} and is still running{progress_clause(facts)}."
     ended = clock_time(facts.finished_at) if facts.finished_at else "?"
@@ -288,6 +293,23 @@ def progress_clause(facts: RunFacts, *, with_eta: bool = True) -> str:
     if progress.eta and with_eta:
         parts.append(f"expected to finish about {clock_time(progress.eta)}")
     return " (" + ", ".join(parts) + ")"
+
+
+LEFT_WORDS = frozenset({"left", "remaining", "remain", "noch", "uebrig", "rest", "to go"})
+
+
+def progress_answer(ask: Ask, f: RunFacts) -> str:
+    """"26 of 64 warehouses left" or "38 of 64 warehouses done", with the stage and the end."""
+    p = f.progress
+    assert p is not None
+    who = capital(subject(ask, f))
+    if p.total and LEFT_WORDS & set(ask.tokens):
+        first = f"{who} has {quantity(p.total - p.done, p.unit)} left of {number(p.total)}"
+    else:
+        first = f"{who} has done {progress_clause(f, with_eta=False).strip(' ()')}"
+    stage = f", stage {quoted(p.stage)}" if p.stage else ""
+    eta = f"; expected to finish about {clock_time(p.eta)}" if p.eta else ""
+    return f"{first} (reported at {clock_time(p.at)}{stage}){eta}."
 
 
 def details(facts: RunFacts, ask: Ask) -> list[str]:
@@ -479,6 +501,9 @@ async def metric(ask: Ask) -> Reply:
     def render(a: Ask, f: RunFacts) -> str:
         chosen = best_metric(a.tokens, f.metrics, job_words(a.job) if a.job else ())
         who = subject(a, f)
+        if f.progress is not None and f.progress.unit and f.status == "running" and \
+                root(f.progress.unit) in {root(t) for t in a.tokens}:
+            return progress_answer(a, f)  # "how many warehouses left?": the run going
         if chosen is None and f.progress is not None and (
                 (f.progress.unit and root(f.progress.unit) in {root(t) for t in a.tokens})
                 or not f.metrics):
@@ -512,7 +537,8 @@ async def _run_reporting(ask: Ask) -> Run | None:
     assert ask.job is not None
     run = await the_run(ask)
     if run is None or run.finished_at is not None or ask.period is not None or \
-            {"far", "now", "currently", "yet", "already", "bisher"} & set(ask.tokens):
+            {"far", "now", "currently", "yet", "already", "bisher", "still", "left", "remaining",
+             "noch"} & set(ask.tokens):
         return run  # "how many has it done so far": the run going
     events = await queries.run_events(run, kinds=["metric"], session=ask.session)
     own = job_words(ask.job)
@@ -633,6 +659,10 @@ async def usual_duration(ask: Ask) -> Reply:
 async def eta(ask: Ask) -> Reply:
     def render(a: Ask, f: RunFacts) -> str:
         who = subject(a, f)
+        if f.progress is not None and f.finished_at is None and \
+                {"last", "latest"} & set(a.tokens) and {"progress", "report", "reported"} & set(a.tokens):
+            return (f"{capital(who)} last reported progress at {clock_time(f.progress.at)}"
+                    f"{progress_clause(f)}.")
         if f.finished_at is not None:
             got = last_reached(f)
             got_to = f"; it got as far as {quoted(got)}" if got and f.state != "succeeded" else ""

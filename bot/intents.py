@@ -104,7 +104,8 @@ INTENTS = (
                           r"\bwho (kicked|started|triggered|launched|ran|gets|is)\b",
                           r"\b(started|triggered|kicked off|launched|run) (by|via|from|manually)\b",
                           r"\bby hand\b",
-                          r"\bhow was (it|the \w+( \w+)?) (started|triggered|run)\b")),
+                          r"\bhow was (it|the \w+( \w+)?) (started|triggered|run)\b",
+                          r"\bhow was\b.*\b(started|triggered|kicked off|launched)\b")),
     Intent("schedule", 54, (r"\bhow often (does|do|is|will)\b",
                             r"\bwhen (does|do|will|is) .*\b(run|start|kick|due|scheduled)\b",
                             r"\bnext (run|time)\b", r"\brun next\b", r"\bnaechste",
@@ -116,6 +117,8 @@ INTENTS = (
                             r"\bkicks? off\b",
                             r"\b(does|do) .*\brun (on|at|every)\b", r"\bsupposed to\b",
                             r"\bwann (laeuft|startet)\b", r"\bwie oft laeuft\b",
+                            r"\b(runs?|running)\b.*\b(on )?(saturdays|sundays|weekends|mondays|tuesdays|"
+                            r"wednesdays|thursdays|fridays|weekdays)\b",
                             *RUNTIME_LIMIT)),
     Intent("runs", 52, (r"\bhow many times\b", r"\bhow often (did|has|have|was|were)\b",
                         r"\bhow many (\w+ ){0,2}(runs|failures|attempts|reruns)\b", r"\bwie oft\b",

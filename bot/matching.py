@@ -7,7 +7,8 @@ from bot.language import stem
 # Words and the short forms metric names use for them.
 SHORT_FORMS = {"percent": "pct", "percentage": "pct", "prozent": "pct", "number": "count",
                "average": "avg", "seconds": "sec", "minutes": "min", "errors": "error",
-               "euros": "eur", "euro": "eur", "dollars": "usd", "dollar": "usd"}
+               "euros": "eur", "euro": "eur", "dollars": "usd", "dollar": "usd",
+               "sheets": "tabs", "sheet": "tabs", "worksheets": "tabs", "blaetter": "tabs"}
 
 
 def root(word: str) -> str:

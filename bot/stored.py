@@ -180,6 +180,9 @@ def asked_concepts(tokens: Iterable[str]) -> list[Concept]:
            for a, b in itertools.pairwise(tokens)) and CONCEPT_BY_NAME["trigger"] not in found \
             and not asked & {"often", "many"}:  # "how often was it started by hand": a count
         found.append(CONCEPT_BY_NAME["trigger"])  # "started by cron or airflow?"
+    if "how" in asked and asked & {"started", "triggered", "launched", "kicked"} and \
+            CONCEPT_BY_NAME["trigger"] not in found and not asked & {"often", "many"}:
+        found.append(CONCEPT_BY_NAME["trigger"])  # "how was the 4am audit started?"
     if not found and asked & {"who", "whom", "wer", "wen", "wem"}:
         found = [CONCEPT_BY_NAME["owner"]]
     return phrased_concepts(tokens) + found
