@@ -165,3 +165,20 @@ async def test_times_in_the_zone_the_question_names(told: Told) -> None:
 
     # 05:00 in Berlin is 23:00 the evening before in New York (both on standard time).
     assert "next today at 23:00 New York time" in answer.splitlines()[0]
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_progress_of_the_run_going(told: Told) -> None:
+    left = await ask(told, "how many items are left in the inventory sync?")
+    halfway = await ask(told, "has the inventory sync passed the halfway mark yet?")
+
+    assert left.startswith("Today's inventory-sync has 5,000 items left of 10,000 (reported at "
+                           "07:30, stage 'warehouse-b'); expected to finish about 08:00.")
+    assert halfway.startswith("Yes — today's inventory-sync is 50% done")
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_job_named_by_its_state(told: Told) -> None:
+    answer = await ask(told, "which machine is the running job on?")
+
+    assert answer.startswith("I don't know: inventory-sync's runs report no host")
