@@ -49,6 +49,9 @@ DURATION_WORDS = frozenset({"long", "took", "take", "takes", "duration", "runtim
                             "gedauert", "dauert", *SLOWER, *FASTER})
 START_WORDS = frozenset({"start", "started", "starts", "begin", "began", "kick", "kicked"})
 SHARE_WORDS = ("pct", "percent", "percentage", "ratio", "rate", "share", "avg", "average", "mean")
+# Words of numbers that are better low ("was the mape better on monday?": lower).
+LOWER_IS_BETTER = ("error", "reject", "skip", "fail", "late", "mape", "latency", "warning",
+                   "overcharge", "missing", "duplicate", "retr", "timeout")
 YES_NO_START = frozenset({"was", "were", "is", "are", "did", "does", "do", "has", "have", "war",
                           "ist", "hat", "waren", "sind"})
 
@@ -115,6 +118,7 @@ class Measure:
     additive: bool  # summed over several runs; else averaged
     bigger: str  # the word for a larger value: "more", "longer", "later"
     smaller: str
+    lower_is_better: bool = True  # durations, errors, rejects, a forecast's error
 
 
 async def compare(ask: Ask) -> Reply:
@@ -207,9 +211,11 @@ def _measure(ask: Ask, first: Side, second: Side) -> Measure | None:
         unit = next((e.data.get("unit") for e in events if e.name == metric_named
                      and e.kind == "metric" and e.data.get("unit")), None)
         share = unit in ("%", "percent", "pct") or any(w in metric_named.lower() for w in SHARE_WORDS)
+        lower = any(w in metric_named.lower() for w in LOWER_IS_BETTER) or "max" in (
+            (ask.job.expect.get("metrics", {}) if ask.job else {}).get(metric_named) or {})
         return Measure(label(metric_named), lambda _r, ev: _metric(ev, metric_named),
                        lambda v: quantity(v, unit), lambda v: quantity(v, unit), not share,
-                       "more", "fewer")
+                       "more", "fewer", lower)
     if words & DURATION_WORDS:
         return Measure("run time", _took, duration, duration, False, "longer", "shorter")
     return None
@@ -296,6 +302,10 @@ def _polar(ask: Ask, first_bigger: bool | None, measure: Measure) -> str:
     if not tokens or tokens[0] not in YES_NO_START:
         return ""
     asked = set(tokens)
+    if asked & {"better", "worse", "besser", "schlechter"}:  # of a number where less is better
+        lower = measure.lower_is_better
+        better = bool(asked & {"better", "besser"})
+        asked = asked | ({"less"} if better == lower else {"more"})
     if measure.bigger == "longer":
         wants_bigger = bool(asked & SLOWER) if asked & (SLOWER | FASTER) else None
     elif measure.bigger == "later":

@@ -47,6 +47,7 @@ BY_STATE = re.compile(r"\bthe (?:(?P<running>running|active) (?:job|one)|job (?:
                       r"(?:failed|broke|is broken|is failing))\b")
 BAD_STATES = frozenset({"failed", "partial", "ended_early", "cancelled", "unusual"})
 OVERVIEW = next(intent for intent in INTENTS if intent.name == "overview")
+METRIC = next(intent for intent in INTENTS if intent.name == "metric")
 MEMORY_SIZE = 1000
 # Words people use in questions, so that typos of them can be corrected.
 COMMON_WORDS = ("run", "running", "finished", "finish", "done", "failed", "fail", "happened",
@@ -187,6 +188,9 @@ class Answerer:
             if intent.name == "status" and ask.period is not None and len(ask.period.days) > 1 and \
                     classify(text, names_a_job=False).name == "overview":
                 return await run_lists.job_problems(ask)  # "anything off with it this week?"
+            if intent.name == "failure" and not CAUSE_WORDS & set(ask.tokens) and \
+                    await names_a_metric_whole(ask):
+                intent = METRIC  # "api errors in last night's sync?": the metric api_errors
             if intent.name == "compare" and (comparisons.sides(ask) is None or asked_concepts(ask.tokens)):
                 intent = classify(text, names_a_job=True, besides="compare")
             if intent.name in ("metric", "status", "detail", "duration", "runs") and \
@@ -277,6 +281,15 @@ async def jobs_reporting(text: str, jobs: list[Job], session: AsyncSession) -> l
         if overlap and job_id in by_id:
             found.append(Candidate(by_id[job_id], overlap))
     return sorted(found, key=lambda c: -c.score)
+
+
+async def names_a_metric_whole(ask: handlers.Ask) -> bool:
+    """Every word of one of the job's metric names is in the question."""
+    assert ask.job is not None
+    names = (await last_run_metric_names(session=ask.session)).get(ask.job.id or 0, set())
+    asked = {stem(t) for t in ask.tokens}
+    return any(len(parts) > 1 and parts <= asked
+               for parts in ({stem(w) for w in re.split(r"[-_. ]+", n.lower()) if w} for n in names))
 
 
 def _holders(jobs: list[Job], fields: dict[int, set[str]]) -> dict[str, set[int]]:

@@ -484,6 +484,23 @@ def asks_if_normal(ask: Ask) -> bool:
     return bool({"normal", "usual", "unusual", "expected", "typical"} & set(ask.tokens))
 
 
+LIMIT_WORDS = frozenset({"limit", "limits", "within", "threshold", "allowed", "max", "maximum",
+                         "min", "minimum", "sla", "grenze", "grenzwert", "tolerance"})
+
+
+def _limit(ask: Ask, metric: MetricFact) -> tuple[bool, str] | None:
+    """Whether the value keeps the limits its job definition sets (`expect.metrics`)."""
+    expected = (ask.job.expect.get("metrics", {}) if ask.job else {}).get(metric.name)
+    if not isinstance(expected, dict) or not {"min", "max"} & expected.keys():
+        return None
+    low, high = expected.get("min"), expected.get("max")
+    within = (low is None or metric.value >= float(low)) and (high is None or metric.value <= float(high))
+    said = " and ".join(part for part in (f"at least {number(float(low))}" if low is not None else "",
+                                          f"at most {number(float(high))}" if high is not None else "")
+                        if part)
+    return within, said
+
+
 def judgement(metric: MetricFact) -> str:
     if metric.usual is None:
         return "There is not enough history yet to say what is usual."
@@ -521,7 +538,12 @@ async def metric(ask: Ask) -> Reply:
                     f"(for example {label(chosen.name)}: {quantity(chosen.value, chosen.unit)}).")
         first = (f"{label(chosen.name).capitalize()} in {who}: "
                  f"{quantity(chosen.value, chosen.unit)}. {judgement(chosen)}")
-        if asks_if_normal(a) and chosen.usual is not None:
+        if LIMIT_WORDS & set(a.tokens) and (limit := _limit(a, chosen)):
+            within, said = limit
+            first = f"{'Yes' if within else 'No'} — {quantity(chosen.value, chosen.unit)} " \
+                    f"{label(chosen.name)} in {who} is {'within' if within else 'outside'} its " \
+                    f"limit ({said}, from its job definition). {judgement(chosen)}"
+        elif asks_if_normal(a) and chosen.usual is not None:
             word = "No" if chosen.unusual else "Yes"
             first = (f"{word} — {quantity(chosen.value, chosen.unit)} {label(chosen.name)} in "
                      f"{who}. {judgement(chosen)}")
@@ -793,7 +815,9 @@ async def overview(ask: Ask) -> Reply:
         said = "; ".join([f"{line.title} (since {clock_time(line.last_started_at)}"
                           f"{await progress_of(ask, line.job)})"
                           for line in running if line.last_started_at])
-        first = polar(bool(running), f"Running now: {said}." if running else
+        counted = f"{len(running)} job{'s' if len(running) != 1 else ''} running now: " \
+            if len(running) > 0 else ""
+        first = polar(bool(running), f"{counted[:1].upper()}{counted[1:]}{said}." if running else
                       "Nothing is running right now.", ask)
     elif asked_late:
         late = [line for line in troubled if line.problem and line.problem.startswith("late")]

@@ -45,8 +45,8 @@ COMPARE_TRIGGERS = (
     r"\b(?:same as|as many as|as much as|as long as)\b.*\b(?:before|previous|last)\b")
 
 # "Anything running right now?": the jobs running, for all jobs when none is named.
-RUNNING_NOW = (r"\b(anything|whats|what is|what s|which jobs?|what jobs?|any jobs?)( are| is)?"
-               r"( still)? (running|going|in progress|active|laeuft|laufen)\b")
+RUNNING_NOW = (r"\b(anything|whats|what is|what s|which jobs?|what jobs?|any jobs?|how many jobs|"
+               r"wie viele jobs)( are| is)?( still)? (running|going|in progress|active|laeuft|laufen)\b")
 
 INTENTS = (
     Intent("help", 100, (r"^help\b", r"^(what can you do|commands|usage|how do i use)",

@@ -138,6 +138,8 @@ class JobIndex:
 
 def _similar(a: str, b: str) -> bool:
     """Typo-close: SequenceMatcher's ratio ≥ 0.8, with its cheap upper bounds tried first."""
+    if abs(len(a) - len(b)) > 2:
+        return False  # "freighthub" is another word than "freight", not a typo of it
     matcher = SequenceMatcher(None, a, b)
     return matcher.real_quick_ratio() >= 0.8 and matcher.quick_ratio() >= 0.8 \
         and matcher.ratio() >= 0.8

@@ -129,8 +129,8 @@ def correct(tokens: list[str], vocabulary: Iterable[str]) -> list[str]:
             fixed.append(token)
             continue
         # A typo keeps its first letter: "folder" is not "oder", "finsihed" is "finished".
-        close = get_close_matches(token, [w for w in ordered if w[:1] == token[:1]], n=1,
-                                  cutoff=0.8)
+        close = get_close_matches(token, [w for w in ordered if w[:1] == token[:1]
+                                          and abs(len(w) - len(token)) <= 2], n=1, cutoff=0.8)
         # "submit" is not a typo of "submitted": a word that begins another is a word.
         fixed.append(close[0] if close and not close[0].startswith(token) else token)
     return fixed

@@ -487,6 +487,7 @@ _RUN_TIME = [
     re.compile(rf"\bthe {_TIME} (?=[a-z])"),  # "the 02:00 run", "the 2am import"
     re.compile(r"\b(?:run|runs|ran|job|one|started|start|starts|starting|scheduled|kicked off|launched"
                rf"|triggered|import|export|lauf) (?:at|of|from|um) {_TIME}"),  # "the run at 2am"
+    re.compile(rf"\b{_TIME} (?=(?:run|runs|sync|syncs|import|export|job|one|batch|load|lauf)\b)"),
 ]
 
 

@@ -48,6 +48,8 @@ CONCEPTS = (
             ("commit", "git", "sha", "revision"), "start"),
     Concept("size", ("size", "bytes", "size_mb", "size_bytes"),
             ("size", "big", "large", "mb", "gb", "kb", "bytes", "megabytes"), "payload"),
+    Concept("email", ("email", "mail", "e_mail", "phone", "telephone"),
+            ("email", "mail", "phone", "telephone", "telefon", "handynummer"), "definition"),
     Concept("vendor", ("vendor", "supplier", "sender", "provider", "partner", "source_system"),
             ("vendor", "supplier", "sends", "sender", "provider", "lieferant", "delivers"), "payload"),
     Concept("timezone", ("timezone",), ("timezone", "zone"), "definition"),
