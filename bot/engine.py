@@ -198,6 +198,9 @@ class Answerer:
                     (whole := await comparisons.over_period(ask)):
                 return whole  # "total shipments updated yesterday", "longest run this month"
             if intent.name in ("status", "failure") and ask.period is not None and \
+                    run_lists.RERUN_WORDS & set(ask.tokens):
+                return await run_lists.runs(ask)  # "after it failed on the 18th, did anyone rerun it?"
+            if intent.name in ("status", "failure") and ask.period is not None and \
                     len(ask.period.days) > 2 and not ask.period.label.endswith("night") and \
                     not CAUSE_WORDS & set(ask.tokens) and \
                     (handlers.FAILURE_WORDS | WARNING_WORDS) & set(ask.tokens):

@@ -4,7 +4,7 @@ many …" question asks for."""
 import re
 from collections.abc import Collection
 
-from bot.jobfinder import GENERIC, job_words
+from bot.jobfinder import GENERIC, job_words, names_of
 from bot.language import PLAIN_WORDS
 from bot.matching import root
 from bot.periods import TIME_WORDS
@@ -76,6 +76,10 @@ def unplaced_head(text: str, job: Job | None, placed: Collection[str],
             break
         phrase.append(word)
     own = {root(w) for w in job_words(job)} if job else set()
+    # "which rate import had …" names the job; "which carrier had …" (a word of "Carrier rate
+    # import") asks for carriers: a single word of the job's name is free only as a name.
+    if len(phrase) == 1 and job is not None and phrase[0] not in names_of(job):
+        own = set()
     free = own | {root(w) for w in placed}
     for position, word in enumerate(phrase):
         if word in STOP or word in HEAD_FREE or len(word) < 3 or root(word) in free:

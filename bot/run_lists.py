@@ -25,6 +25,9 @@ from storage.history import successful_history
 from storage.models import Job, Run
 
 MAX_RUNS = 500
+RERUN_WORDS = frozenset({"rerun", "reran", "reruns", "rerunning", "retry", "retried", "restarted",
+                         "again", "nochmal", "erneut", "wiederholt"})
+RERUN_ASKS = re.compile(r"\b(did|has|was|were|is) (anyone|somebody|someone|it|they|the \w+)\b")
 REASONS_READ = 3  # bad runs of a list whose facts are read to say why
 FINISHED_WORDS = frozenset({"finished", "completed", "complete", "ended", "done", "fertige",
                             "abgeschlossene"})
@@ -117,10 +120,19 @@ async def runs(ask: Ask) -> Reply:
                               f"The last {len(judged[:count])} runs of {job.title}:")
     if asked & LAST_WORDS and asked & GOOD_WORDS and not asked & {"how", "many", "often"}:
         return await _fact_of(ask, _last_good(ask, job, judged), judged)
+    yes_no = bool(RERUN_ASKS.search(ask.text)) or (
+        ask.text.split()[:1] != [] and ask.text.split()[0] in handlers.YES_NO_START)
+    if asked & RERUN_WORDS and ask.period is not None:  # "did anyone rerun it?"
+        again = list(reversed(judged))
+        said = listing([f"{state_word(j.state)} at {clock_time(j.run.started_at.astimezone(ask.zone))}"
+                        for j in again])
+        polar = ("Yes — " if len(again) > 1 else "No — ") if yes_no else ""
+        first = (f"{polar}{job.title} ran {times(len(again))} {ask.period.label}: {said}."
+                 if again else f"{polar}{job.title} has not run {ask.period.label}.")
+        return await _listing(ask, job, judged[:10], first)
     if judged and (where := await run_conditions.runs_where(ask, judged[:CONDITION_RUNS])):
         return await _meeting(ask, job, where[0], where[1], min(len(judged), CONDITION_RUNS), when)
-    yes_no = ask.text.split()[:1] != [] and ask.text.split()[0] in handlers.YES_NO_START
-    if asked & FAIL_WORDS:
+    if asked & FAIL_WORDS and not asked & RERUN_WORDS:
         bad = [j for j in judged if j.bad]
         if not bad:
             first = f"{'No — ' if yes_no else ''}{job.title} did not fail{when}: it ran " \

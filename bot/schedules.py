@@ -19,6 +19,7 @@ from storage.models import Job
 DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 WEEKEND_WORDS = {"weekend", "weekends", "saturday", "saturdays", "sunday", "sundays",
                  "wochenende", "samstag", "sonntag"}
+NIGHT_WORDS = {"night", "nights", "overnight", "nachts", "nighttime"}
 LIMIT_WORDS = {"allowed", "max", "maximum", "limit", "long"}
 OFTEN_WORDS = {"often", "frequently", "oft", "haeufig", "frequency", "interval"}
 DEADLINE_WORDS = {"supposed", "due", "deadline", "expected", "should", "sla", "soll", "sollte",
@@ -96,6 +97,13 @@ async def schedule(ask: Ask) -> Reply:
             mine = f"{place(ask.zone)} time" if ask.zone_asked else "your time"
             next_clause += f" {mine} ({own.strftime('%a')} {own.day} {own.strftime('%b %H:%M')} " \
                            f"{place(zone_of(job))} time)"
+    if asked & NIGHT_WORDS and not asked & DEADLINE_WORDS:  # "does it run at night too?"
+        coming = upcoming(job, ask.now, ask.now + timedelta(days=1))
+        nightly = sorted({f"{t.astimezone(ask.zone):%H:%M}" for t in coming
+                          if t.astimezone(ask.zone).hour < 6 or t.astimezone(ask.zone).hour >= 22})
+        first = (f"Yes — {job.title} runs at night too: {listing(nightly)} ({place(ask.zone)} time)."
+                 if nightly else f"No — {job.title} does not run at night: it runs {words}.")
+        return _reply(job, first + (f" Next run{next_clause.removeprefix('; next')}." if nxt else ""))
     if asked & WEEKEND_WORDS:
         weekend = runs_on(job, ask.now, {5, 6})
         first = f"{'Yes' if weekend else 'No'} — {job.title} runs {words}"
