@@ -57,6 +57,7 @@ GERMAN = {
     "gesamt": "total", "durchschnitt": "average", "schnitt": "average", "schritt": "step",
     "ueberzahlungen": "overcharges", "abweichung": "error", "genauigkeit": "accuracy",
     "eingereicht": "submitted", "meldungen": "filings", "prognose": "forecast",
+    "raten": "rates", "hiess": "name", "heisst": "name",
 }
 
 
@@ -77,7 +78,18 @@ def normalize(text: str) -> str:
             tokens.extend(token.split("."))
         else:
             tokens.append(token.replace("'", ""))
-    return " ".join(GERMAN.get(token, token) for token in tokens)
+    return " ".join(GERMAN.get(part, part) for token in tokens for part in _compound(token))
+
+
+# German nouns made of two: "ratendatei" is "raten datei" (the rates' file).
+COMPOUND_HEADS = ("datei", "dateien", "bericht", "liste", "tabelle", "fehler")
+
+
+def _compound(token: str) -> list[str]:
+    for head in COMPOUND_HEADS:
+        if token.endswith(head) and len(token) - len(head) >= 4 and token.isalpha() and token != head:
+            return [token[: -len(head)], head]
+    return [token]
 
 
 def words(text: str) -> list[str]:

@@ -19,6 +19,7 @@ from bot.jobfinder import job_words
 from bot.language import stem
 from bot.matching import best_named
 from bot.periods import NUMBER_WORDS, run_window
+from bot.question_words import unplaced_head
 from bot.run_facts import run_facts
 from storage import job_state, queries
 from storage.history import successful_history
@@ -77,8 +78,12 @@ async def metric_or_count(ask: Ask) -> Reply:
             if noun in own or noun in COUNTED_DAYS:
                 return await runs(ask)  # "how many days did it check fewer than 3000"
     own_only = best_named(ask.tokens, list(history.metrics), job_words(ask.job), at_least=1)
+    # "how many sheets are in the carrier scorecard": no metric counts sheets, a field may.
+    metric_words = {w for name in history.metrics for w in re.split(r"[-_. ]+", name.lower())}
+    described = set(re.findall(r"[a-z]+", (ask.job.description or "").lower()))
+    unplaced = unplaced_head(ask.text, ask.job, metric_words, described) is not None
     if not best_named(ask.tokens, list(history.metrics), job_words(ask.job), at_least=3) and (
-            stored := await details.stored_answer(ask, at_least=6 if own_only else 3)):
+            stored := await details.stored_answer(ask, at_least=6 if own_only and not unplaced else 3)):
         return stored  # "how many carriers does it cover", "weeks of history": payload fields
     if not best_named(ask.tokens, list(history.metrics), job_words(ask.job), at_least=3) and (
             found := await logged.logged_reply(ask)):
