@@ -22,7 +22,7 @@ from bot.facts import Reply
 from bot.handlers import Ask, label, state_word
 from bot.jobfinder import job_words
 from bot.matching import best_named
-from bot.periods import WEEKDAYS, Period, at_same_time, days_period, find_period
+from bot.periods import WEEKDAYS, Period, at_same_time, day_period, days_period, find_period
 from bot.run_lists import judged_runs
 from storage import queries
 from storage.models import Event, Job, Run
@@ -74,16 +74,40 @@ def sides(ask: Ask) -> Sides | None:
         if BEFORE.search(right):
             return Sides(first, None)
         second = find_period(right, ask.now, ask.zone)
+        if (times := (_bare_time(left), _bare_time(right))) and all(times):
+            # "13:05 or 17:05 on sunday": two runs of one day named by their start times
+            day = second or first or find_period("today", ask.now, ask.zone)
+            if day is not None and len(day.days) == 1:
+                base = day_period(day.label, day.days[0], ask.zone)
+                first, second = (at_same_time(base, replace(base, at_time=t), ask.now, ask.zone)
+                                 for t in times if t is not None)
+                return Sides(first, second)
         if second is not None and first is not None and not _differ(first, second) and \
                 re.match(r"\s*(?:the )?(?:last|previous|letzten?|vorigen?) ", right):
             return Sides(first, week_before(first, ask))  # "this monday vs last monday"
         if second is not None and first is not None:
             second = at_same_time(second, first, ask.now, ask.zone)
+            if first.at_time is not None and second.at_time is not None and first.days != second.days \
+                    and find_period(_without_time(left), ask.now, ask.zone) is None:
+                # "more at 13:05 or 17:05 on sunday?": the day named once holds for both
+                day = day_period(second.label, second.days[0], ask.zone)
+                first = at_same_time(day, first, ask.now, ask.zone)
         if second is not None and (first is None or _differ(first, second)):
             return Sides(first, second)
     if BEFORE.search(ask.text):
         return Sides(find_period(BEFORE.sub(" ", ask.text), ask.now, ask.zone), None)
     return None
+
+
+def _bare_time(text: str) -> time | None:
+    found = re.search(r"\b(\d{1,2}):(\d{2})\b", text)
+    if found is None or int(found[1]) > 23 or int(found[2]) > 59:
+        return None
+    return time(int(found[1]), int(found[2]))
+
+
+def _without_time(text: str) -> str:
+    return re.sub(r"\b\d{1,2}:\d{2}\b|\b\d{1,2} ?(am|pm)\b", " ", text)
 
 
 def week_before(period: Period, ask: Ask) -> Period:

@@ -159,9 +159,11 @@ VALUES_OVER = 30  # runs
 def _over_runs(ask: Ask, fact: Stored) -> bool:
     """The question asks for a value across runs: by a word for it, or by naming the field in
     the plural ("which versions", "which ports")."""
-    if ACROSS_RUNS & set(ask.tokens) and ask.period is None:
+    if (ACROSS_RUNS & set(ask.tokens)) - fact.words and ask.period is None:
         return True
-    return any(t.endswith("s") and root(t) in fact.words and root(t) != t for t in ask.tokens)
+    written = set(re.split(r"[^a-z0-9]+", fact.key.lower()))  # "history_weeks" is plural itself
+    return any(t.endswith("s") and root(t) in fact.words and root(t) != t and t not in written
+               for t in ask.tokens)
 
 
 async def _values_over_runs(ask: Ask, job: Job, fact: Stored) -> Reply:
@@ -231,6 +233,9 @@ def _yes_or_no(ask: Ask, fact: Stored) -> str | None:
     value = {root(w) for w in re.split(r"[^a-z0-9]+", fact.value.lower()) if w}
     value |= {root(w) for w, means in MEANS.items() if means in value}  # "a person": manual
     proposed = {root(w) for w in content_words(ask)} - {root(w) for w in fact.words}
+    numbers = re.findall(r"(?<![\d.:/])\d{2,}(?![\d.:/])", ask.question)
+    if numbers and re.fullmatch(r"[\d,.]+", fact.value):  # "the usual 104 weeks?"
+        return "Yes" if fact.value.replace(",", "") in numbers else "No"
     if VERSIONS.search(ask.question):  # "still on 2.3.0?": the value itself, whole
         return "Yes" if any(v == fact.value or fact.value.startswith(f"{v}.")
                             for v in VERSIONS.findall(ask.question)) else "No"

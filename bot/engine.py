@@ -16,6 +16,7 @@ from alerts.audience import EVERYONE, Viewer
 from alerts.wording import listing
 from bot import cards, comparisons, details, handlers, milestone_answers, run_lists
 from bot.answer_state import AnswerState, judge_pending
+from bot.clarify import content_words
 from bot.facts import Reply
 from bot.handlers import CAUSE_WORDS
 from bot.intents import INTENTS, classify
@@ -46,6 +47,8 @@ BY_STATE = re.compile(r"\bthe (?:(?P<running>running|active) (?:job|one)|job (?:
                       r"(?:running|active)|(?:failed|broken|failing) (?:job|one)|job (?:that|which) "
                       r"(?:failed|broke|is broken|is failing))\b")
 BAD_STATES = frozenset({"failed", "partial", "ended_early", "cancelled", "unusual"})
+# A number written in a question that is no date or time: "using the usual 104 weeks?"
+STORED_NUMBER = re.compile(r"(?<![\d.:/])\d{3,}(?![\d.:/]|\s?(?:am|pm|uhr))")
 OVERVIEW = next(intent for intent in INTENTS if intent.name == "overview")
 METRIC = next(intent for intent in INTENTS if intent.name == "metric")
 MEMORY_SIZE = 1000
@@ -207,7 +210,8 @@ class Answerer:
                 return await run_lists.runs(ask)  # "has it failed at all this month?": its runs
             if intent.name == "status" and (not STATUS_WORDS & set(ask.tokens)
                                             or phrased_concepts(ask.tokens)
-                                            or bool(VERSIONS.search(question))):
+                                            or bool(VERSIONS.search(question))
+                                            or bool(STORED_NUMBER.search(question) and content_words(ask))):
                 return await details.detail(ask)  # a stored fact, or "not sure" with readings
             if intent.name == "status" and (about := await milestone_answers.milestone_reply(ask)):
                 return about  # "did it get past loading invoices?": that milestone first
