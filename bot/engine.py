@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from alerts.audience import EVERYONE, Viewer
 from alerts.wording import listing
-from bot import cards, comparisons, details, handlers, milestone_answers, run_lists
+from bot import cards, comparisons, details, handlers, logged, milestone_answers, run_lists
 from bot.answer_state import AnswerState, judge_pending
 from bot.clarify import content_words
 from bot.facts import Reply
@@ -49,6 +49,12 @@ BY_STATE = re.compile(r"\bthe (?:(?P<running>running|active) (?:job|one)|job (?:
 BAD_STATES = frozenset({"failed", "partial", "ended_early", "cancelled", "unusual"})
 # A number written in a question that is no date or time: "using the usual 104 weeks?"
 STORED_NUMBER = re.compile(r"(?<![\d.:/])\d{3,}(?![\d.:/]|\s?(?:am|pm|uhr))")
+# Words of asking why a run failed: not words of what it logged.
+FAILURE_TALK = frozenset({"problem", "problems", "issue", "issues", "error", "errors", "wrong",
+                          "happened", "happen", "went", "broke", "broken", "failure", "failures",
+                          "fail", "failed", "stop", "stopped", "crash", "crashed", "point", "some",
+                          "warning", "warnings", "cause", "reason", "why", "warum", "missing",
+                          "logged", "log", "anything", "something"})
 OVERVIEW = next(intent for intent in INTENTS if intent.name == "overview")
 METRIC = next(intent for intent in INTENTS if intent.name == "metric")
 MEMORY_SIZE = 1000
@@ -191,6 +197,9 @@ class Answerer:
             if intent.name == "status" and ask.period is not None and len(ask.period.days) > 1 and \
                     classify(text, names_a_job=False).name == "overview":
                 return await run_lists.job_problems(ask)  # "anything off with it this week?"
+            if intent.name == "failure" and ask.period is None and content_words(ask) - FAILURE_TALK and \
+                    (found := await logged.logged_reply(ask)):
+                return found  # "was there a problem with Baltic Express rates at some point?"
             if intent.name == "failure" and not CAUSE_WORDS & set(ask.tokens) and \
                     await names_a_metric_whole(ask):
                 intent = METRIC  # "api errors in last night's sync?": the metric api_errors

@@ -436,7 +436,7 @@ async def did_not_start(ask: Ask) -> Reply:
     """Why the latest occurrence has no run: nothing was logged, because nothing started."""
     assert ask.job is not None
     late_clause = late(ask, None, await open_alerts(ask))
-    yes_no = ask.text.split()[:1] and ask.text.split()[0] in YES_NO_START
+    yes_no = bool(set(ask.text.split()[:3]) & YES_NO_START)  # "dana here - any error logged?"
     text = (f"{'No — n' if yes_no else 'N'}othing was logged: {ask.job.title} did not start"
             + (f" ({late_clause.removeprefix('it is late: ')})" if late_clause else "")
             + ", so OpenTrace has no run, error or note from it. If it should have run, look at "
