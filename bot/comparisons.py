@@ -31,7 +31,7 @@ from storage.models import Event, Job, Run
 SEPARATOR = re.compile(r"\b(?:than|vs|versus|compared? (?:to|with)|or|and|against|als|oder|"
                        r"verglichen mit|gegenueber)\b")
 # A second side named relative to the first: the run before it.
-BEFORE = re.compile(r"\b(?:(?:the )?(?:night|day|evening|week|run|time|one) before|"
+BEFORE = re.compile(r"\b(?:(?:the )?(?:night|day|evening|week|run|time|one) before(?! last)|"
                     r"(?:the )?previous (?:run|night|day|one|time)|before that|last time|"
                     r"the time before|day prior|vortag|vorher|davor)\b")
 # The same day a week earlier: "the monday before", "the same day last week".
@@ -360,6 +360,7 @@ async def _states(ask: Ask, first: Side, second: Side) -> str:
 # --- one measure over a period of several runs --------------------------------------------------
 
 MAX_LINES = 14
+SUM_WORDS = frozenset({"total", "sum", "added", "altogether", "insgesamt", "combined", "zusammen"})
 RECENT_DAYS = 30  # "the slowest run", with no period named
 EXTREME_DURATION = frozenset({"longest", "slowest", "shortest", "fastest", "quickest"})
 TOTAL_WORDS = frozenset({"total", "totals", "altogether", "combined", "sum", "insgesamt", "average",
@@ -400,6 +401,8 @@ async def over_period(ask: Ask) -> Reply | None:
     measure = _measure(ask, side, side)
     if words & EXTREME_DURATION and (measure is None or measure.bigger != "longer"):
         measure = Measure("run time", _took, duration, duration, False, "longer", "shorter")
+    if measure is not None and measure.name == "run time" and words & SUM_WORDS:
+        measure = replace(measure, additive=True)  # "total runtime of all syncs, added up"
     metrics = list(dict.fromkeys(e.name for found in side.events.values() for e in found
                                  if e.kind == "metric" and e.name))
     if measure is None or (measure.bigger == "more" and not best_named(

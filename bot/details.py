@@ -72,6 +72,9 @@ async def detail(ask: Ask) -> Reply:
         if concepts[0].name != "owner" and run is None:
             return await handlers.no_run(ask)
         text = missing_text(concepts[0], job.title)
+        if ask.text.split()[:1] and ask.text.split()[0] in handlers.YES_NO_START:
+            text = f"No — {text[:1].lower()}{text[1:]}" if not text.startswith("No ") else \
+                f"No — {text}"  # "does the sync alert anyone?"
         return Reply(text, cards.text_card(job.title, text))
     if content:
         if found := await logged.logged_reply(ask):
@@ -150,7 +153,8 @@ def _which_named_by_a_count(ask: Ask, fact: Stored) -> bool:
 
 # Words that ask about a value across runs, not in one: "ever on a different box", "which
 # versions lately", "what version before 4.8.0".
-ACROSS_RUNS = frozenset({"ever", "lately", "recently", "different", "before", "history",
+ACROSS_RUNS = frozenset({"ever", "lately", "recently", "different", "before", "history", "both",
+                         "same",
                          "previously", "previous", "changed", "change", "changes", "other",
                          "various", "over", "jemals", "vorher", "zuletzt", "verschiedene"})
 VALUES_OVER = 30  # runs
@@ -186,7 +190,8 @@ async def _values_over_runs(ask: Ask, job: Job, fact: Stored) -> Reply:
     first = (f"{capital(fact.label)} of {job.title} over its last {len(runs)} runs: {counted}"
              f" — {listing(distinct[:6])}.")
     if asks_yes_no:
-        first = f"{'Yes' if len(distinct) > 1 else 'No'} — {first[:1].lower()}{first[1:]}"
+        same = "same" in ask.tokens  # "did both run on the same host?": yes when one value
+        first = f"{'Yes' if (len(distinct) > 1) != same else 'No'} — {first[:1].lower()}{first[1:]}"
     text = first + "\n" + "\n".join(f"- {line}" for line in lines)
     return Reply(text, cards.text_card(job.title, text))
 
@@ -234,7 +239,7 @@ def _yes_or_no(ask: Ask, fact: Stored) -> str | None:
     value |= {root(w) for w, means in MEANS.items() if means in value}  # "a person": manual
     proposed = {root(w) for w in content_words(ask)} - {root(w) for w in fact.words}
     numbers = re.findall(r"(?<![\d.:/])\d{2,}(?![\d.:/])", ask.question)
-    if numbers and re.fullmatch(r"[\d,.]+", fact.value):  # "the usual 104 weeks?"
+    if numbers and re.fullmatch(r"\d[\d,]*(?:\.\d+)?", fact.value):  # "the usual 104 weeks?"
         return "Yes" if fact.value.replace(",", "") in numbers else "No"
     if VERSIONS.search(ask.question):  # "still on 2.3.0?": the value itself, whole
         return "Yes" if any(v == fact.value or fact.value.startswith(f"{v}.")

@@ -89,7 +89,7 @@ NOT_A_NAME = frozenset({
     "regular", "scheduled", "manual", "new", "old", "whole", "full", "next", "first", "second",
     "latest", "recent", "current", "morning", "evening", "night", "other", "same", "small",
     "moment", "time", "minute", "end", "rest", "way", "one", "both", "all", "each", "every",
-    "root", "cause", "reason", "mess", "problem", "issue"})
+    "root", "cause", "reason", "mess", "problem", "issue", "only", "single"})
 JOB_NOUNS = frozenset({"import", "export", "upload", "download", "sync", "load", "job", "feed",
                        "extract", "batch", "pipeline", "transfer", "interface", "schnittstelle",
                        "report", "run", "process", "prozess", "lauf"})

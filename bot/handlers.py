@@ -100,6 +100,8 @@ async def the_run(ask: Ask, *, prefer_bad: bool = False) -> Run | None:
             w[0] <= r.started_at < w[1] for w in (run_window(d, ask.period.at_time, ask.zone)
                                                   for d in ask.period.days))]
         runs = near or runs
+    if "first" in ask.tokens and runs:  # "did the first audit run on the 18th …"
+        return runs[-1]
     if prefer_bad or FAILURE_WORDS & set(ask.tokens):
         bad = [r for r in runs if r.status in BAD_STATUSES]
         if bad:
@@ -812,8 +814,9 @@ async def overview(ask: Ask) -> Reply:
     asked_late = bool(LATE_WORDS & set(ask.tokens))
     running = [line for line in lines if line.state == "running"]
     if RUNNING_WORDS & set(ask.tokens) and not asked_late:
-        said = "; ".join([f"{line.title} (since {clock_time(line.last_started_at)}"
-                          f"{await progress_of(ask, line.job)})"
+        owners = await _owners(ask) if OWNER_WORDS & set(ask.tokens) else {}
+        said = "; ".join([f"{line.title}{owners.get(line.job, '')} (since "
+                          f"{clock_time(line.last_started_at)}{await progress_of(ask, line.job)})"
                           for line in running if line.last_started_at])
         counted = f"{len(running)} job{'s' if len(running) != 1 else ''} running now: " \
             if len(running) > 0 else ""

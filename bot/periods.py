@@ -356,7 +356,8 @@ _RANGE = re.compile(r"\b(?:from|between|vom|von|zwischen)\b")
 _RANGE_JOIN = re.compile(r" (?:to|and|until|till|through|thru|bis|und|zum) (?:the )?")
 _SINCE = re.compile(r"\b(?:since|seit)\b")
 _PAST = re.compile(rf"\b(?P<word>past|last|previous|letzten|vergangenen) (?P<n>{_NUMBER}) "
-                   r"(?P<unit>days|tage|tagen|hours|stunden|weeks|wochen)\b|\bpast (?P<week>week)\b")
+                   r"(?P<unit>days|nights|tage|tagen|naechte|hours|stunden|weeks|wochen)\b"
+                   r"|\bpast (?P<week>week)\b")
 _WEEKEND = re.compile(rf"\b(?:(?P<last>{_LAST}) )?(?:weekends?|wochenende)\b")
 _WEEK_OR_MONTH = re.compile(rf"\b(?:(?P<last>{_LAST})|{_THIS}) (?P<unit>week|woche|month|monat)\b")
 _LAST_NIGHT = re.compile(r"\b(?:last night|overnight|tonight|heute nacht|letzte nacht|gestern nacht"
@@ -457,6 +458,8 @@ def _night(c: _Context) -> Period | None:
     night": Friday 18:00 to Saturday noon, the most recent one that has begun."""
     if _THIS_EVENING.search(c.text) or (c.now.time() >= NIGHT_STARTS and "tonight" in c.text.split()):
         return night_period("tonight", c.today, c.zone)  # asked in the evening: the night to come
+    if re.search(r"\b(?:the )?night before last\b|\bvorletzte nacht\b", c.text):
+        return night_period("the night before last", c.today - timedelta(days=2), c.zone)
     if _LAST_NIGHT.search(c.text):
         return night_period("last night", c.today - timedelta(days=1), c.zone)
     match = _WEEKDAY_NIGHT.search(c.text)

@@ -20,7 +20,8 @@ from storage import queries
 from storage.models import Event
 
 COMPARED = re.compile(r"\b(?P<op>fewer|less|more|over|under|above|below|at least|at most|weniger|"
-                      r"mehr|ueber|unter)(?: than| als)? (?P<n>\d[\d,.]*)\b")
+                      r"mehr|ueber|unter)(?: than| als)? (?P<n>\d[\d,.]*|one|two|three|four|five|ten)\b")
+NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "ten": 10}
 BIGGER = ("more", "over", "above", "at least", "mehr", "ueber")
 HAVING = re.compile(r"\b(?:had|has|have|with|mit|hatten|hatte|containing|reported)\b")
 TIME_WORDS_SET = frozenset(TIME_WORDS)
@@ -43,7 +44,7 @@ def condition(ask: Ask, metrics: Sequence[str], milestones: Sequence[str],
     compared = COMPARED.search(ask.text)
     metric = next(iter(named_all(ask.tokens, list(metrics), own, at_least=1)), None)
     if compared and metric:
-        limit = float(compared["n"].replace(",", ""))
+        limit = float(NUMBERS.get(compared["n"]) or compared["n"].replace(",", ""))
         bigger = compared["op"] in BIGGER
         inclusive = compared["op"].startswith("at ")
         word = "at least" if bigger and inclusive else "at most" if inclusive else \

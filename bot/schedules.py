@@ -122,6 +122,9 @@ async def schedule(ask: Ask) -> Reply:
     first = f"{job.title} runs {words}{next_clause}."
     within = duration(start_within(job).total_seconds())
     lines = [*deadline_lines, f"It should start within {within} of its scheduled time"]
+    if not job.expect.get("max_runtime") and asked & LIMIT_WORDS and asked & {"max", "maximum", "limit"}:
+        first = (f"No — {job.title} has no `max_runtime` set, so no run is too long for it; "
+                 f"{first[:1].lower()}{first[1:]}")
     if limit := job.expect.get("max_runtime"):
         said = f"It may run at most {duration(parse_duration(str(limit)).total_seconds())} (`max_runtime`)"
         if asked & LIMIT_WORDS:

@@ -49,7 +49,8 @@ CONCEPTS = (
     Concept("size", ("size", "bytes", "size_mb", "size_bytes"),
             ("size", "big", "large", "mb", "gb", "kb", "bytes", "megabytes"), "payload"),
     Concept("email", ("email", "mail", "e_mail", "phone", "telephone"),
-            ("email", "mail", "phone", "telephone", "telefon", "handynummer"), "definition"),
+            ("email", "mail", "phone", "telephone", "telefon", "handynummer", "slack", "handle"),
+            "definition"),
     Concept("vendor", ("vendor", "supplier", "sender", "provider", "partner", "source_system"),
             ("vendor", "supplier", "sends", "sender", "provider", "lieferant", "delivers"), "payload"),
     Concept("timezone", ("timezone",), ("timezone", "zone"), "definition"),
@@ -123,7 +124,7 @@ def run_facts(run: Run, events: Sequence[Event]) -> list[Stored]:
     facts = [Stored(str(k), text, "start", run.started_at)
              for k, v in run.attributes.items() if (text := _text(v))]
     if run.summary:  # "failed: make (exit code 2)", as `opentrace exec` reports it
-        facts.append(Stored("finish text", run.summary, "note", run.finished_at))
+        facts.append(Stored("finish message", run.summary, "note", run.finished_at))
     for event in events:
         if event.kind == "payload" and event.name:
             facts.extend(Stored(key, value, "payload", event.at)
