@@ -25,6 +25,7 @@ from bot.matching import best_named
 from bot.periods import WEEKDAYS, Period, at_same_time, day_period, days_period, find_period
 from bot.run_lists import judged_runs
 from storage import queries
+from storage.history import successful_history
 from storage.models import Event, Job, Run
 
 # Where a question turns from its first side to its second.
@@ -392,6 +393,11 @@ async def over_period(ask: Ask) -> Reply | None:
     assert ask.job is not None
     if sides(ask) is not None:
         return None
+    words = set(ask.tokens)
+    if not words & (DURATION_WORDS | EXTREME_DURATION | EXTREME_MAX | EXTREME_MIN | TOTAL_WORDS):
+        usual = await successful_history(ask.job, before=ask.now, limit=3, session=ask.session)
+        if not best_named(ask.tokens, [*usual.metrics, *usual.milestones], _job_words(ask.job)):
+            return None  # "how many times did it run this month": no number of its runs named
     period = ask.period or days_period(f"in the last {RECENT_DAYS} days",
                                        ask.today - timedelta(days=RECENT_DAYS - 1), ask.today, ask.zone)
     side = await _side(ask, period, None, whole=True)

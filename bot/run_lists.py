@@ -19,7 +19,7 @@ from bot.jobfinder import job_words
 from bot.language import stem
 from bot.matching import best_named
 from bot.periods import NUMBER_WORDS, run_window
-from bot.question_words import unplaced_head
+from bot.question_words import HEAD_FREE, unplaced_head
 from bot.run_facts import run_facts
 from storage import job_state, queries
 from storage.history import successful_history
@@ -230,7 +230,7 @@ async def _listing(ask: Ask, job: Job, judged: list[JudgedRun], first: str) -> R
     number — why, or that number."""
     explained = {j.run.id for j in judged if not j.good and j.state != "failed"}
     explained = set(list(explained)[:REASONS_READ]) if len(explained) > REASONS_READ else explained
-    numbered = bool(content_words(ask))  # a number may be named: each run's value of it
+    numbered = bool(content_words(ask) - HEAD_FREE)  # a number may be named: each run's value
     lines = [f"{capital(_day_and_time(j.run.started_at.astimezone(ask.zone), ask))}: "
              f"{state_word(j.state)}{await _why(ask, job, j, numbered, j.run.id in explained)}"
              f" (run {j.run.key})" for j in judged]
