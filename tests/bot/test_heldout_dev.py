@@ -1,9 +1,9 @@
 """A ratchet on understanding: the development questions of the held-out set
 (tests/bot/heldout/: the development half of `questions.json` and the further development sets
 `questions_extra.json`, `questions_dev3.json`, `questions_dev4.json`, `questions_dev5.json`),
-told and asked through the evaluator's own
-machinery, must score at least the figures reached so far. The test half is never asked
-here: it is scored only by evaluate.py, so nobody tunes on it."""
+told and asked through the evaluator's own machinery, must score at least the figures reached
+so far. The test half is never asked here: it is scored only by evaluate.py, so nobody tunes
+on it."""
 
 import json
 import sys
