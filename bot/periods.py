@@ -57,7 +57,8 @@ def _ordinal(n: int) -> str:
 ORDINALS = [_ordinal(n) for n in range(1, 32)]
 TIME_WORDS = [
     "today", "tonight", "yesterday", "yday", "night", "nights", "last", "this", "past",
-    "previous", "week", "weeks", "weekend", "weekends", "month", "months", "morning", "evening",
+    "previous", "week", "weeks", "weekend", "weekends", "month", "months", "year", "years",
+    "jahr", "morning", "evening",
     "overnight", "day", "days", "ago", "before", "since", "between", "from", "until", "hours",
     "oclock", *WEEKDAYS, *(f"{d}s" for d in WEEKDAYS), *MONTHS, *GERMAN_WEEKDAYS, "sonnabend",
     *GERMAN_MONTHS, "heute", "gestern", "vorgestern", "nacht", "abend", "morgen", "woche",
