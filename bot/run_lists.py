@@ -29,7 +29,7 @@ MAX_RUNS = 500
 RERUN_WORDS = frozenset({"rerun", "reran", "reruns", "rerunning", "retry", "retried", "restarted",
                          "again", "nochmal", "erneut", "wiederholt"})
 RERUN_ASKS = re.compile(r"\b(did|has|was|were|is) (anyone|somebody|someone|it|they|the \w+)\b")
-REASONS_READ = 3  # bad runs of a list whose facts are read to say why
+REASONS_READ = 1  # bad runs of a list (the latest) whose facts are read to say why
 FINISHED_WORDS = frozenset({"finished", "completed", "complete", "ended", "done", "fertige",
                             "abgeschlossene"})
 CONDITION_RUNS = 100  # runs read event by event for "how many runs had …"
@@ -228,8 +228,9 @@ def _day_and_time(at: datetime, ask: Ask) -> str:
 async def _listing(ask: Ask, job: Job, judged: list[JudgedRun], first: str) -> Reply:
     """One line per run: when, how it went, and — for a bad run or when the question names a
     number — why, or that number."""
-    explained = {j.run.id for j in judged if not j.good and j.state != "failed"}
-    explained = set(list(explained)[:REASONS_READ]) if len(explained) > REASONS_READ else explained
+    explained = {j.run.id for j in judged if not j.good and j.state != "failed"
+                 and j.state != "running"}
+    explained = {i for i in [j.run.id for j in judged if j.run.id in explained][:REASONS_READ]}
     numbered = bool(content_words(ask) - HEAD_FREE)  # a number may be named: each run's value
     lines = [f"{capital(_day_and_time(j.run.started_at.astimezone(ask.zone), ask))}: "
              f"{state_word(j.state)}{await _why(ask, job, j, numbered, j.run.id in explained)}"
