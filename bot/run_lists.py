@@ -29,6 +29,7 @@ MAX_RUNS = 500
 RERUN_WORDS = frozenset({"rerun", "reran", "reruns", "rerunning", "retry", "retried", "restarted",
                          "again", "nochmal", "erneut", "wiederholt"})
 RERUN_ASKS = re.compile(r"\b(did|has|was|were|is) (anyone|somebody|someone|it|they|the \w+)\b")
+SHORT_LIST = 5  # runs a list may explain; longer lists (a year's failures) only say how each went
 REASONS_READ = 1  # bad runs of a list (the latest) whose facts are read to say why
 FINISHED_WORDS = frozenset({"finished", "completed", "complete", "ended", "done", "fertige",
                             "abgeschlossene"})
@@ -230,7 +231,8 @@ async def _listing(ask: Ask, job: Job, judged: list[JudgedRun], first: str) -> R
     number — why, or that number."""
     explained = {j.run.id for j in judged if not j.good and j.state != "failed"
                  and j.state != "running"}
-    explained = {i for i in [j.run.id for j in judged if j.run.id in explained][:REASONS_READ]}
+    explained = {i for i in [j.run.id for j in judged if j.run.id in explained][:REASONS_READ]} \
+        if len(judged) <= SHORT_LIST else set()  # a long list says how each went, not why
     numbered = bool(content_words(ask) - HEAD_FREE)  # a number may be named: each run's value
     lines = [f"{capital(_day_and_time(j.run.started_at.astimezone(ask.zone), ask))}: "
              f"{state_word(j.state)}{await _why(ask, job, j, numbered, j.run.id in explained)}"
