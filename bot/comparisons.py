@@ -23,6 +23,7 @@ from bot.handlers import Ask, label, state_word
 from bot.jobfinder import job_words
 from bot.matching import best_named
 from bot.periods import WEEKDAYS, Period, at_same_time, day_period, days_period, find_period
+from bot.question_words import unplaced_head
 from bot.run_lists import judged_runs
 from storage import queries
 from storage.history import successful_history
@@ -367,9 +368,9 @@ EXTREME_DURATION = frozenset({"longest", "slowest", "shortest", "fastest", "quic
 TOTAL_WORDS = frozenset({"total", "totals", "altogether", "combined", "sum", "insgesamt", "average",
                          "avg", "overall", "gesamt"})
 EXTREME_MAX = frozenset({"longest", "slowest", "most", "highest", "biggest", "largest", "max",
-                         "maximum", "worst", "peak"})
+                         "maximum", "peak"})
 EXTREME_MIN = frozenset({"shortest", "fastest", "least", "lowest", "smallest", "fewest", "min",
-                         "minimum", "best", "quickest"})
+                         "minimum", "quickest"})
 
 
 def wants_over_period(ask: Ask, intent: str) -> bool:
@@ -414,6 +415,8 @@ async def over_period(ask: Ask) -> Reply | None:
     if measure is None or (measure.bigger == "more" and not best_named(
             ask.tokens, metrics, _job_words(job := ask.job))):
         return None  # "how many rates runs": the job's own word names no metric surely
+    if unplaced_head(ask.text, ask.job, measure.name.split()) is not None:
+        return None  # "which carrier had the most …": not a number of the runs
     values = [(run, v) for run in reversed(side.runs)
               if (v := measure.read(run, side.events.get(run.id or 0, []))) is not None]
     if len(values) < 2:

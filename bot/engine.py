@@ -66,7 +66,10 @@ COMMON_WORDS = ("run", "running", "finished", "finish", "done", "failed", "fail"
                 "produced", "read", "file", "long", "take", "many", "much", "yesterday", "night",
                 "lower", "higher", "faster", "slower", "fewer", "batch", "bigger", "smaller",
                 "longer", "shorter", "check", "checked", "found", "later", "earlier", "lange",
-                "dauert", "gedauert", "normalerweise", "gestern", "heute", "wann", "welche")
+                "dauert", "gedauert", "normalerweise", "gestern", "heute", "wann", "welche",
+                # superlatives are words, not typos of comparatives ("shortest" is not "shorter")
+                "shortest", "longest", "fastest", "slowest", "quickest", "highest", "lowest",
+                "biggest", "smallest", "largest", "fewest", "least", "most", "best", "worst")
 # Words that ask how a run went; a question with none of them that fits no intent may ask for a
 # stored fact ("ACE batch id from friday?") or for something not stored ("cpu usage?").
 WARNING_WORDS = frozenset({"warning", "warnings", "warned", "warnung", "warnungen"})

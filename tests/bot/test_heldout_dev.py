@@ -21,7 +21,7 @@ DEV_AT_LEAST = 108
 DEV2_AT_LEAST = 174
 DEV3_AT_LEAST = 182
 DEV4_AT_LEAST = 142
-DEV5_AT_LEAST = 87
+DEV5_AT_LEAST = 89
 
 
 def development_questions(name: str, split: str) -> list[dict[str, Any]]:
