@@ -24,6 +24,7 @@ from bot.stored import (
     asked_concepts,
     best_facts,
     definition_facts,
+    expected_milestones,
     missing_text,
     run_facts,
 )
@@ -62,8 +63,8 @@ async def detail(ask: Ask) -> Reply:
     if not concepts and await _names_a_metric(ask, content):
         return await handlers.metric(ask)  # "the typical mape": reported by runs before this one
     usual = await successful_history(job, before=ask.now, limit=3, session=ask.session)
-    milestones = {e.name for e in events if e.kind == "milestone" and e.name} | _expected(job) \
-        | set(usual.milestones)
+    milestones = {e.name for e in events if e.kind == "milestone" and e.name} \
+        | set(expected_milestones(job)) | set(usual.milestones)
     # "are the rates loaded?": a milestone, so how it went — its words may all be the job's
     # own ("tariff load" names the job and "rates-loaded" the milestone).
     if not concepts and named_all(ask.tokens, sorted(milestones), job_words(job), at_least=2):
@@ -72,7 +73,7 @@ async def detail(ask: Ask) -> Reply:
         if concepts[0].name != "owner" and run is None:
             return await handlers.no_run(ask)
         text = missing_text(concepts[0], job.title)
-        if ask.text.split()[:1] and ask.text.split()[0] in handlers.YES_NO_START:
+        if ask.yes_no_question:
             text = f"No — {text[:1].lower()}{text[1:]}" if not text.startswith("No ") else \
                 f"No — {text}"  # "does the sync alert anyone?"
         return Reply(text, cards.text_card(job.title, text))
@@ -184,8 +185,7 @@ async def _values_over_runs(ask: Ask, job: Job, fact: Stored) -> Reply:
             seen.append((value, [run]))
     distinct = list(dict.fromkeys(value for value, _ in seen))
     lines = [f"{value}: {_span(ask, spell)}" for value, spell in seen[:12]]
-    tokens = ask.text.split()
-    asks_yes_no = bool(tokens) and tokens[0] in handlers.YES_NO_START
+    asks_yes_no = ask.yes_no_question
     counted = f"{len(distinct)} different value{'s' if len(distinct) != 1 else ''}"
     first = (f"{capital(fact.label)} of {job.title} over its last {len(runs)} runs: {counted}"
              f" — {listing(distinct[:6])}.")
@@ -203,13 +203,6 @@ def _span(ask: Ask, runs: list[Run]) -> str:
     if newest.date() != oldest.date():
         days += f" – {newest:%a} {newest.day} {newest:%b}"
     return f"{days} ({len(runs)} run{'s' if len(runs) != 1 else ''})"
-
-
-def _expected(job: Job) -> set[str]:
-    """The milestones its definition expects."""
-    named = [m.get("name") for m in job.expect.get("milestones", []) if isinstance(m, dict)]
-    final = job.expect.get("final_milestone")
-    return {str(n) for n in [*named, final] if n}
 
 
 def _answer(ask: Ask, job: Job, run: Run | None, matches: list[Match]) -> Reply:

@@ -33,7 +33,7 @@ from bot.language import PLAIN_WORDS, correct, normalize, stem, words
 from bot.periods import TIME_WORDS, find_period
 from bot.question_words import STOP as STOP_WORDS
 from bot.registry import HANDLERS
-from bot.stored import VERSIONS, asked_concepts, phrased_concepts
+from bot.stored import VERSIONS, asked_concepts, expected_milestones, phrased_concepts
 from bot.zones import asked_zone
 from storage import queries
 from storage.audit import record_change
@@ -315,17 +315,12 @@ def _holders(jobs: list[Job], fields: dict[int, set[str]]) -> dict[str, set[int]
     """Each word of what a job reports or expects ("disputes-filed", "lane_rates") → the jobs."""
     found: dict[str, set[int]] = {}
     for job in jobs:
-        names = set(fields.get(job.id or 0, set())) | _expected_milestones(job)
+        names = set(fields.get(job.id or 0, set())) | set(expected_milestones(job))
         for name in names:
             for word in re.split(r"[^a-z0-9]+", name.lower()):
                 if len(word) > 3 and not word.isdigit() and word not in GENERIC:
                     found.setdefault(stem(word), set()).add(job.id or 0)
     return found
-
-
-def _expected_milestones(job: Job) -> set[str]:
-    named = [m.get("name") for m in job.expect.get("milestones", []) if isinstance(m, dict)]
-    return {str(n) for n in [*named, job.expect.get("final_milestone")] if n}
 
 
 # Words of asking, not of a job's reports ("status update pls" names no "shipments_updated").

@@ -1,7 +1,6 @@
 """One small handler per intent. Each reads facts through storage and returns a Reply whose
 first sentence answers the question itself; the details follow, with the usual values."""
 
-import re
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -31,7 +30,7 @@ from bot.facts import JobLine, MetricFact, Reply, RunFacts
 from bot.jobfinder import job_words
 from bot.matching import best_named, named_all, root
 from bot.periods import Period, run_window
-from bot.question_words import unplaced_head
+from bot.question_words import described_words, unplaced_head
 from bot.run_facts import run_facts
 from storage import alerts, queries
 from storage.alerts import Alert
@@ -66,6 +65,12 @@ class Ask:
         """Every job the asker may see, by slug."""
         jobs = self.known if self.known is not None else await queries.all_jobs(session=self.session)
         return self.viewer.visible(jobs)
+
+    @property
+    def yes_no_question(self) -> bool:
+        """Whether the question begins as a yes/no question does ("did…", "is…", "any…")."""
+        tokens = self.text.split()
+        return bool(tokens) and tokens[0] in YES_NO_START
 
     @property
     def today(self) -> date:
@@ -417,8 +422,7 @@ async def failure(ask: Ask) -> Reply:
                      f"successfully, with {len(warned)} {'note' if len(warned) == 1 else 'notes'} "
                      f"worth a look: {said}.")
         elif f.state == "succeeded":
-            asked = (a.text.split()[:1] and a.text.split()[0] in YES_NO_START) or \
-                bool({"anything", "logged"} & set(a.tokens))
+            asked = a.yes_no_question or bool({"anything", "logged"} & set(a.tokens))
             first = (f"No — nothing was logged as a warning or error: {who} finished successfully."
                      if asked else f"Nothing went wrong — {who} finished successfully.")
         elif f.status == "running":
@@ -533,8 +537,8 @@ async def metric(ask: Ask) -> Reply:
                     f"{known}.")
         placed = {*label(chosen.name).split(), chosen.unit or "",
                   *((f.progress.unit or "",) if f.progress else ())}
-        described = set(re.findall(r"[a-z]+", (a.job.description or "").lower())) if a.job else set()
-        if head := unplaced_head(a.text, a.job, placed, described):  # "which carrier had the most"
+        # "which carrier had the most …": no carrier is stored with the numbers
+        if head := unplaced_head(a.text, a.job, placed, described_words(a.job)):
             known = listing([label(m.name) for m in f.metrics])
             return (f"I'm not sure: {who} reports no {head} with its numbers, only {known} "
                     f"(for example {label(chosen.name)}: {quantity(chosen.value, chosen.unit)}).")
@@ -604,7 +608,7 @@ def files(ask: Ask, f: RunFacts, *, reading: bool) -> str:
     """What a run read, or what it produced; when it reported nothing, why that may be."""
     who = capital(subject(ask, f))
     found = f.inputs if reading else f.outputs
-    yes_no = bool(ask.text.split()[:1]) and ask.text.split()[0] in YES_NO_START
+    yes_no = ask.yes_no_question
     if found:
         folders = sorted({p.rsplit("/", 1)[0] + "/" for p in found if "/" in p.strip("/")})
         where = f" (in {listing(folders[:3])})" if folders and FOLDER_WORDS & set(ask.tokens) else ""

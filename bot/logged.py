@@ -12,7 +12,7 @@ from alerts.wording import quoted
 from bot import cards
 from bot.clarify import content_words
 from bot.facts import Reply
-from bot.handlers import YES_NO_START, Ask
+from bot.handlers import Ask
 from bot.jobfinder import job_words
 from bot.matching import root
 from storage import queries
@@ -49,10 +49,9 @@ async def logged_reply(ask: Ask) -> Reply | None:
     shown = (in_period or found)[:MAX_SHOWN]
     lines = [f"{_when(item, ask)} ({item.level}): {quoted(item.text[:300])}" for item in shown]
     first = f"{ask.job.title} logged this {lines[0][:1].lower()}{lines[0][1:]}."
-    tokens = ask.text.split()
-    if tokens and tokens[0] in YES_NO_START and ask.period is None:
+    if ask.yes_no_question and ask.period is None:
         first = f"Yes — {first[:1].lower()}{first[1:]}"  # "was there a problem with X at some point?"
-    elif tokens and tokens[0] in YES_NO_START and ask.period is not None:
+    elif ask.yes_no_question and ask.period is not None:
         # "Was this morning's failure the sftp thing again?": only if this period's run said so.
         if in_period:
             first = f"Yes — {first[:1].lower()}{first[1:]}"

@@ -16,6 +16,7 @@ from bot.jobfinder import job_words
 from bot.matching import name_words, named_all, root
 from bot.run_facts import run_facts
 from bot.schedules import upcoming
+from bot.stored import expected_milestones
 from storage.models import Job
 
 # Questions these start are not yes/no questions: "when did the file arrive".
@@ -43,11 +44,8 @@ def named_milestone(ask: Ask, names: list[str]) -> str | None:
 
 
 def milestone_names(job: Job, facts: RunFacts | None) -> list[str]:
-    named = [str(m["name"]) for m in job.expect.get("milestones", [])
-             if isinstance(m, dict) and m.get("name")]
-    final = job.expect.get("final_milestone")
     seen = [m.name for m in facts.milestones] if facts else []
-    return list(dict.fromkeys([*seen, *named, *([str(final)] if final else [])]))
+    return list(dict.fromkeys([*seen, *expected_milestones(job)]))
 
 
 async def milestone_reply(ask: Ask) -> Reply | None:

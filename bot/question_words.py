@@ -60,6 +60,11 @@ PHRASE_ENDS = frozenset({"did", "does", "do", "had", "has", "have", "was", "were
                          "kicked", "started", "finished", "end", "ends", "ended"})
 
 
+def described_words(job: Job | None) -> set[str]:
+    """The words of a job's description: where a word of a question may be known from."""
+    return set(re.findall(r"[a-z]+", (job.description or "").lower())) if job else set()
+
+
 def unplaced_head(text: str, job: Job | None, placed: Collection[str],
                   known: Collection[str] = ()) -> str | None:
     """The thing a "which …" or "how many …" question asks for, when nothing found holds it:

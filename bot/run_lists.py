@@ -19,7 +19,7 @@ from bot.jobfinder import job_words
 from bot.language import stem
 from bot.matching import best_named
 from bot.periods import NUMBER_WORDS, run_window
-from bot.question_words import HEAD_FREE, unplaced_head
+from bot.question_words import HEAD_FREE, described_words, unplaced_head
 from bot.run_facts import run_facts
 from storage import job_state, queries
 from storage.history import successful_history
@@ -81,8 +81,7 @@ async def metric_or_count(ask: Ask) -> Reply:
     own_only = best_named(ask.tokens, list(history.metrics), job_words(ask.job), at_least=1)
     # "how many sheets are in the carrier scorecard": no metric counts sheets, a field may.
     metric_words = {w for name in history.metrics for w in re.split(r"[-_. ]+", name.lower())}
-    described = set(re.findall(r"[a-z]+", (ask.job.description or "").lower()))
-    unplaced = unplaced_head(ask.text, ask.job, metric_words, described) is not None
+    unplaced = unplaced_head(ask.text, ask.job, metric_words, described_words(ask.job)) is not None
     if not best_named(ask.tokens, list(history.metrics), job_words(ask.job), at_least=3) and (
             stored := await details.stored_answer(ask, at_least=6 if own_only and not unplaced else 3)):
         return stored  # "how many carriers does it cover", "weeks of history": payload fields
@@ -126,8 +125,7 @@ async def runs(ask: Ask) -> Reply:
                               f"The last {len(judged[:count])} runs of {job.title}:")
     if asked & LAST_WORDS and asked & GOOD_WORDS and not asked & {"how", "many", "often"}:
         return await _fact_of(ask, _last_good(ask, job, judged), judged)
-    yes_no = bool(RERUN_ASKS.search(ask.text)) or (
-        ask.text.split()[:1] != [] and ask.text.split()[0] in handlers.YES_NO_START)
+    yes_no = bool(RERUN_ASKS.search(ask.text)) or ask.yes_no_question
     if asked & RERUN_WORDS and ask.period is not None:  # "did anyone rerun it?"
         again = list(reversed(judged))
         said = listing([f"{state_word(j.state)} at {clock_time(j.run.started_at.astimezone(ask.zone))}"
@@ -162,7 +160,7 @@ async def _meeting(ask: Ask, job: Job, condition: run_conditions.Condition, met:
     """"The audit reported fewer than 3,000 invoices checked on 4 of its 14 runs so far"."""
     days = {j.run.started_at.astimezone(ask.zone).date() for j in met}
     on = f" on {len(days)} days" if len(days) != len(met) else ""
-    yes_no = ask.text.split()[:1] != [] and ask.text.split()[0] in handlers.YES_NO_START
+    yes_no = ask.yes_no_question
     polar = ("Yes — " if met else "No — ") if yes_no else ""
     first = (f"{polar}{len(met)} of {among} runs of {job.title}{when} {condition.said}{on}"
              + (":" if met else "."))

@@ -100,6 +100,12 @@ class Stored:
 root = matching_root  # one rule for every name a question may use
 
 
+def expected_milestones(job: Job) -> list[str]:
+    """The milestones its definition expects, in the order it names them, its final last."""
+    named = [m.get("name") for m in job.expect.get("milestones", []) if isinstance(m, dict)]
+    return list(dict.fromkeys(str(n) for n in [*named, job.expect.get("final_milestone")] if n))
+
+
 def definition_facts(job: Job) -> list[Stored]:
     facts = [Stored("owner", job.owner, "definition")] if job.owner else []
     if job.timezone:
