@@ -129,6 +129,19 @@ def choices_card(title: str, body: str, questions: Sequence[str]) -> Element:
     return {**card, "actions": actions} if actions else card
 
 
+def stacked(parts: Sequence[Element]) -> Element | None:
+    """Cards one below the other, as one card (the answers to two questions in one), or the
+    first alone when both do not fit the budget."""
+    if len(parts) < 2:
+        return parts[0] if parts else None
+    body = [element for index, part in enumerate(parts)
+            for element in ([{"type": "Container", "separator": True, "spacing": "Large",
+                              "items": part["body"]}] if index else part["body"])]
+    card = {**_card(body), **({"actions": actions} if (actions := [
+        a for part in parts for a in part.get("actions", [])][:MAX_CHOICES]) else {})}
+    return card if card_bytes(card) <= CARD_BUDGET else parts[0]
+
+
 def card_bytes(card: Element) -> int:
     """The card's size as Bot Framework sends it (JSON, non-ASCII escaped)."""
     return len(json.dumps(card).encode())

@@ -5,6 +5,7 @@ it would come from, and a question it cannot place is answered with what it unde
 the closest readings as buttons (`bot.clarify`)."""
 
 import re
+from dataclasses import replace
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -14,6 +15,7 @@ from bot.clarify import content_words, unsure
 from bot.facts import Reply
 from bot.handlers import Ask
 from bot.jobfinder import job_words
+from bot.language import correct
 from bot.matching import named_all, root
 from bot.periods import TIME_WORDS
 from bot.question_words import unplaced_head
@@ -44,6 +46,8 @@ async def detail(ask: Ask) -> Reply:
     run, events, facts, matches = await _lookup(ask)
     concepts = asked_concepts(ask.tokens)
     content = content_words(ask)
+    if not (matches and matches[0].score >= 3) and (spelled := _spelled_as_stored(ask, content, facts)):
+        return await detail(spelled)  # "tariff snapshto from the 20th?": output.snapshot
     if not concepts and (about := await milestone_answers.milestone_reply(ask)):
         return about  # "when did the rates file arrive": 'file-received', not the file's path
     if concepts and matches and matches[0].score < 3:  # "exit code": a finish text that says it
@@ -127,6 +131,19 @@ async def _names_a_metric(ask: Ask, content: set[str]) -> bool:
     assert ask.job is not None
     usual = await successful_history(ask.job, before=ask.now, limit=3, session=ask.session)
     return named_all(content, list(usual.metrics), job_words(ask.job)) != []
+
+
+def _spelled_as_stored(ask: Ask, content: set[str], facts: list[Stored]) -> Ask | None:
+    """The question with its typos of the stored facts' words corrected, or None when it has
+    none: a key a run reported ("snapshot") may be in no word list the engine corrects by."""
+    known = _words_of(*facts)
+    # Long words only, and not another form of a stored word: "built" is not "build".
+    fixed = {word: close for word in content - known if len(word) >= 6
+             if (close := correct([word], known)[0]) != word and root(close) != root(word)}
+    if not fixed:
+        return None
+    text = " ".join(fixed.get(word, word) for word in ask.text.split())
+    return replace(ask, text=text, tokens=[fixed.get(word, word) for word in ask.tokens])
 
 
 def _words_of(*facts: Stored) -> set[str]:

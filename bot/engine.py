@@ -6,7 +6,7 @@ import logging
 import re
 from collections import OrderedDict
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -43,8 +43,9 @@ from storage.models import Job
 
 log = logging.getLogger(__name__)
 # A job named by its state: "the running job", "the job that failed this morning".
-BY_STATE = re.compile(r"\bthe (?:(?P<running>running|active) (?:job|one)|job (?:that|which) is "
-                      r"(?:running|active)|(?:failed|broken|failing) (?:job|one)|job (?:that|which) "
+BY_STATE = re.compile(r"\bthe (?:only |one )?(?:(?P<running>running|active) (?:job|one)|job "
+                      r"(?:(?:that|which) is |thats )?(?P<running_too>running|active)|"
+                      r"(?:failed|broken|failing) (?:job|one)|job (?:that|which) "
                       r"(?:failed|broke|is broken|is failing))\b")
 BAD_STATES = frozenset({"failed", "partial", "ended_early", "cancelled", "unusual"})
 # A number written in a question that is no date or time: "using the usual 104 weeks?"
@@ -55,6 +56,12 @@ FAILURE_TALK = frozenset({"problem", "problems", "issue", "issues", "error", "er
                           "fail", "failed", "stop", "stopped", "crash", "crashed", "point", "some",
                           "warning", "warnings", "cause", "reason", "why", "warum", "missing",
                           "logged", "log", "anything", "something"})
+# Intents answered from one run's facts: that run may be named by what it logged.
+RUN_FACT_INTENTS = frozenset({"metric", "duration", "detail", "output", "input"})
+# Two questions joined by "and": each begins with a question word of its own.
+_ASKING = r"(?:which|what|what's|whats|who|who's|whos|when|where|how)"
+TWO_QUESTIONS = re.compile(rf"^(?P<lead>.*?)(?P<first>\b{_ASKING}\b.+?)(?:,? and|\?|;) +"
+                           rf"(?P<second>{_ASKING}\b.+)$", re.IGNORECASE)
 OVERVIEW = next(intent for intent in INTENTS if intent.name == "overview")
 METRIC = next(intent for intent in INTENTS if intent.name == "metric")
 MEMORY_SIZE = 1000
@@ -112,6 +119,7 @@ class Answerer:
         self._memory: OrderedDict[str, tuple[str, str]] = OrderedDict()
         self._known: KnownJobs | None = None
         self._state = AnswerState(keep=keep_state)  # what answers keep between questions
+        self._asked = itertools.count()  # names a conversation of its own for two questions in one
 
     async def reply(self, question: str, *, timezone: str | None = None,
                     conversation: str | None = None, viewer: Viewer = EVERYONE) -> Reply:
@@ -119,11 +127,25 @@ class Answerer:
         it with every message); `viewer` is where it is asked, which decides the jobs the
         answer may know of. Never raises for anything a user can type."""
         try:
+            if (parts := two_questions(question)) and not _about_every_job(parts[0]):
+                return await self._both(parts, _zone(timezone), conversation, viewer)
             return await self._reply(question, _zone(timezone), conversation, viewer)
         except Exception:
             log.exception("could not answer %r", question)
             text = "Sorry — I could not answer that just now. Try again, or ask 'help'."
             return Reply(text, cards.text_card("Something went wrong", text))
+
+    async def _both(self, parts: tuple[str, str], asker_zone: ZoneInfo | None,
+                    conversation: str | None, viewer: Viewer) -> Reply:
+        """Two questions in one ("which batch went in and which file came out?"), each
+        answered in turn; the second may say "it" of the first's job."""
+        own = conversation or f"two questions {next(self._asked)}"
+        first = await self._reply(parts[0], asker_zone, own, viewer)
+        second = await self._reply(parts[1], asker_zone, own, viewer)
+        if conversation is None:
+            self._memory.pop(own, None)
+        return Reply(f"{first.text}\n\n{second.text}", cards.stacked(
+            [card for card in (first.card, second.card) if card is not None]))
 
     async def judge_pending(self) -> int:
         """Judge and store, once for every replica, each finished run not judged yet, so that
@@ -208,6 +230,9 @@ class Answerer:
                 intent = METRIC  # "api errors in last night's sync?": the metric api_errors
             if intent.name == "compare" and (comparisons.sides(ask) is None or asked_concepts(ask.tokens)):
                 intent = classify(text, names_a_job=True, besides="compare")
+            if intent.name in RUN_FACT_INTENTS and (named := await logged.run_named_by_log(
+                    ask, vocabulary | FAILURE_TALK, known.reported_by(job))):
+                ask = replace(ask, run=named)  # "how long did it take the night with the HTS rejects"
             if intent.name in ("metric", "status", "detail", "duration", "runs") and \
                     comparisons.wants_over_period(ask, intent.name) and \
                     (whole := await comparisons.over_period(ask)):
@@ -234,7 +259,7 @@ class Answerer:
         """The one job in the state the question names it by ("which box is the running job
         on", "who owns the job that failed this morning"), or none when several are."""
         lines = await handlers.job_lines(self._ask(text, None, zone, session, viewer))
-        running, failed = bool(found["running"]), "fail" in found.group()
+        running, failed = bool(found["running"] or found["running_too"]), "fail" in found.group()
         wanted = {"running"} if running else {"failed"} if failed else BAD_STATES
         chosen = [line.job for line in lines if line.state in wanted]
         jobs = [job for job in (self._known.index.jobs if self._known else []) if job.slug in chosen]
@@ -288,6 +313,24 @@ class Answerer:
         self._memory.move_to_end(conversation)
         while len(self._memory) > MEMORY_SIZE:
             self._memory.popitem(last=False)
+
+
+def two_questions(question: str) -> tuple[str, str] | None:
+    """The two questions of "monday's audit: which batch went in and which file came out?"
+    or "what's running and who owns it?": the second asked with the words before the first's
+    question word ("monday's audit:"), which name what both are about."""
+    found = TWO_QUESTIONS.match(question.strip())
+    if found is None:
+        return None
+    lead, first, second = found["lead"].strip(), found["first"].strip(), found["second"].strip()
+    # After the question: "which batch went in, monday's audit" still begins as it asks.
+    shared = lead.rstrip(":,-– ") if re.search(r"[:,\-–]$", lead) else ""
+    return f"{first} {shared}".strip(), f"{second.rstrip('?')} {shared}".strip()
+
+
+def _about_every_job(question: str) -> bool:
+    """"What's broken": an overview, whose answer already says whom to talk to."""
+    return classify(" ".join(words(normalize(question))), names_a_job=False).name in ("overview", "jobs")
 
 
 async def jobs_reporting(text: str, jobs: list[Job], session: AsyncSession) -> list[Candidate]:
@@ -389,6 +432,10 @@ class KnownJobs:
     subsets: dict[tuple[int | None, ...], JobIndex]
     # Jobs by the words of what they report and produce (milestones, metrics, payloads).
     holders: dict[str, set[int]]
+
+    def reported_by(self, job: Job) -> set[str]:
+        """The stems of the words of what `job` reports or expects."""
+        return {word for word, holders in self.holders.items() if job.id in holders}
 
     def seen_by(self, viewer: Viewer) -> JobIndex:
         visible = viewer.visible(self.index.jobs)

@@ -274,9 +274,16 @@ def _verdict(ask: Ask, facts: RunFacts) -> str:
 
 def unusual_values(facts: RunFacts) -> list[str]:
     """"8,911 rows skipped (usually 30 to 50)" for each value far from usual."""
-    return [f"{quantity(m.value, m.unit)} {label(m.name)} (usually {number(m.usual.low)}–"
-            f"{number(m.usual.high)})" if m.usual else f"{quantity(m.value, m.unit)} {label(m.name)}"
-            for m in facts.metrics if m.unusual] or ["values far from usual"]
+    return [f"{counted(m)} (usually {number(m.usual.low)}–{number(m.usual.high)})" if m.usual
+            else counted(m) for m in facts.metrics if m.unusual] or ["values far from usual"]
+
+
+def counted(metric: MetricFact) -> str:
+    """"2 filings rejected", not "2 filings filings rejected" when the unit begins the name."""
+    name = label(metric.name)
+    if metric.unit and name.split()[0] in (metric.unit, f"{metric.unit}s"):
+        return f"{number(metric.value)} {name}"
+    return f"{quantity(metric.value, metric.unit)} {name}"
 
 
 def last_reached(facts: RunFacts) -> str | None:
@@ -551,7 +558,7 @@ async def metric(ask: Ask) -> Reply:
                     f"limit ({said}, from its job definition). {judgement(chosen)}"
         elif asks_if_normal(a) and chosen.usual is not None:
             word = "No" if chosen.unusual else "Yes"
-            first = (f"{word} — {quantity(chosen.value, chosen.unit)} {label(chosen.name)} in "
+            first = (f"{word} — {counted(chosen)} in "
                      f"{who}. {judgement(chosen)}")
         others = [metric_line(m) for m in f.metrics if m is not chosen]
         return first + ("\n" + "\n".join(f"- {o}" for o in others) if others else "")

@@ -5,6 +5,7 @@ again?"). Notes are free text no rule can name; the words a question shares with
 the only way to find it."""
 
 import re
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,7 +17,8 @@ from bot.handlers import Ask
 from bot.jobfinder import job_words
 from bot.matching import root
 from storage import queries
-from storage.models import Run
+from storage.history import logged_texts
+from storage.models import Event, Run
 
 RECENT_RUNS = 40
 MAX_SHOWN = 3
@@ -40,7 +42,8 @@ async def logged_reply(ask: Ask) -> Reply | None:
     if not wanted:
         return None
     runs = list(await queries.list_runs(ask.job, until=ask.now, limit=RECENT_RUNS, session=ask.session))
-    found = [item for run in runs for item in await _texts(run, wanted, ask)]
+    logged = await logged_texts([run.id for run in runs if run.id is not None], session=ask.session)
+    found = [item for run in runs for item in _texts(run, logged.get(run.id or 0, []), wanted)]
     if not found:
         return None
     best = max(item.hits for item in found)
@@ -63,9 +66,37 @@ async def logged_reply(ask: Ask) -> Reply | None:
     return Reply(text, cards.text_card(ask.job.title, text))
 
 
-async def _texts(run: Run, wanted: set[str], ask: Ask) -> list[Logged]:
+async def run_named_by_log(ask: Ask, read_otherwise: Collection[str],
+                           reported: Collection[str]) -> Run | None:
+    """The one run a question names by something it logged: "how long did it take on the
+    night with the HTS rejects?", "which batch had the HTS rejections?". The question's own
+    words — not the job's name, not a word the engine reads otherwise (`read_otherwise`),
+    not a word of what the job reports (`reported`, stems) — must be in what exactly one run
+    in view logged: one of the period's runs, or a recent one."""
+    assert ask.job is not None
+    if ask.period is not None and len(ask.period.days) == 1 and ask.period.at_time is not None:
+        return None  # a run named by its day and time already
+    free = {root(w) for w in (*job_words(ask.job), *reported)}
+    codes = {w for w in ask.text.split() if w[:1].isalpha() and w.isalnum() and not w.isalpha()}
+    wanted = {root(w) for w in content_words(ask) | codes if w not in read_otherwise} - free
+    if not wanted:
+        return None
+    since, until = (ask.period.start, min(ask.period.end, ask.now)) if ask.period else (None, ask.now)
+    runs = list(await queries.list_runs(ask.job, since=since, until=until, limit=RECENT_RUNS,
+                                        session=ask.session))
+    if len(runs) < 2:
+        return None
+    logged = await logged_texts([run.id for run in runs if run.id is not None], session=ask.session)
+    hits = {run.id: max((item.hits for item in _texts(run, logged.get(run.id or 0, []), wanted)),
+                        default=0) for run in runs}
+    best = max(hits.values())
+    named = [run for run in runs if best and hits[run.id] == best]
+    return named[0] if len(named) == 1 else None
+
+
+def _texts(run: Run, events: Sequence[Event], wanted: set[str]) -> list[Logged]:
     texts: list[tuple[datetime, str, str]] = []
-    for event in await queries.run_events(run, kinds=["note", "milestone"], session=ask.session):
+    for event in events:
         text = event.data.get("text")
         if text and (event.kind == "note" or event.status == "failed"):
             texts.append((event.at, str(event.data.get("level", "milestone")), str(text)))

@@ -36,15 +36,6 @@ HEAD_FREE = frozenset({"times", "time", "runs", "run", "day", "days", "one", "on
                        "job", "jobs", "thing", "things", "info", "information", "details"})
 CONCEPT_WORDS = frozenset(w for c in CONCEPTS for w in (*c.words, *c.keys))
 STOP = GENERIC | PLAIN_WORDS | set(TIME_WORDS) | FILLER | CONCEPT_WORDS
-# Words after "which"/"how many" that ask for no stored thing of their own.
-HEAD_FREE = frozenset({"times", "time", "runs", "run", "day", "days", "one", "ones", "kind", "sort",
-                       "number", "value", "values", "amount", "percent", "percentage", "share",
-                       "rows", "lines", "records", "items", "errors", "step", "stage", "part",
-                       "point", "steps", "milestone", "milestones", "numbers", "metric", "metrics",
-                       "mal", "tage", "laeufe", "nights", "weeks", "hours", "minutes", "long",
-                       "much", "many", "did", "does", "was", "were", "has", "have", "should",
-                       "folder", "directory", "location", "place", "file", "files", "name", "path",
-                       "job", "jobs", "thing", "things", "info", "information", "details"})
 
 
 HEAD = re.compile(r"\b(?:which|what|welche[rsnm]?|how many|how much|wie viele) (?:of the |of |the )?"

@@ -243,3 +243,15 @@ def _keys(data: object, depth: int = 0) -> set[str]:
     if isinstance(data, list):
         return {k for item in data[:20] for k in _keys(item, depth + 1)}
     return set()
+
+
+async def logged_texts(run_ids: Sequence[int], *, session: AsyncSession) -> dict[int, list[Event]]:
+    """The notes and milestones each of the runs logged, by run id, ordered by `at`: the
+    texts a question may name a run by ("the night with the HTS rejects")."""
+    found: dict[int, list[Event]] = {run_id: [] for run_id in run_ids}
+    for chunk in _chunks(list(run_ids)):
+        query = select(Event).where(col(Event.run_id).in_(chunk),
+                                    col(Event.kind).in_(("note", "milestone")))
+        for event in (await session.exec(query.order_by(col(Event.at), col(Event.id)))).all():
+            found.setdefault(event.run_id, []).append(event)
+    return found

@@ -1,0 +1,83 @@
+"""A run named by what it logged, two questions in one, and a typo of a key only one run
+reported — on the seed story with one more night after the bad one, so that the bad night is
+no longer the latest run."""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from bot.engine import Answerer
+from tests.bot.story import NOW, normal_night, tell_the_story
+from tests.bot.test_cards import validate_cards
+from tests.conftest import Clock, start_api
+
+BERLIN = "Europe/Berlin"
+
+
+@dataclass
+class Told:
+    answerer: Answerer
+    clock: Clock
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def told(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Told]:
+    path: Path = tmp_path_factory.mktemp("named") / "ot.db"
+    clock = Clock(NOW - timedelta(days=8))
+    api = await start_api(f"sqlite:///{path}", clock)
+    await tell_the_story(api)
+    clock.now = NOW + timedelta(days=1)
+    await api.send_ok(normal_night(26, 44))  # the supplier fixed the file: a normal night again
+    clock.now = NOW + timedelta(days=1, hours=1)
+    try:
+        yield Told(Answerer(api.engine, clock=clock), clock)
+    finally:
+        await api.client.close()
+
+
+async def ask(told: Told, question: str) -> str:
+    return (await told.answerer.reply(question, timezone=BERLIN)).text
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_run_is_named_by_what_it_logged(told: Told) -> None:
+    took = await ask(told, "how long did the import take on the night with the EAN13 warning?")
+    read = await ask(told, "which file did the import read when it hit the EAN13 column?")
+    latest = await ask(told, "how long did the import take?")
+
+    assert took.startswith("Yesterday's Nightly product import took 19 min")
+    assert "products-2026-11-25.csv" in read.splitlines()[0]
+    assert latest.startswith("Today's Nightly product import took 1 h 40 min")  # the night after
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_two_questions_in_one_are_both_answered(told: Told) -> None:
+    answer = await ask(told, "the import on the 24th: which file did it read and which host ran it?")
+
+    first, second = answer.split("\n\n")
+    assert "products-2026-11-24.csv" in first.splitlines()[0]
+    assert "etl-1" in second.splitlines()[0]
+    reply = await told.answerer.reply("which file did the import read and who owns it?",
+                                      timezone=BERLIN)
+    assert reply.card is not None and len(reply.card["body"]) > 1
+    assert "data-team" in reply.text.split("\n\n")[1]  # "it" is the job of the first question
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_typo_of_a_key_one_run_reported(told: Told) -> None:
+    answer = await ask(told, "the import's output-rpeort on the 24th?")
+
+    assert "/reports/sales-2026-11-24.xlsx" in answer.splitlines()[0]
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_the_card_of_two_answers_is_a_valid_adaptive_card(told: Told) -> None:
+    reply = await told.answerer.reply("the import on the 24th: which file did it read and how "
+                                      "long did it take?", timezone=BERLIN)
+
+    assert reply.card is not None
+    assert validate_cards({"two answers": reply.card}) == {"two answers": []}
