@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from alerts.audience import EVERYONE, Viewer
 from alerts.wording import listing
-from bot import cards, comparisons, details, handlers, logged, milestone_answers, run_lists
+from bot import all_jobs, cards, comparisons, details, handlers, logged, milestone_answers, run_lists
 from bot.answer_state import AnswerState, judge_pending
 from bot.clarify import content_words
 from bot.facts import Reply
@@ -184,6 +184,12 @@ class Answerer:
                 intent = OVERVIEW  # "failed runs this week": all jobs
             if intent.name == "failure" and not candidates and CAUSE_WORDS & set(text.split()):
                 intent = OVERVIEW  # "what's the root cause of this morning's mess?": every job
+            if not candidates:  # "how many runs failed altogether?", "who owns which job?"
+                every = self._ask(text, None, asker_zone, session, viewer, question=question)
+                if all_jobs.asks_a_count(every):
+                    return await all_jobs.count_runs(every)
+                if all_jobs.asks_each_definition(every):
+                    return await all_jobs.each_definition(every)
             if not intent.about_a_job and not candidates:
                 return await HANDLERS[intent.name](
                     self._ask(text, None, asker_zone, session, viewer, question=question))
@@ -219,6 +225,8 @@ class Answerer:
             self._remember(conversation, job.slug, f"{earlier} {text}" if earlier else text)
             zone = asker_zone or _zone(job.timezone) or self._default_zone
             ask = self._ask(text, job, zone, session, viewer, earlier=earlier, question=question)
+            if person := all_jobs.person_asked(ask, jobs):
+                return await all_jobs.owned_by(ask, person)  # "does Dana own more than one job?"
             if intent.name == "status" and ask.period is not None and len(ask.period.days) > 1 and \
                     classify(text, names_a_job=False).name == "overview":
                 return await run_lists.job_problems(ask)  # "anything off with it this week?"

@@ -41,11 +41,11 @@ def names_of(job: Job) -> list[str]:
     name a job by whose it is ("Katrin's import", "how is priyas forecast doing")."""
     spaced = re.sub(r"[-_.]+", " ", job.slug)
     return list(dict.fromkeys(n.lower().translate(UMLAUTS)
-                              for n in [job.slug, spaced, job.title, *job.aliases, _person(job.owner)]
+                              for n in [job.slug, spaced, job.title, *job.aliases, person_of(job.owner)]
                               if n))
 
 
-def _person(owner: str | None) -> str:
+def person_of(owner: str | None) -> str:
     """"Katrin Vogel" → "katrin vogel"; a team, an address or a word questions use ("Data
     Platform", "ops@x.com") → "": it would name the job by accident."""
     names = (owner or "").split()
@@ -79,7 +79,7 @@ class JobIndex:
         self.words = {word for job in jobs for word in job_words(job)}
         self._close: dict[str, list[tuple[Job, str]]] = {}
         self._order = {job.slug: (i, job) for i, job in enumerate(jobs)}
-        self._owner_words = {job.slug: set(_person(job.owner).lower().split()) for job in jobs}
+        self._owner_words = {job.slug: set(person_of(job.owner).lower().split()) for job in jobs}
         # Names by their first word: a question is checked only against the names it may hold.
         self._by_first_word: dict[str, list[Job]] = {}
         for job in jobs:
