@@ -49,7 +49,8 @@ async def count_runs(ask: Ask) -> Reply:
     seen = await job_state.revisions(job_ids=list(jobs), session=ask.session)
     found = await queries.runs_of_jobs(list(jobs), since=since, until=until, limit=MAX_RUNS,
                                        session=ask.session)
-    judged = await judge_runs(jobs, [run for runs in found.values() for run in runs], seen,
+    runs = [run for of_job in found.values() for run in of_job]
+    judged = await judge_runs(jobs, ask.period.chosen(runs) if ask.period else runs, seen,
                               session=ask.session, stored=ask.state.keep)
     asked = set(ask.tokens)
     failures = bool(FAIL_WORDS & asked)

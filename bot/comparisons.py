@@ -182,9 +182,9 @@ async def _side(ask: Ask, period: Period | None, before: Side | None, *, whole: 
         runs = list(await queries.list_runs(ask.job, limit=1, session=ask.session))
         name = _run_day(ask, runs[0]) if runs else "the latest run"
     else:
-        runs = list(await queries.list_runs(ask.job, since=period.start,
-                                            until=min(period.end, ask.now), limit=None,
-                                            session=ask.session))
+        runs = period.chosen(await queries.list_runs(ask.job, since=period.start,
+                                                     until=min(period.end, ask.now), limit=None,
+                                                     session=ask.session))
         if period.at_time is not None:
             runs = [r for r in runs if _near(r, period.at_time, ask)] or runs
         if len(period.days) <= 2 and 0 < len(runs) <= 2 and not whole:  # a day or a night: its last run

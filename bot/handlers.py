@@ -99,7 +99,8 @@ async def the_run(ask: Ask, *, prefer_bad: bool = False) -> Run | None:
         runs = await queries.list_runs(ask.job, until=ask.now, limit=1, session=ask.session)
         return runs[0] if runs else None
     start, end = ask.period.start, min(ask.period.end, ask.now)
-    runs = await queries.list_runs(ask.job, since=start, until=end, limit=None, session=ask.session)
+    runs = ask.period.chosen(await queries.list_runs(ask.job, since=start, until=end, limit=None,
+                                                     session=ask.session))
     if ask.period.at_time is not None:
         near = [r for r in runs if any(
             w[0] <= r.started_at < w[1] for w in (run_window(d, ask.period.at_time, ask.zone)

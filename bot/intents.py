@@ -119,6 +119,8 @@ INTENTS = (
                             r"\b(does|do) .*\brun (on|at|every)\b", r"\bsupposed to\b",
                             r"\bwann (laeuft|startet)\b", r"\bwie oft laeuft\b",
                             r"\b(does|do) (it|the \w+( \w+)?) (also )?run (at night|overnight|nachts)\b",
+                            # not runs past: "how many times did it run on fridays"
+                            r"^(?!.*\b(how many|did|has|have|hat)\b).*"
                             r"\b(runs?|running)\b.*\b(on )?(saturdays|sundays|weekends|mondays|tuesdays|"
                             r"wednesdays|thursdays|fridays|weekdays)\b",
                             *RUNTIME_LIMIT)),

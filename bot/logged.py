@@ -84,6 +84,7 @@ async def run_named_by_log(ask: Ask, read_otherwise: Collection[str],
     since, until = (ask.period.start, min(ask.period.end, ask.now)) if ask.period else (None, ask.now)
     runs = list(await queries.list_runs(ask.job, since=since, until=until, limit=RECENT_RUNS,
                                         session=ask.session))
+    runs = ask.period.chosen(runs) if ask.period else runs
     if len(runs) < 2:
         return None
     logged = await logged_texts([run.id for run in runs if run.id is not None], session=ask.session)

@@ -8,11 +8,12 @@ It reads the normalized question (`bot.language.normalize` keeps "25.11.", "11/2
 "Friday" on a Wednesday is last Friday, "the 28th" on the 26th the 28th of last month."""
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from itertools import pairwise
+from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.language import DATE_PREPOSITIONS
@@ -33,6 +34,7 @@ NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "fiv
                 "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
                 "fourteen": 14, "thirty": 30, "einem": 1, "einer": 1, "zwei": 2, "drei": 3, "vier": 4,
                 "sechs": 6, "sieben": 7, "acht": 8, "neun": 9, "zehn": 10}
+EVERY_WEEKDAY_WEEKS = 13  # "on Fridays": the Fridays of about the last three months
 NIGHT_STARTS = time(18, 0)  # a night's runs start after 18:00 and before noon the next day
 NIGHT_ENDS = time(12, 0)
 RUN_EARLY, RUN_LATE = timedelta(minutes=15), timedelta(minutes=45)  # "the 02:00 run" started
@@ -74,6 +76,13 @@ _LAST = r"last|previous|letzte[nrs]?|vorige[nrs]?|vergangene[nrs]?"
 _THIS = r"this|diese[nrs]?"
 
 
+class _Started(Protocol):
+    started_at: datetime
+
+
+R = TypeVar("R", bound=_Started)
+
+
 @dataclass(frozen=True)
 class Period:
     label: str  # reads after a verb: "today", "last night", "on Monday 23 Nov"
@@ -84,9 +93,16 @@ class Period:
     # narrowed to that run's start (15 min before to 45 min after) when the period is one day
     # or one night; over several days the caller keeps the runs started near it.
     at_time: time | None = None
+    # Only these days of the week (Monday 0), for "on Fridays", "on weekends": empty, all.
+    weekdays: frozenset[int] = frozenset()
 
     def covers(self, moment: datetime) -> bool:
-        return self.start.astimezone(UTC) <= moment.astimezone(UTC) < self.end.astimezone(UTC)
+        return self.start.astimezone(UTC) <= moment.astimezone(UTC) < self.end.astimezone(UTC) \
+            and (not self.weekdays or moment.astimezone(self.start.tzinfo).weekday() in self.weekdays)
+
+    def chosen(self, runs: Sequence[R]) -> list[R]:
+        """The runs that started in the period: on its days of the week, when it has them."""
+        return [run for run in runs if self.covers(run.started_at)] if self.weekdays else list(runs)
 
 
 def local_midnight(day: date, zone: ZoneInfo) -> datetime:
@@ -160,7 +176,8 @@ class _Context:
 
 
 def _named_period(c: _Context) -> Period | None:
-    for reader in (_range, _since, _past_days, _weekend, _week_or_month, _night, _morning):
+    for reader in (_every_weekday, _range, _since, _past_days, _weekend, _week_or_month, _night,
+                   _morning):
         if period := reader(c):
             return period
     for mention in c.mentions:
@@ -359,6 +376,14 @@ _SINCE = re.compile(r"\b(?:since|seit)\b")
 _PAST = re.compile(rf"\b(?P<word>past|last|previous|letzten|vergangenen) (?P<n>{_NUMBER}) "
                    r"(?P<unit>days|nights|tage|tagen|naechte|hours|stunden|weeks|wochen)\b"
                    r"|\bpast (?P<week>week)\b")
+# "on Fridays", "on weekends", "on a weekend", "every Friday", "each weekend".
+_EVERY_WEEKDAY = re.compile(rf"\b(?:(?:on|at|over) (?:(?P<weekend>weekends|a weekend|the weekends)|"
+                            rf"(?P<day>(?:{_WEEKDAY})s))|(?:every|each|jeden|jedes) "
+                            rf"(?:(?P<weekend_>weekend|wochenende)|(?P<day_>{_WEEKDAY})))\b")
+# "how many Friday runs", "how often on a Friday": a count of those days' runs.
+_COUNTED_WEEKDAY = re.compile(rf"\b(?:how many|how often|wie oft|wie viele)\b.*\b(?:(?P<day>{_WEEKDAY})"
+                              rf"(?: \w+)? (?:runs|exports|imports|syncs|loads|jobs)|"
+                              rf"(?P<weekend>weekend) (?:runs|days))\b")
 _WEEKEND = re.compile(rf"\b(?:(?P<last>{_LAST}) )?(?:weekends?|wochenende)\b")
 _WEEK_OR_MONTH = re.compile(rf"\b(?:(?P<last>{_LAST})|{_THIS}) (?P<unit>week|woche|month|monat)\b")
 _LAST_NIGHT = re.compile(r"\b(?:last night|overnight|tonight|heute nacht|letzte nacht|gestern nacht"
@@ -419,6 +444,26 @@ def _past_days(c: _Context) -> Period | None:
         count *= 7
     label = f"in the {word} {count} days" if count > 1 else "today"
     return days_period(label, c.today - timedelta(days=count - 1), c.today, c.zone)
+
+
+def _every_weekday(c: _Context) -> Period | None:
+    """"On Fridays", "on weekends", "on a weekend", "every Friday", "how many Friday runs":
+    those days of the week over the last EVERY_WEEKDAY_WEEKS weeks (today included)."""
+    match = _EVERY_WEEKDAY.search(c.text) or _COUNTED_WEEKDAY.search(c.text)
+    if match is None:
+        return None
+    named = {key.rstrip("_"): value for key, value in match.groupdict().items() if value}
+    if "weekend" in named:
+        weekdays, label = frozenset({5, 6}), "on weekends"
+    else:
+        day = named["day"]
+        number = WEEKDAY_NUMBER.get(day, WEEKDAY_NUMBER.get(day[:-1], 0))  # "fridays"
+        weekdays, label = frozenset({number}), f"on {WEEKDAYS[number].capitalize()}s"
+    first = c.today - timedelta(weeks=EVERY_WEEKDAY_WEEKS)
+    days = tuple(day for day in (first + timedelta(days=i) for i in range((c.today - first).days + 1))
+                 if day.weekday() in weekdays)
+    end = local_midnight(c.today + timedelta(days=1), c.zone)
+    return Period(label, local_midnight(first, c.zone), end, days, weekdays=weekdays)
 
 
 def _weekend(c: _Context) -> Period | None:

@@ -4,6 +4,7 @@ runs, its most recent good run — each run as the watcher judges it (a run that
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -109,8 +110,9 @@ async def runs(ask: Ask) -> Reply:
         if last_n and (ask.period is None or ask.period.at_time is None) else MAX_RUNS
     seen = await job_state.revisions(job_ids=[job.id or 0], session=ask.session)
     if ask.period is not None:
-        found = await queries.list_runs(job, since=ask.period.start, until=min(ask.period.end, ask.now),
-                                        limit=limit, session=ask.session)
+        found: Sequence[Run] = ask.period.chosen(await queries.list_runs(
+            job, since=ask.period.start, until=min(ask.period.end, ask.now), limit=limit,
+            session=ask.session))
     else:
         found = await queries.list_runs(job, until=ask.now, limit=limit, session=ask.session)
     judged = await judged_runs(job, list(found), ask.session, seen=seen,  # newest first
@@ -308,8 +310,8 @@ async def period_overview(ask: Ask, *, only: Job | None = None) -> Reply:
     seen = await job_state.revisions(job_ids=list(by_id), session=ask.session)
     found = await queries.runs_of_jobs(list(by_id), since=start, until=end, limit=MAX_RUNS,
                                        session=ask.session)
-    every = await judge_runs(by_id, [run for job_id in by_id for run in found[job_id]], seen,
-                             session=ask.session, stored=ask.state.keep)
+    every = await judge_runs(by_id, ask.period.chosen([run for job_id in by_id for run in found[job_id]]),
+                             seen, session=ask.session, stored=ask.state.keep)
     judged_of: dict[int, list[JudgedRun]] = {job_id: [] for job_id in by_id}
     for judged_run in every:
         judged_of[judged_run.run.job_id].append(judged_run)

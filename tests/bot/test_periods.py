@@ -387,3 +387,26 @@ def test_the_corrector_keeps_time_words_and_fixes_their_typos() -> None:
         "did it run vorgestern or on november 15 or over the wochenende on 25.11. at 02:00"
     kept = "three days ago heute gestern letzte woche montag dienstag oktober dezember 18th"
     assert correct(words(kept), VOCABULARY) == words(kept)
+
+
+@pytest.mark.parametrize(("question", "weekdays", "label"), [
+    ("how many times did the export run on fridays", {4}, "on Fridays"),
+    ("how many friday customs runs have there been", {4}, "on Fridays"),
+    ("did the audit ever fail on a weekend?", {5, 6}, "on weekends"),
+    ("every monday, how long did it take", {0}, "on Mondays"),
+])
+def test_a_day_of_the_week_named_for_every_week(question: str, weekdays: set[int], label: str) -> None:
+    found = found_in(question)
+
+    assert found.weekdays == weekdays and found.label == label
+    assert found.days and {day.weekday() for day in found.days} == weekdays
+    assert found.days[-1] <= NOW.date() and found.end == datetime(2026, 11, 26, tzinfo=BERLIN)
+    assert found.covers(datetime(2026, 11, 20, 22, 30, tzinfo=BERLIN)) == (4 in weekdays)
+    # The day of the week is the asker's: Friday 23:30 UTC is already Saturday in Berlin.
+    assert found.covers(datetime(2026, 11, 20, 23, 30, tzinfo=UTC)) == (5 in weekdays)
+
+
+def test_one_friday_is_still_the_last_friday() -> None:
+    found = found_in("did the export run on friday?")
+
+    assert found.weekdays == frozenset() and found.days == (date(2026, 11, 20),)
