@@ -258,6 +258,8 @@ class Answerer:
                                             or bool(VERSIONS.search(question))
                                             or bool(STORED_NUMBER.search(question) and content_words(ask))):
                 return await details.detail(ask)  # a stored fact, or "not sure" with readings
+            if intent.name == "status" and ask.run is None and await run_lists.several_in_the_day(ask):
+                return await run_lists.day_of_runs(ask)  # "did all six syncs go through on the 20th?"
             if intent.name == "status" and (about := await milestone_answers.milestone_reply(ask)):
                 return about  # "did it get past loading invoices?": that milestone first
             return await HANDLERS[intent.name](ask)

@@ -1,6 +1,7 @@
 """One small handler per intent. Each reads facts through storage and returns a Reply whose
 first sentence answers the question itself; the details follow, with the usual values."""
 
+import re
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -70,7 +71,11 @@ class Ask:
     def yes_no_question(self) -> bool:
         """Whether the question begins as a yes/no question does ("did…", "is…", "any…")."""
         tokens = self.text.split()
-        return bool(tokens) and tokens[0] in YES_NO_START
+        if tokens and tokens[0] in YES_NO_START:
+            return True
+        # "audit on the 18th - did it run?": the question after what it is about
+        after = re.split(r"\s[-–—:]\s|:\s", self.question, maxsplit=1)
+        return len(after) == 2 and after[1].strip().split(" ", 1)[0].lower() in YES_NO_START
 
     @property
     def today(self) -> date:

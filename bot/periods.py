@@ -133,7 +133,29 @@ def find_period(text: str, now: datetime, zone: ZoneInfo) -> Period | None:
     context = _Context(text, local_now, zone)
     period = _named_period(context)
     at = find_run_time(text)
+    if period is not None and at is None:
+        period = _part_of_day(period, text, zone)
     return period if at is None else _at_time(period, at, context)
+
+
+# Parts of a day asked about with the day: "yesterday afternoon", "the evening syncs on Sunday".
+PARTS_OF_DAY = {"morning": (time(0), time(12)), "afternoon": (time(12), time(18)),
+                "evening": (time(17), None), "nachmittag": (time(12), time(18)),
+                "vormittag": (time(0), time(12))}
+
+
+def _part_of_day(period: Period, text: str, zone: ZoneInfo) -> Period:
+    """One day narrowed to the part of it the question names (a day's end is midnight)."""
+    if len(period.days) != 1 or period.weekdays or period.label.endswith(("morning", "night")):
+        return period
+    part = next((word for word in text.split() if word in PARTS_OF_DAY), None)
+    if part is None:
+        return period
+    day = period.days[0]
+    begins, ends = PARTS_OF_DAY[part]
+    end = datetime.combine(day, ends, tzinfo=zone) if ends else period.end
+    label = f"{period.label} {part}" if period.label == "yesterday" else f"{period.label} in the {part}"
+    return replace(period, label=label, start=datetime.combine(day, begins, tzinfo=zone), end=end)
 
 
 def at_same_time(period: Period, like: Period, now: datetime, zone: ZoneInfo) -> Period:

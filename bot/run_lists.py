@@ -157,6 +157,58 @@ async def runs(ask: Ask) -> Reply:
     return await _listing(ask, job, judged[:10], first)
 
 
+SEVERAL_A_DAY = 2  # runs in a day (or part of one) that make "did it run?" a question about each
+
+
+async def day_of_runs(ask: Ask) -> Reply:
+    """"Did all six syncs go through on the 20th?", "did the evening syncs run on Sunday?":
+    for a job that ran several times in the day, night or part of a day asked about, how each
+    run went, not only the last. Yes or no goes by the day's last run, as for a single run
+    ("it failed at 04:02, then the rerun at 09:30 succeeded" is a yes); "did it fail?" is a
+    yes when any run did."""
+    assert ask.job is not None and ask.period is not None
+    found = await queries.list_runs(ask.job, since=ask.period.start,
+                                    until=min(ask.period.end, ask.now), limit=MAX_RUNS,
+                                    session=ask.session)
+    seen = await job_state.revisions(job_ids=[ask.job.id or 0], session=ask.session)
+    judged = await judged_runs(ask.job, list(found), ask.session, seen=seen, stored=ask.state.keep)
+    oldest_first = list(reversed(judged))
+    at = {id(j): clock_time(j.run.started_at.astimezone(ask.zone)) for j in judged}
+    finished = [j for j in oldest_first if j.state != "running"]
+    wrong = [j for j in finished if j.bad]
+    runs_of = f"{_count_of(len(judged))} of {ask.job.title} {ask.period.label}"
+    if not wrong and all(j.good for j in finished):
+        said = f"{'both' if len(finished) == 2 else f'all {len(finished)}'} runs of " \
+               f"{ask.job.title} {ask.period.label} succeeded: at {listing([at[id(j)] for j in finished])}"
+    else:
+        said = f"{runs_of}: " + listing([f"the run at {at[id(j)]} {state_word(j.state)}"
+                                         for j in finished])
+    said += "".join(f"; the run at {at[id(j)]} is still running" for j in oldest_first
+                    if j.state == "running")
+    if handlers.asks_if_failed(ask):
+        polar = "Yes" if wrong else "No"
+    else:
+        polar = "Yes" if finished and not finished[-1].bad else "No"
+    first = f"{polar} — {said}." if ask.yes_no_question else f"{capital(said)}."
+    return await _listing(ask, ask.job, judged[:10], first)
+
+
+async def several_in_the_day(ask: Ask) -> bool:
+    """The job ran more than once in the one day, night or part of a day asked about."""
+    assert ask.job is not None
+    period = ask.period
+    if period is None or period.at_time is not None or period.weekdays or not (
+            len(period.days) == 1 or period.label.endswith("night")) or COUNTED.search(ask.text):
+        return False  # "how many syncs today" is a count
+    found = await queries.list_runs(ask.job, since=period.start, until=min(period.end, ask.now),
+                                    limit=SEVERAL_A_DAY, session=ask.session)
+    return len(found) >= SEVERAL_A_DAY
+
+
+def _count_of(runs: int) -> str:
+    return {2: "two runs", 3: "three runs"}.get(runs, f"{runs} runs")
+
+
 async def _meeting(ask: Ask, job: Job, condition: run_conditions.Condition, met: list[JudgedRun],
              among: int, when: str) -> Reply:
     """"The audit reported fewer than 3,000 invoices checked on 4 of its 14 runs so far"."""

@@ -1,6 +1,7 @@
-"""A run named by what it logged, two questions in one, and a typo of a key only one run
-reported — on the seed story with one more night after the bad one, so that the bad night is
-no longer the latest run."""
+"""A run named by what it logged, two questions in one, a typo of a key only one run
+reported, a day of several runs and a day of the week for every week — on the seed story with
+one more night after the bad one (so that the bad night is no longer the latest run) and an
+hourly sync that failed once this morning."""
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ import pytest
 import pytest_asyncio
 
 from bot.engine import Answerer
-from tests.bot.story import NOW, normal_night, tell_the_story
+from tests.bot.story import NOW, at, normal_night, tell_the_story
 from tests.bot.test_cards import validate_cards
 from tests.conftest import Clock, start_api
 
@@ -32,6 +33,10 @@ async def told(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Told]:
     await tell_the_story(api)
     clock.now = NOW + timedelta(days=1)
     await api.send_ok(normal_night(26, 44))  # the supplier fixed the file: a normal night again
+    for hour, status in ((6, "succeeded"), (7, "failed"), (8, "succeeded")):
+        run = {"job": "hourly-sync", "run": f"26-{hour}"}
+        await api.send_ok([{**run, "kind": "start", "at": at(26, hour, 0)},
+                           {**run, "kind": "finish", "at": at(26, hour, 4), "status": status}])
     clock.now = NOW + timedelta(days=1, hours=1)
     try:
         yield Told(Answerer(api.engine, clock=clock), clock)
@@ -81,3 +86,22 @@ async def test_the_card_of_two_answers_is_a_valid_adaptive_card(told: Told) -> N
 
     assert reply.card is not None
     assert validate_cards({"two answers": reply.card}) == {"two answers": []}
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_day_of_several_runs_says_how_each_went(told: Told) -> None:
+    ran = await ask(told, "did the hourly sync run this morning?")
+    failed = await ask(told, "hourly sync this morning - did it fail?")
+
+    assert ran.startswith("Yes — three runs of hourly-sync this morning: the run at 06:00 "
+                          "succeeded, the run at 07:00 failed and the run at 08:00 succeeded.")
+    assert failed.startswith("Yes — three runs of hourly-sync this morning:")
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_runs_on_a_day_of_every_week(told: Told) -> None:
+    answer = await ask(told, "how many times did the import run on wednesdays?")
+
+    # Wednesday 18 and Wednesday 25 November, the bad night.
+    assert answer.startswith("Nightly product import ran twice on Wednesdays (2 runs: ")
+    assert "ended early" in answer.splitlines()[0]
