@@ -57,8 +57,8 @@ async def detail(ask: Ask) -> Reply:
             return await _first_with(ask, job, matches[0].fact)
         if matches[0].fact.source == "metric":
             return await handlers.metric(ask)  # a number: with what is usual for it
-        if _which_named_by_a_count(ask, matches[0].fact) or (
-                head := unplaced_head(ask.text, job, _words_of(matches[0].fact), _words_of(*facts))):
+        head = unplaced_head(ask.text, job, _words_of(matches[0].fact), _words_of(*facts))
+        if _which_named_by_a_count(ask, matches[0].fact) or head:
             unplaced = {head} if head else content  # "which python version": not the job's own
             return unsure(ask, unplaced, sorted({f.label for f in facts if f.source != "note"})[:12])
         if matches[0].fact.source in ("start", "payload") and _over_runs(ask, matches[0].fact):

@@ -36,6 +36,8 @@ async def told(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Told]:
     for hour, status in ((6, "succeeded"), (7, "failed"), (8, "succeeded")):
         run = {"job": "hourly-sync", "run": f"26-{hour}"}
         await api.send_ok([{**run, "kind": "start", "at": at(26, hour, 0)},
+                           {**run, "kind": "payload", "at": at(26, hour, 1), "name": "source",
+                            "data": {"carriers": 41}},
                            {**run, "kind": "finish", "at": at(26, hour, 4), "status": status}])
     clock.now = NOW + timedelta(days=1, hours=1)
     try:
@@ -105,3 +107,12 @@ async def test_runs_on_a_day_of_every_week(told: Told) -> None:
     # Wednesday 18 and Wednesday 25 November, the bad night.
     assert answer.startswith("Nightly product import ran twice on Wednesdays (2 runs: ")
     assert "ended early" in answer.splitlines()[0]
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_which_one_of_a_number_stored_is_not_answered_with_the_number(told: Told) -> None:
+    answer = await ask(told, "which carrier had the most delays in the hourly sync?")
+
+    # 41 is how many carriers there were, not which one had the most of anything.
+    assert answer.startswith("I'm not sure what ")
+    assert "41" not in answer.splitlines()[0]
