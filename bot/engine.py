@@ -14,7 +14,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from alerts.audience import EVERYONE, Viewer
 from alerts.wording import listing
-from bot import all_jobs, cards, comparisons, details, handlers, logged, milestone_answers, run_lists
+from bot import (
+    all_jobs,
+    cards,
+    comparisons,
+    details,
+    handlers,
+    logged,
+    milestone_answers,
+    progress_history,
+    run_lists,
+)
 from bot.answer_state import AnswerState, judge_pending
 from bot.clarify import content_words
 from bot.facts import Reply
@@ -238,6 +248,9 @@ class Answerer:
                 intent = METRIC  # "api errors in last night's sync?": the metric api_errors
             if intent.name == "compare" and (comparisons.sides(ask) is None or asked_concepts(ask.tokens)):
                 intent = classify(text, names_a_job=True, besides="compare")
+            if progress_history.asks_progress_history(ask) and \
+                    (progressed := await progress_history.progress_history_reply(ask)):
+                return progressed  # "how many warehouses had it done by 8 o'clock?"
             if intent.name in RUN_FACT_INTENTS and (named := await logged.run_named_by_log(
                     ask, vocabulary | FAILURE_TALK, known.reported_by(job))):
                 ask = replace(ask, run=named)  # "how long did it take the night with the HTS rejects"

@@ -124,6 +124,12 @@ def _transposed(token: str, known: set[str]) -> str | None:
     return None
 
 
+def _forms_of_one_word(one: str, other: str) -> bool:
+    """"updates" and "updated" (stems "update" and "updat"): one word, not a typo of it."""
+    first, second = stem(one), stem(other)
+    return first.removesuffix("e") == second.removesuffix("e")
+
+
 def correct(tokens: list[str], vocabulary: Iterable[str]) -> list[str]:
     """Replace unknown words of five letters or more by a close known word ('finsihed' →
     'finished', 'improt' → 'import'). Short and everyday words are left alone: 'will' is
@@ -143,6 +149,8 @@ def correct(tokens: list[str], vocabulary: Iterable[str]) -> list[str]:
         # A typo keeps its first letter: "folder" is not "oder", "finsihed" is "finished".
         close = get_close_matches(token, [w for w in ordered if w[:1] == token[:1]
                                           and abs(len(w) - len(token)) <= 2], n=1, cutoff=0.8)
-        # "submit" is not a typo of "submitted": a word that begins another is a word.
-        fixed.append(close[0] if close and not close[0].startswith(token) else token)
+        # "submit" is not a typo of "submitted": a word that begins another is a word; nor is
+        # "updates" one of "updated": another form of the same word.
+        fixed.append(close[0] if close and not close[0].startswith(token)
+                     and not _forms_of_one_word(close[0], token) else token)
     return fixed

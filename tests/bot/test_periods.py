@@ -410,3 +410,9 @@ def test_one_friday_is_still_the_last_friday() -> None:
     found = found_in("did the export run on friday?")
 
     assert found.weekdays == frozenset() and found.days == (date(2026, 11, 20),)
+
+
+def test_another_form_of_a_known_word_is_no_typo() -> None:
+    known = [*VOCABULARY, "updated", "shipments"]
+
+    assert correct(["updates", "shipment", "updaetd"], known) == ["updates", "shipment", "updated"]
