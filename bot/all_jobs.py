@@ -44,14 +44,7 @@ def asks_each_definition(ask: Ask) -> bool:
 async def count_runs(ask: Ask) -> Reply:
     """Runs of every job the asker may see, in the period asked or all that are stored,
     counted by how the watcher judged them; "days" counts the days the runs fell on."""
-    jobs = {job.id or 0: job for job in await ask.visible_jobs()}
-    since, until = (ask.period.start, min(ask.period.end, ask.now)) if ask.period else (EPOCH, ask.now)
-    seen = await job_state.revisions(job_ids=list(jobs), session=ask.session)
-    found = await queries.runs_of_jobs(list(jobs), since=since, until=until, limit=MAX_RUNS,
-                                       session=ask.session)
-    runs = [run for of_job in found.values() for run in of_job]
-    judged = await judge_runs(jobs, ask.period.chosen(runs) if ask.period else runs, seen,
-                              session=ask.session, stored=ask.state.keep)
+    jobs, judged = await _judged(ask)
     asked = set(ask.tokens)
     failures = bool(FAIL_WORDS & asked)
     chosen = [j for j in judged if j.bad] if failures else \
@@ -63,6 +56,28 @@ async def count_runs(ask: Ask) -> Reply:
     else:
         text = _runs(ask, chosen, judged, jobs, label, failures)
     return Reply(text, cards.text_card("Runs of every job", text))
+
+
+async def failed_in_period(ask: Ask) -> list[Job]:
+    """The jobs with a run that failed in the period asked about ("who owns the job that
+    failed yesterday afternoon?"); those whose run did not go well otherwise, when none did."""
+    jobs, judged = await _judged(ask)
+    failed = [j for j in judged if j.state == "failed"] or [j for j in judged if j.bad]
+    return [jobs[job_id] for job_id in dict.fromkeys(j.run.job_id for j in failed)]
+
+
+async def _judged(ask: Ask) -> tuple[dict[int, Job], list[JudgedRun]]:
+    """Every visible job by id, and their runs in the period asked about (all stored, without
+    one) as the watcher judges them, newest first by job."""
+    jobs = {job.id or 0: job for job in await ask.visible_jobs()}
+    since, until = (ask.period.start, min(ask.period.end, ask.now)) if ask.period else (EPOCH, ask.now)
+    seen = await job_state.revisions(job_ids=list(jobs), session=ask.session)
+    found = await queries.runs_of_jobs(list(jobs), since=since, until=until, limit=MAX_RUNS,
+                                       session=ask.session)
+    runs = [run for of_job in found.values() for run in of_job]
+    judged = await judge_runs(jobs, ask.period.chosen(runs) if ask.period else runs, seen,
+                              session=ask.session, stored=ask.state.keep)
+    return jobs, judged
 
 
 def _runs(ask: Ask, chosen: list[JudgedRun], judged: list[JudgedRun], jobs: dict[int, Job],

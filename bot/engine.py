@@ -102,7 +102,8 @@ STATUS_WORDS = frozenset({
     "pending", "still", "yet", "go", "up", "there", "ready", "arrived", "green", "red", "hit",
     "reach", "reached", "make", "made", "get", "got", "look", "looking", "looks", "healthy",
     "health", "doing", "stuck", "hanging", "hung", "shape", "broken", "broke", "alive",
-    "correct", "accurate", "reliable", "trust"}) | DONE_VERBS
+    "correct", "accurate", "reliable", "trust", "events", "activity", "heard", "signal",
+    "sign", "signs", "heartbeat"}) | DONE_VERBS
 # Words that say how or when a job runs, not which: "the weekly report" may be our report.
 NOT_A_NAME = frozenset({
     "weekly", "daily", "hourly", "monthly", "nightly", "yearly", "main", "big", "usual",
@@ -281,8 +282,12 @@ class Answerer:
                         session: AsyncSession, viewer: Viewer) -> list[Candidate]:
         """The one job in the state the question names it by ("which box is the running job
         on", "who owns the job that failed this morning"), or none when several are."""
-        lines = await handlers.job_lines(self._ask(text, None, zone, session, viewer))
+        every = self._ask(text, None, zone, session, viewer)
         running, failed = bool(found["running"] or found["running_too"]), "fail" in found.group()
+        if failed and every.period is not None:  # "the job that failed yesterday afternoon"
+            troubled = await all_jobs.failed_in_period(every)
+            return [Candidate(troubled[0], WORD_SCORE)] if len(troubled) == 1 else []
+        lines = await handlers.job_lines(every)
         wanted = {"running"} if running else {"failed"} if failed else BAD_STATES
         chosen = [line.job for line in lines if line.state in wanted]
         jobs = [job for job in (self._known.index.jobs if self._known else []) if job.slug in chosen]

@@ -121,8 +121,9 @@ async def the_run(ask: Ask, *, prefer_bad: bool = False) -> Run | None:
 
 
 def subject(ask: Ask, facts: RunFacts) -> str:
-    """How the answer names the run: "today's Nightly import", "Nightly import on Mon 23 Nov"."""
-    if ask.period is None:
+    """How the answer names the run: "today's Nightly import", "Nightly import on Mon 23 Nov"
+    (by its own day, too, when the period asked about is longer than a day or a night)."""
+    if ask.period is None or len(ask.period.days) > 2:
         day = day_name(facts.started_at.date(), ask.today)
         if day in ("today", "yesterday"):
             return f"{day}'s {facts.title}"

@@ -152,7 +152,8 @@ INTENTS = (
                          r"\b(which|what)\b.*\bdid (it|the \w+( \w+)?) (read|load|pick up)\b",
                          r"\bsource file\b",
                          r"\bread from\b", r"\bdid it read\b", r"\bfile did\b", r"\bwhich feed\b",
-                         r"\bwhat did (it|the \w+( \w+)?) (read|load|import)\b", r"\bdatei\b",
+                         r"\bwhat did (it|the \w+( \w+)?) (read|load|import)(?= *$| (on|in|at|from|"
+                         r"yesterday|today|last|this|tonight|the|am|gestern|heute)\b)", r"\bdatei\b",
                          r"\b(gelesen|eingelesen|lesen)\b")),
     Intent("failure", 50, (r"\bwhy\b", r"\bwhat happened\b", r"\bwhat went wrong\b",
                            r"\bwhat (was|is|s) (wrong|the problem|the issue)\b",

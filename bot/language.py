@@ -78,7 +78,17 @@ def normalize(text: str) -> str:
             tokens.extend(token.split("."))
         else:
             tokens.append(token.replace("'", ""))
-    return " ".join(GERMAN.get(part, part) for token in tokens for part in _compound(token))
+    return " ".join(CHAT.get(part, GERMAN.get(part, part)) for token in tokens
+                    for part in _compound(token))
+
+
+# How words are typed in chat: "wat did it say", "wen does it run", "hw long", "r u sure".
+CHAT = {"wat": "what", "wot": "what", "wht": "what", "wen": "when", "wehn": "when", "hw": "how",
+        "hwo": "how", "u": "you", "r": "are", "ur": "your", "bc": "because",
+        "plz": "please", "thx": "thanks", "rn": "now", "tmrw": "tomorrow", "tmr": "tomorrow",
+        "yest": "yesterday", "yda": "yesterday", "b4": "before", "abt": "about", "w": "with",
+        "dat": "that", "wich": "which", "whcih": "which", "hte": "the", "nite": "night",
+        "tonite": "tonight", "2day": "today", "2nite": "tonight"}
 
 
 # German nouns made of two: "ratendatei" is "raten datei" (the rates' file).

@@ -442,6 +442,14 @@ def _since(c: _Context) -> Period | None:
             if re.fullmatch(r" (?:the |on )?", c.text[keyword.end():mention.start]) and (
                     day := mention.resolve(c.today)) is not None:
                 return days_period(f"since {_long(day, c.today)}", min(day, c.today), c.today, c.zone)
+        after = c.text[keyword.end():]
+        if re.match(r" (?:the |last )?(?:weekend|wochenende)\b", after):
+            # "since the weekend": from the Saturday of the last weekend that has begun
+            saturday = c.today - timedelta(days=(c.today.weekday() - 5) % 7)
+            return days_period(f"since {_long(saturday, c.today)}", saturday, c.today, c.zone)
+        if re.match(r" (?:last|this) (?:week|woche)\b", after):
+            monday = c.today - timedelta(days=c.today.weekday() + (7 if "last" in after[:6] else 0))
+            return days_period(f"since {_long(monday, c.today)}", monday, c.today, c.zone)
     return None
 
 
