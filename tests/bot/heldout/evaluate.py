@@ -7,9 +7,10 @@ asked through the same engine the bot uses, at its own moment and in its asker's
 The test half's misses are never printed: it is scored, not read, so nobody tunes on it.
 The further development sets (`questions_extra.json`, "dev2", from make_questions_extra.py;
 `questions_dev3.json`, "dev3", from make_questions_dev3.py; `questions_dev4.json`, "dev4", from
-make_questions_dev4.py, and `questions_dev5.json`, "dev5", from make_questions_dev5.py, both
-written in the style and mix of kinds of the dev half) are asked in the same run, after the
-others, and scored with their misses shown like dev's."""
+make_questions_dev4.py, `questions_dev5.json`, "dev5", from make_questions_dev5.py, and
+`questions_dev6.json`, "dev6", from make_questions_dev6.py, the last three written in the style
+and mix of kinds of the dev half) are asked in the same run, after the others, and scored with
+their misses shown like dev's."""
 
 import asyncio
 import json
@@ -39,7 +40,7 @@ from storage.models import Run  # noqa: E402
 
 # Further development sets, each written later by a helper that never read the engine.
 EXTRA_SETS = ("questions_extra.json", "questions_dev3.json", "questions_dev4.json",
-              "questions_dev5.json")
+              "questions_dev5.json", "questions_dev6.json")
 
 
 @dataclass
