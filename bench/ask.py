@@ -19,7 +19,20 @@ What is measured
     on the morning after the last night, as the Teams bot asks them (asker zone Europe/Berlin).
     After a warm-up of one question per kind, the wall time of each reply is taken with
     time.perf_counter: overall p50/p95/p99/max, and p50/p95/max per kind, against the aim
-    p95 <= 50 ms.
+    p95 <= 50 ms (100 ms over 200 jobs); beside it the CPU time of each reply
+    (time.process_time: this process, the driver's thread included), which a busy machine
+    moves far less than the wall time, and the time spent in the garbage collector
+    (`gc.callbacks`).
+
+    The garbage collector is set as the server sets it: once seeding is done the benchmark
+    does what `opentrace serve` does once started (`opentrace.heap`: collect, `gc.freeze()`,
+    first generation 10,000), as a server started on this database would. Before, the
+    benchmark left CPython's defaults, and each full pass over the ~118,000 objects the
+    modules leave alive took 60-80 ms: four passes in 475 questions, each inside one answer,
+    were the single 60-100 ms answers that put a different kind over the aim in each run
+    (their CPU time equal to their wall time, 10-25 ms of it outside the collector). With it
+    no full pass fell in the timed questions at 200 jobs; the line "garbage collector" says
+    how many did in a run.
 
     The first `--compare` questions of each kind (10) are asked first by an answerer that
     keeps nothing between questions (`Answerer(keep_state=False)`: every all-jobs answer reads
@@ -55,6 +68,7 @@ import argparse
 import asyncio
 import contextlib
 import cProfile
+import gc
 import math
 import os
 import pstats
@@ -105,7 +119,8 @@ TITLED_SHARE = 0.33
 WEEKDAYS_ONLY_SHARE = 0.15
 LAST_NIGHT_SHARE = 0.02  # of the jobs: still running, and (others) failing, on the last night
 LATEST_FINISH = clock_time(7, 50)  # nothing on the last night finishes after "now"
-AIM_P95_MS = 50.0
+AIM_P95_MS = 50.0  # up to 200 jobs
+LARGE_AIM_P95_MS = 100.0  # over 200 jobs (the aim at 2,000)
 BASELINE_WARMUP = 20
 BASELINE_QUERIES = 300
 PROFILED_PER_KIND = 5
@@ -575,12 +590,26 @@ def typo(question: str, rng: random.Random) -> str:
 
 # --- measuring -----------------------------------------------------------------------------------
 
+# `opentrace.heap.FIRST_GENERATION_THRESHOLD`, which cannot be imported from here: `import
+# opentrace` imports `ingest.client`, and bench/ingest.py shadows the `ingest` package.
+SERVER_FIRST_GENERATION = 10_000
+
+
+def freeze_heap() -> None:
+    """What `opentrace.heap.freeze_start_up_heap` does once the server has started: collect,
+    put every survivor out of the collector's sight, and let the first generation grow."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(SERVER_FIRST_GENERATION, *gc.get_threshold()[1:])
+
 
 @dataclass(frozen=True)
 class Answered:
     question: Question
     seconds: float
     text: str
+    cpu: float = 0.0  # time.process_time over the answer: this process, every thread
+    collecting: float = 0.0  # of `seconds`, inside the garbage collector
 
     @property
     def on_target(self) -> bool:
@@ -609,10 +638,34 @@ async def timed(call: Awaitable[Any]) -> float:
 async def ask_all(answerer: Answerer, questions: list[Question]) -> list[Answered]:
     answered = []
     for question in questions:
-        started = time.perf_counter()
+        collecting = COLLECTOR.seconds
+        started, cpu = time.perf_counter(), time.process_time()
         reply = await answerer.reply(question.text, timezone=ASKER_ZONE)
-        answered.append(Answered(question, time.perf_counter() - started, reply.text))
+        answered.append(Answered(question, time.perf_counter() - started, reply.text,
+                                 time.process_time() - cpu, COLLECTOR.seconds - collecting))
     return answered
+
+
+@dataclass
+class Collector:
+    """The garbage collector's passes, timed through `gc.callbacks`: how long answers spent
+    in it, and each full (generation 2) pass."""
+
+    seconds: float = 0.0
+    full: list[float] = field(default_factory=list)
+    _started: float = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        spent = time.perf_counter() - self._started
+        self.seconds += spent
+        if info["generation"] == 2:
+            self.full.append(spent)
+
+
+COLLECTOR = Collector()
 
 
 # --- profiling: SQL statements per question, and who issued them -----------------------------
@@ -717,6 +770,8 @@ class BackendResult:
     profiled: list[Profiled]
     python: dict[str, pstats.Stats]
     load: float  # 1-minute load average when the timed questions began
+    full_collections: list[float]  # seconds of each full gc pass during the timed questions
+    frozen: int  # objects `freeze_heap` put out of the collector's sight after seeding
 
 
 async def bench_backend(backend: str, world: World, warmup: list[Question],
@@ -727,6 +782,8 @@ async def bench_backend(backend: str, world: World, warmup: list[Question],
             await migrate(engine)
             seeded = await seed(engine, world)
             print_seeded(backend, seeded)
+            freeze_heap()  # as `opentrace serve` does once started
+            frozen = gc.get_freeze_count()
             floor = await measure_floor(engine)
             fresh = Answerer(engine, clock=lambda: NOW, default_timezone="UTC", keep_state=False)
             await ask_all(fresh, warmup)
@@ -738,12 +795,15 @@ async def bench_backend(backend: str, world: World, warmup: list[Question],
             print(f"judged and stored {judged:,} finished runs once, for every replica, in "
                   f"{time.perf_counter() - started:.1f} s (Answerer.judge_pending)", flush=True)
             await ask_all(answerer, warmup)
+            passes = len(COLLECTOR.full)
             answered = await ask_all(answerer, questions)
+            full_collections = COLLECTOR.full[passes:]
             profiled = await trace_all(engine, answerer, questions)
             python = await python_profile(answerer, questions)
         finally:
             await engine.dispose()
-    return BackendResult(backend, seeded, floor, answered, afresh, profiled, python, load)
+    return BackendResult(backend, seeded, floor, answered, afresh, profiled, python, load,
+                         full_collections, frozen)
 
 
 def first_of_each(questions: list[Question], count: int) -> list[Question]:
@@ -784,6 +844,10 @@ async def pg_admin(statement: str) -> None:
 # --- report --------------------------------------------------------------------------------------
 
 
+def aim_ms(jobs: int) -> float:
+    return AIM_P95_MS if jobs <= 200 else LARGE_AIM_P95_MS
+
+
 def percentile(values: list[float], p: float) -> float:
     """Nearest rank: the smallest value with at least p % of the values at or below it."""
     ordered = sorted(values)
@@ -806,14 +870,23 @@ def print_result(result: BackendResult) -> None:
     floor = percentile(result.floor, 50)
     times = [a.seconds for a in result.answered]
     p95 = percentile(times, 95)
-    verdict = "meets" if p95 * 1000 <= AIM_P95_MS else "MISSES"
+    aim = aim_ms(result.seeded.jobs)
+    verdict = "meets" if p95 * 1000 <= aim else "MISSES"
     print(f"1-minute load average when the questions began: {result.load:.2f} on {os.cpu_count()} CPUs")
     print(f"SELECT 1 through an AsyncSession ({len(result.floor)} times): p50 {ms(floor)} ms, "
           f"p95 {ms(percentile(result.floor, 95))} ms")
     print(f"{len(times)} questions: p50 {ms(percentile(times, 50))} ms, p95 {ms(p95)} ms, "
           f"p99 {ms(percentile(times, 99))} ms, max {ms(max(times))} ms "
           f"(p50 = {percentile(times, 50) / floor:.0f} x floor) — {verdict} the aim p95 <= "
-          f"{AIM_P95_MS:.0f} ms")
+          f"{aim:.0f} ms")
+    cpu = [a.cpu for a in result.answered]
+    full = result.full_collections
+    print(f"CPU per answer (time.process_time, every thread): p50 {ms(percentile(cpu, 50))} ms, "
+          f"p95 {ms(percentile(cpu, 95))} ms, max {ms(max(cpu))} ms")
+    print(f"garbage collector ({result.frozen:,} objects frozen after seeding): "
+          f"{ms(sum(a.collecting for a in result.answered))} ms in all during the timed answers, "
+          f"at most {ms(max(a.collecting for a in result.answered))} ms in one; {len(full)} full "
+          f"passes" + (f", longest {ms(max(full))} ms" if full else ""))
     print_kinds(result, floor)
     print_callers(result)
     print_python(result)
@@ -830,7 +903,7 @@ def print_kinds(result: BackendResult, floor: float) -> None:
     fresh_by_kind: dict[str, list[float]] = defaultdict(list)
     for a in result.afresh:
         fresh_by_kind[a.question.kind].append(a.seconds)
-    header = (f"{'kind':<20} {'n':>3} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'p50/fl':>6} "
+    header = (f"{'kind':<20} {'n':>3} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'cpu p95':>7} {'p50/fl':>6} "
               f"{'p95/fl':>6} {'on target':>9} {'SQL/q':>6} {'SQL ms':>7} {'py ms':>7} "
               f"{'afresh p50':>10} {'p95':>7}")
     print("\n" + header + "\n" + "-" * len(header))
@@ -844,15 +917,17 @@ def print_kinds(result: BackendResult, floor: float) -> None:
         sql = sum(p.trace.seconds for p in traced) / len(traced)
         wall = sum(p.answered.seconds for p in traced) / len(traced)
         hits = sum(a.on_target for a in answered)
-        flag = " <-- over aim" if percentile(times, 95) * 1000 > AIM_P95_MS else ""
+        flag = " <-- over aim" if percentile(times, 95) * 1000 > aim_ms(result.seeded.jobs) else ""
         fresh = fresh_by_kind.get(kind.name)
         before = f"{ms(percentile(fresh, 50)):>10} {ms(percentile(fresh, 95)):>7}" if fresh else ""
         print(f"{kind.name:<20} {len(times):>3} {ms(percentile(times, 50)):>8} "
               f"{ms(percentile(times, 95)):>8} {ms(max(times)):>8} "
+              f"{ms(percentile([a.cpu for a in answered], 95)):>7} "
               f"{percentile(times, 50) / floor:>6.0f} {percentile(times, 95) / floor:>6.0f} "
               f"{f'{hits}/{len(answered)}':>9} "
               f"{statements:>6.0f} {ms(sql):>7} {ms(max(0.0, wall - sql)):>7} {before}{flag}")
-    print("(p50/fl, p95/fl: over the SELECT 1 p50; SQL/q, SQL ms, py ms: means from the traced "
+    print("(cpu p95: CPU time of the answer, every thread; p50/fl, p95/fl: over the SELECT 1 p50; "
+          "SQL/q, SQL ms, py ms: means from the traced "
           "pass, py ms = wall - time in the driver; afresh: the same questions, earlier, with "
           "nothing kept between questions — no job snapshots, no stored run judgements)")
     if result.afresh:
@@ -968,6 +1043,7 @@ def choose_backends(choice: str) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    gc.callbacks.append(COLLECTOR)
     world = plan_world(args.jobs, args.days)
     rng = random.Random(SEED)
     warmup = compose_questions(world, len(KINDS), rng)

@@ -1,15 +1,20 @@
 """What the engine keeps between questions, so that an all-jobs answer does not read and
 judge every job's history again: each job's latest run, recent start times and usual
-runtime (in this process), and each finished run's judged state (in the database, shared by
-every replica). Both are labelled with the job's revision (`storage.job_state`), which the
-event writer raises in the transaction of every write to the job's telemetry and which is
-read *before* the telemetry it labels: a job whose revision moved is read again, and a
-judgement made from telemetry that a write overtook is not stored."""
+runtime, each job's judged runs of a period an overview was asked about (in this process),
+and each finished run's judged state (in the database, shared by every replica). All are
+labelled with the job's revision (`storage.job_state`), which the event writer raises in
+the transaction of every write to the job's telemetry and which is read *before* the
+telemetry it labels: a job whose revision moved is read again, and a judgement made from
+telemetry that a write overtook is not stored."""
 
 import logging
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
+from itertools import pairwise
+from statistics import median
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -24,6 +29,8 @@ from storage.models import Job, Run
 
 log = logging.getLogger(__name__)
 MAX_JOBS = 100_000  # snapshots kept; past this the memory starts again
+MAX_PERIODS = 4  # periods whose judged runs are kept, the least recently asked dropped first
+MAX_PERIOD_RUNS = 50_000  # runs kept over every period; past this the memory starts again
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,16 @@ class Snapshot:
     last_run: Run | None
     starts: list[datetime]  # the last ten start times, oldest first
 
+    @cached_property
+    def usual_gap(self) -> tuple[float, float] | None:
+        """(the median gap between `starts` in seconds, its wobble: 1.4826 x the median
+        absolute deviation), worked out once per snapshot; None with fewer than four starts."""
+        gaps = [(b - a).total_seconds() for a, b in pairwise(self.starts)]
+        if len(gaps) < 3:
+            return None
+        gap = median(gaps)
+        return gap, 1.4826 * median([abs(g - gap) for g in gaps])
+
 
 @dataclass
 class AnswerState:
@@ -45,6 +62,8 @@ class AnswerState:
     keep: bool = True
     _snapshots: dict[int, Snapshot] = field(default_factory=dict)
     _runtimes: dict[int, tuple[int, Usual | None]] = field(default_factory=dict)
+    _periods: OrderedDict[tuple[datetime, datetime, int], dict[int, "PeriodRuns"]] = field(
+        default_factory=OrderedDict)
 
     async def snapshots(self, job_ids: Sequence[int], *, session: AsyncSession) -> dict[int, Snapshot]:
         """Each job's snapshot, reading again only those whose revision moved: two queries
@@ -79,6 +98,76 @@ class AnswerState:
                 self._runtimes.clear()
             self._runtimes[job_id] = (snapshot.revision, typical)
         return typical
+
+    async def judged_runs(self, jobs: dict[int, Job], *, since: datetime, end: datetime,
+                          until: datetime, limit: int, session: AsyncSession) -> dict[int, list["JudgedRun"]]:
+        """`queries.runs_of_jobs(jobs, since=, until=, limit=)` with each run judged
+        (`judge_runs`), by job id, each newest first; `until` <= `end`, the end of the period
+        asked about. Each job's judged runs of [since, end) are kept with its revision and
+        definition, so a later question about the period — `until` moves on with the clock —
+        reads and judges again only the jobs written to or redefined since: two queries and
+        no run read when none was. A job with `limit` runs in the period is read each time."""
+        if not self.keep:
+            return await _judged_runs(jobs, since=since, until=until, limit=limit, seen=None,
+                                      session=session)
+        seen = await job_state.revisions(session=session)
+        key = (since, end, limit)
+        kept = self._periods.pop(key, {})
+        self._periods[key] = kept  # the most recently asked last
+        stale = {job_id: job for job_id, job in jobs.items() if (had := kept.get(job_id)) is None
+                 or had.revision != seen.get(job_id, 0) or had.defined != job.updated_at}
+        if stale:
+            read = await _judged_runs(stale, since=since, until=end, limit=limit, seen={
+                job_id: seen.get(job_id, 0) for job_id in stale}, session=session)
+            for job_id, job in stale.items():
+                kept[job_id] = PeriodRuns(seen.get(job_id, 0), job.updated_at, read[job_id])
+            self._forget_periods(key)
+        crowded = {job_id: job for job_id, job in jobs.items()
+                   if until < end and len(kept[job_id].runs) >= limit}
+        found = await _judged_runs(crowded, since=since, until=until, limit=limit,
+                                   seen={job_id: seen.get(job_id, 0) for job_id in crowded},
+                                   session=session) if crowded else {}
+        for job_id in jobs:
+            if job_id not in found:
+                runs = kept[job_id].runs
+                found[job_id] = [j for j in runs if until == end or j.run.started_at < until]
+        return found
+
+    def _forget_periods(self, asked: tuple[datetime, datetime, int]) -> None:
+        """At most `MAX_PERIODS` periods and `MAX_PERIOD_RUNS` runs: the least recently asked
+        go first, and a period longer than that on its own is not kept at all."""
+        while len(self._periods) > MAX_PERIODS:
+            self._periods.popitem(last=False)
+        if sum(len(p.runs) for kept in self._periods.values() for p in kept.values()) > MAX_PERIOD_RUNS:
+            kept = self._periods.pop(asked)
+            self._periods.clear()
+            if sum(len(p.runs) for p in kept.values()) <= MAX_PERIOD_RUNS:
+                self._periods[asked] = kept
+
+
+@dataclass(frozen=True)
+class PeriodRuns:
+    """A job's runs that started in a period, newest first, judged at `revision` under the
+    definition of `defined` (`jobs.updated_at`)."""
+
+    revision: int
+    defined: datetime
+    runs: list["JudgedRun"]
+
+
+async def _judged_runs(jobs: dict[int, Job], *, since: datetime, until: datetime, limit: int,
+                       seen: dict[int, int] | None, session: AsyncSession) -> dict[int, list["JudgedRun"]]:
+    """Each job's runs that started in [since, until), at most `limit`, newest first, judged;
+    `seen`: the jobs' revisions as read before, or None to use and keep no stored judgement
+    (`AnswerState.keep` False)."""
+    found = await queries.runs_of_jobs(list(jobs), since=since, until=until, limit=limit,
+                                       session=session)
+    every = await judge_runs(jobs, [run for job_id in jobs for run in found[job_id]], seen,
+                             session=session, stored=seen is not None)
+    judged: dict[int, list[JudgedRun]] = {job_id: [] for job_id in jobs}
+    for judged_run in every:
+        judged[judged_run.run.job_id].append(judged_run)
+    return judged
 
 
 BAD = ("failed", "ended_early", "partial", "cancelled")

@@ -5,8 +5,6 @@ import re
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from itertools import pairwise
-from statistics import median
 from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -766,16 +764,14 @@ def alert_problem(found: list[Alert]) -> str | None:
 async def problem_of(ask: Ask, job: Job, snapshot: Snapshot) -> str | None:
     """A plain-language reason when a job needs attention, judged from its own history
     (its latest run and recent start times, oldest first)."""
-    run, starts = snapshot.last_run, snapshot.starts
+    run = snapshot.last_run
     if run is None:
         return None
     if run.status in ("failed", "partial", "cancelled"):
         return f"last run {status_phrase(run, run.status, ask)}"
-    gaps = [(b - a).total_seconds() for a, b in pairwise(starts)]
-    if len(gaps) >= 3:
+    if snapshot.usual_gap is not None:
         # Late: the usual gap between starts has passed, by more than its usual wobble.
-        gap = median(gaps)
-        wobble = 1.4826 * median([abs(g - gap) for g in gaps])
+        gap, wobble = snapshot.usual_gap
         since = (ask.now - run.started_at).total_seconds()
         if since > gap + max(3 * wobble, 0.1 * gap, MIN_LATE_MARGIN):
             return (f"late: usually runs every {duration(gap)}, last started "

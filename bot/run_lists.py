@@ -359,14 +359,12 @@ async def period_overview(ask: Ask, *, only: Job | None = None) -> Reply:
     lines: list[str] = []
     visible = [only] if only else await ask.visible_jobs()
     jobs, by_id = len(visible), {job.id or 0: job for job in visible}
-    seen = await job_state.revisions(job_ids=list(by_id), session=ask.session)
-    found = await queries.runs_of_jobs(list(by_id), since=start, until=end, limit=MAX_RUNS,
-                                       session=ask.session)
-    every = await judge_runs(by_id, ask.period.chosen([run for job_id in by_id for run in found[job_id]]),
-                             seen, session=ask.session, stored=ask.state.keep)
-    judged_of: dict[int, list[JudgedRun]] = {job_id: [] for job_id in by_id}
-    for judged_run in every:
-        judged_of[judged_run.run.job_id].append(judged_run)
+    # Kept per job between questions: read and judged again only for jobs written to since.
+    judged_of = await ask.state.judged_runs(by_id, since=start, end=ask.period.end, until=end,
+                                            limit=MAX_RUNS, session=ask.session)
+    if ask.period.weekdays:  # "on Fridays": the runs of those days
+        judged_of = {job_id: [j for j in judged if ask.period.covers(j.run.started_at)]
+                     for job_id, judged in judged_of.items()}
     missed: dict[int, list[datetime]] = {}
     for alert in await queries.alerts_about_occurrences(list(by_id), ("did_not_start",), since=start,
                                                         until=end, session=ask.session):

@@ -2,12 +2,15 @@
 snapshots, stored run judgements) and are the same, word for word, as answers worked out
 afresh — also after late telemetry changes a judgement, and on a second replica."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.answer_state import AnswerState, Snapshot
 from bot.engine import Answerer
 from storage import job_state, queries
 from storage.writer import IncomingEvent
@@ -88,3 +91,73 @@ async def test_a_new_definition_judges_the_runs_again(engine: AsyncEngine) -> No
     after = await answers(kept)
     assert after == await answers(Answerer(engine, clock=lambda: NOW, keep_state=False))
     assert after != before
+
+
+async def period_runs(engine: AsyncEngine, state: AnswerState, *, until: datetime,
+                      limit: int = 500) -> dict[str, list[tuple[str, str]]]:
+    """Each job's judged runs of the night before NOW, by slug, as (run key, state)."""
+    since, end = FIRST + timedelta(days=22, hours=12), FIRST + timedelta(days=23, hours=12)
+    async with AsyncSession(engine, expire_on_commit=False) as session:
+        jobs = {job.id or 0: job for job in await queries.all_jobs(session=session)}
+        found = await state.judged_runs(jobs, since=since, end=end, until=until, limit=limit,
+                                        session=session)
+    return {jobs[job_id].slug: [(j.run.key, j.state) for j in runs] for job_id, runs in found.items()}
+
+
+async def test_a_period_is_read_again_only_for_the_jobs_written_to(
+        engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    await write_events(engine, [e for day in range(23) for job in ("nightly-import", "export")
+                                for e in night(job, day)]
+                       + night("nightly-import", 23, reached=("file-read",)) + night("export", 23))
+    read: list[int] = []
+    runs_of_jobs = queries.runs_of_jobs
+
+    async def counted(job_ids: list[int], **kwargs: Any) -> Any:
+        read.append(len(job_ids))
+        return await runs_of_jobs(job_ids, **kwargs)
+
+    monkeypatch.setattr(queries, "runs_of_jobs", counted)
+    kept, afresh = AnswerState(), AnswerState(keep=False)
+    first = await period_runs(engine, kept, until=NOW)
+    assert first == await period_runs(engine, afresh, until=NOW)
+    assert first == {"nightly-import": [("2026-11-25", "ended_early")],
+                     "export": [("2026-11-25", "succeeded")]}
+    read.clear()
+    later = NOW + timedelta(hours=1)  # the clock moves on within the period: nothing is read
+    assert await period_runs(engine, kept, until=later) == first
+    assert read == []
+    # Before the runs started, from what was kept.
+    assert await period_runs(engine, kept, until=FIRST + timedelta(days=23)) == \
+        {"nightly-import": [], "export": []}
+
+    await write_events(engine, [IncomingEvent(
+        "nightly-import", "2026-11-25", "milestone", FIRST + timedelta(days=23, minutes=90),
+        name="report-published", status="reached")])
+    read.clear()
+    second = await period_runs(engine, kept, until=later)
+    assert read == [1]  # the import alone
+    assert second == await period_runs(engine, afresh, until=later)
+    assert second["nightly-import"] == [("2026-11-25", "succeeded")]
+
+
+async def test_a_period_with_more_runs_than_the_limit_is_read_as_asked(engine: AsyncEngine) -> None:
+    start = FIRST + timedelta(days=23)
+    reruns = [replace(e, run=f"rerun-{i}", at=e.at + timedelta(hours=i))
+              for i in (1, 2) for e in night("nightly-import", 23, minutes=5)]
+    await write_events(engine, night("nightly-import", 23) + reruns)
+    kept, afresh = AnswerState(), AnswerState(keep=False)
+    until = start + timedelta(minutes=90)
+    assert await period_runs(engine, kept, until=until + timedelta(hours=4), limit=2) == \
+        await period_runs(engine, afresh, until=until + timedelta(hours=4), limit=2)
+    assert await period_runs(engine, kept, until=until, limit=2) == \
+        await period_runs(engine, afresh, until=until, limit=2) == \
+        {"nightly-import": [("rerun-1", "succeeded"), ("2026-11-25", "succeeded")]}
+
+
+def test_a_snapshot_works_out_the_usual_gap_between_starts_once() -> None:
+    starts = [FIRST + timedelta(days=day, minutes=minutes) for day, minutes in
+              ((0, 0), (1, 0), (2, 30), (3, 0), (4, 0))]
+    snapshot = Snapshot(1, None, starts)
+    assert snapshot.usual_gap == (86_400.0, 1.4826 * 900)  # gaps 1 d, 1 d 30 min, 23 h 30 min, 1 d
+    assert snapshot.usual_gap is snapshot.usual_gap
+    assert Snapshot(1, None, starts[:3]).usual_gap is None  # two gaps say nothing usual yet
