@@ -565,7 +565,8 @@ _TIME = r"(?P<h>\d{1,2})(?::(?P<m>\d{2}))?(?: ?(?P<ampm>am|pm|a m|p m|oclock|uhr
 _RUN_TIME = [
     re.compile(rf"\bthe {_TIME} (?=[a-z])"),  # "the 02:00 run", "the 2am import"
     re.compile(r"\b(?:run|runs|ran|job|one|started|start|starts|starting|scheduled|kicked off|launched"
-               rf"|triggered|import|export|lauf) (?:at|of|from|um) {_TIME}"),  # "the run at 2am"
+               r"|triggered|import|export|lauf|sync|syncs|load|batch|feed|upload|extract)"
+               rf" (?:at|of|from|um) {_TIME}"),  # "the run at 2am", "sync at 01:05"
     re.compile(rf"\b{_TIME} (?=(?:run|runs|sync|syncs|import|export|job|one|batch|load|lauf)\b)"),
 ]
 
