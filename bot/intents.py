@@ -118,6 +118,10 @@ INTENTS = (
                             r"\bkicks? off\b",
                             r"\b(does|do) .*\brun (on|at|every)\b", r"\bsupposed to\b",
                             r"\bwann (laeuft|startet)\b", r"\bwie oft laeuft\b",
+                            r"\bgoing to run\b", r"\b(will|gonna) (it|the \w+( \w+)?) (run|start)\b",
+                            r"^is there an? \w+( \w+)? (on|at|every|in the|tonight|tomorrow)\b",
+                            r"\bcrontab\b", r"\bstill to come\b", r"\b(left|remaining|to go) today\b",
+                            r"\b(after|before) the \d{1,2}:\d{2} (one|run|sync)\b",
                             r"\b(does|do) (it|the \w+( \w+)?) (also )?run (at night|overnight|nachts)\b",
                             # not runs past: "how many times did it run on fridays"
                             r"^(?!.*\b(how many|did|has|have|hat)\b).*"

@@ -3,7 +3,8 @@
 with the next due time and the milestone deadlines in the asker's zone."""
 
 import itertools
-from datetime import datetime, timedelta
+import re
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from alerts.expectations import deadlines, start_within
@@ -12,6 +13,7 @@ from alerts.wording import clock_time, duration, listing, moment, quoted
 from bot import cards
 from bot.facts import Reply
 from bot.handlers import Ask
+from bot.periods import night_period
 from bot.stored import root
 from storage.durations import parse_duration
 from storage.models import Job
@@ -22,6 +24,7 @@ WEEKEND_WORDS = {"weekend", "weekends", "saturday", "saturdays", "sunday", "sund
 NIGHT_WORDS = {"night", "nights", "overnight", "nachts", "nighttime"}
 LIMIT_WORDS = {"allowed", "max", "maximum", "limit", "long"}
 OFTEN_WORDS = {"often", "frequently", "oft", "haeufig", "frequency", "interval"}
+FUTURE_WORDS = {"going", "gonna", "will", "wird", "later", "still"}
 DEADLINE_WORDS = {"supposed", "due", "deadline", "expected", "should", "sla", "soll", "sollte",
                   "published", "ready", "done", "finish", "finished", "by"}
 
@@ -97,6 +100,16 @@ async def schedule(ask: Ask) -> Reply:
             mine = f"{place(ask.zone)} time" if ask.zone_asked else "your time"
             next_clause += f" {mine} ({own.strftime('%a')} {own.day} {own.strftime('%b %H:%M')} " \
                            f"{place(zone_of(job))} time)"
+    if asked & {"cron", "crontab", "expression"}:  # "what cron does it use?"
+        return _reply(job, f"{job.title} runs on cron `{job.schedule}` in {place(zone_of(job))} "
+                           f"time: {words}{next_clause}.")
+    if remaining := _still_to_come(ask, job):
+        return _reply(job, remaining)  # "how many syncs are still to come today?"
+    if after := _after_named_time(ask, job):
+        return _reply(job, after)  # "when's the sync after the 09:05 one?"
+    if ask.period is not None and not ask.period.weekdays and ask.yes_no_question and \
+            not asked & (DEADLINE_WORDS - {"supposed"}) and (on_days := _on_days_asked(ask, job, words)):
+        return _reply(job, on_days)  # "is it going to run tonight?", "does it run at 03:05?"
     if asked & NIGHT_WORDS and not asked & DEADLINE_WORDS:  # "does it run at night too?"
         coming = upcoming(job, ask.now, ask.now + timedelta(days=1))
         nightly = sorted({f"{t.astimezone(ask.zone):%H:%M}" for t in coming
@@ -132,6 +145,75 @@ async def schedule(ask: Ask) -> Reply:
         else:
             lines.append(said)
     return _reply(job, first + "\n" + "\n".join(f"- {line}" for line in lines))
+
+
+def _on_days_asked(ask: Ask, job: Job, words: str) -> str | None:
+    """Whether the job is scheduled in the period asked about, or at the time of day named:
+    "is the export going to run tonight?", "was it even supposed to run on Monday?", "does
+    the sync run at 03:05?" — yes or no, with its times in the asker's clock."""
+    period = ask.period
+    assert period is not None
+    if period.label == "last night" and "tonight" in ask.tokens and FUTURE_WORDS & set(ask.tokens):
+        period = night_period("tonight", ask.today, ask.zone)  # "going to run tonight?", asked at 08:40
+    if period.at_time is not None:  # at that time of day, on the days named or any day
+        span = (ask.now, ask.now + timedelta(days=7)) if len(period.days) == 1 and \
+            period.days[0] == ask.today else (period.start.astimezone(UTC), period.end.astimezone(UTC))
+        at = [t for t in upcoming(job, span[0] - timedelta(days=1), span[1])
+              if t.astimezone(ask.zone).time().replace(second=0) == period.at_time]
+        said = f"{period.at_time:%H:%M}" + ("" if ask.zone == zone_of(job) else " your time")
+        if at:
+            return f"Yes — {job.title} runs at {said}: it runs {words}."
+        return f"No — {job.title} does not run at {said}: it runs {words}."
+    start, end = period.start.astimezone(UTC), period.end.astimezone(UTC)
+    due = [t for t in upcoming(job, start - timedelta(seconds=1), end) if period.covers(t)]
+    past = end <= ask.now
+    when = listing([_on(t.astimezone(ask.zone), ask) if not past else
+                    f"{t.astimezone(ask.zone):%a} {t.astimezone(ask.zone).day} "
+                    f"{t.astimezone(ask.zone):%b} at {clock_time(t.astimezone(ask.zone))}"
+                    for t in due[:6]])
+    if due:
+        verb = "was scheduled to run" if past else "is due to run"
+        return f"Yes — {job.title} {verb} {period.label}: {when} (it runs {words})."
+    verb = "was not scheduled to run" if past else "is not due to run"
+    return f"No — {job.title} {verb} {period.label}: it runs {words}."
+
+
+def _still_to_come(ask: Ask, job: Job) -> str | None:
+    """"How many syncs are still to come today?": the day's occurrences after now."""
+    if not re.search(r"\b(still to come|left today|remaining today|to go today|rest of the day)\b",
+                     ask.text):
+        return None
+    midnight = datetime.combine(ask.today + timedelta(days=1), datetime.min.time(), tzinfo=ask.zone)
+    left = [t.astimezone(ask.zone) for t in upcoming(job, ask.now, midnight.astimezone(UTC))]
+    if not left:
+        return f"None — {job.title} has no more runs due today; next {_on(_next(job, ask), ask)}."
+    return (f"{len(left)} more run{'s' if len(left) != 1 else ''} of {job.title} due today: "
+            f"at {listing([clock_time(t) for t in left])}.")
+
+
+def _after_named_time(ask: Ask, job: Job) -> str | None:
+    """"When's the sync after the 09:05 one?": the occurrence after that time today."""
+    found = re.search(r"\b(?P<which>after|before) the (?P<h>\d{1,2}):(?P<m>\d{2}) (?:one|run|sync)\b",
+                      ask.text)
+    if found is None:
+        return None
+    named = datetime.combine(ask.today, time(int(found["h"]) % 24, int(found["m"]) % 60),
+                             tzinfo=ask.zone)
+    day = [t.astimezone(ask.zone) for t in upcoming(job, named - timedelta(days=1),
+                                                     named + timedelta(days=1))]
+    if found["which"] == "after":
+        chosen = next((t for t in day if t > named), None)
+    else:
+        chosen = next((t for t in reversed(day) if t < named), None)
+    if chosen is None:
+        return None
+    return f"The {job.title} run {found['which']} the {clock_time(named)} one is at " \
+           f"{clock_time(chosen)} ({_on(chosen, ask)})."
+
+
+def _next(job: Job, ask: Ask) -> datetime:
+    following = upcoming(job, ask.now, ask.now + timedelta(days=60))
+    return following[0].astimezone(ask.zone) if following else ask.now
 
 
 def milestone_deadlines(job: Job, occurrence: datetime, ask: Ask) -> list[str]:
