@@ -128,6 +128,11 @@ INTENTS = (
                             r"\b(runs?|running)\b.*\b(on )?(saturdays|sundays|weekends|mondays|tuesdays|"
                             r"wednesdays|thursdays|fridays|weekdays)\b",
                             *RUNTIME_LIMIT)),
+    # Runs counted by how long they took or when they ended: "how many took longer than 20 min".
+    Intent("runs", 77, (r"\b(how many|how often|wie viele|wie oft)\b.*\b(took|take|ran|run|lasted|"
+                        r"last|finished|finish|ended|end|started|start|done|completed)\b.*\b(longer|"
+                        r"shorter|more|less|over|under|after|before|later|earlier) (than )?"
+                        r"(\d|an?\b|one\b|two\b)",)),
     Intent("runs", 52, (r"\bhow many times\b", r"\bhow often (did|has|have|was|were)\b",
                         r"\bhow many (\w+ ){0,2}(runs|failures|attempts|reruns)\b", r"\bwie oft\b",
                         r"\bnumber of (runs|failures)\b", r"\b(last|past|previous|latest|recent) "

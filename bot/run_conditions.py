@@ -7,8 +7,9 @@ milestone the job reports can be the condition; none is written here by name."""
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import time
 
-from alerts.wording import number, quoted
+from alerts.wording import duration, number, quoted
 from bot.answer_state import JudgedRun
 from bot.clarify import content_words
 from bot.handlers import Ask, label
@@ -23,6 +24,15 @@ COMPARED = re.compile(r"\b(?P<op>fewer|less|more|over|under|above|below|at least
                       r"mehr|ueber|unter)(?: than| als)? (?P<n>\d[\d,.]*|one|two|three|four|five|ten)\b")
 NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "ten": 10}
 BIGGER = ("more", "over", "above", "at least", "mehr", "ueber")
+# "took longer than 20 minutes", "ran over an hour", "shorter than 1h".
+LASTED = re.compile(r"\b(?P<op>longer|more|over|shorter|less|under)(?: than)? (?P<n>\d+|an?|one|two|"
+                    r"three) ?(?P<unit>m|min|mins|minutes?|minuten|h|hrs?|hours?|stunden?)\b")
+# "finished after 9:45", "started before 01:35", "ended later than 10am".
+AT_CLOCK = re.compile(r"\b(?P<what>finished|ended|done|completed|started|began|kicked off) "
+                      r"(?P<op>after|before|later than|earlier than) (?P<h>\d{1,2})(?::(?P<m>\d{2}))?"
+                      r" ?(?P<ampm>am|pm)?\b")
+# "went to savannah", "came from freighthub": a stored word value after its preposition.
+TO_VALUE = re.compile(r"\b(?:to|from|via|through|for|into) (?P<word>[a-z]{4,})\b")
 HAVING = re.compile(r"\b(?:had|has|have|with|mit|hatten|hatte|containing|reported)\b")
 TIME_WORDS_SET = frozenset(TIME_WORDS)
 REACHING = frozenset({"published", "reached", "reach", "got", "made", "finished", "done", "shared",
@@ -51,9 +61,13 @@ def condition(ask: Ask, metrics: Sequence[str], milestones: Sequence[str],
             "more than" if bigger else "fewer than"
         return Condition(f"reported {word} {number(limit)} {label(metric)}",
                          lambda events, _j: _compare(_metric(events, metric), limit, bigger, inclusive))
+    if lasted := LASTED.search(ask.text):
+        return _lasted(lasted)
+    if clock := AT_CLOCK.search(ask.text):
+        return _at_clock(clock, ask)
     for value_key, seen in values.items():
         for value in seen:
-            if _names_value(ask.question, value):
+            if _names_value(ask.question, value) or _names_word_value(ask, value):
                 return Condition(f"ran with {label(value_key)} {value}", _with_value(value_key, value))
     if level := _logged_level(ask):
         return Condition(f"logged {'a warning' if level == 'warning' else 'an error'}",
@@ -106,8 +120,11 @@ def _logged_level(ask: Ask) -> str | None:
 def _may_set_one(ask: Ask) -> bool:
     """Whether the question may set a condition at all, from its words alone: most counts
     ("how many runs did it have this year?") set none, and their runs' events are not read."""
-    if COMPARED.search(ask.text) or LOGGED.search(ask.text):
+    if COMPARED.search(ask.text) or LOGGED.search(ask.text) or LASTED.search(ask.text) or \
+            AT_CLOCK.search(ask.text):
         return True
+    if any(found["word"] in content_words(ask) for found in TO_VALUE.finditer(ask.text)):
+        return True  # "how many runs went to savannah"
     content = content_words(ask) - TIME_WORDS_SET
     if content and (HAVING.search(ask.text) or REACHING & set(ask.tokens)):
         return True
@@ -141,6 +158,47 @@ def _names_value(question: str, value: str) -> bool:
     if not VERSIONS.fullmatch(value) and not re.search(r"[\d-]", value):
         return False  # plain words ("cron", "manual") name too many other things
     return re.search(rf"(?<![\w.]){re.escape(value.lower())}(?![\w])", question.lower()) is not None
+
+
+def _names_word_value(ask: Ask, value: str) -> bool:
+    """A value that is a name ("Savannah") after a preposition in the question ("went to
+    savannah"): plain lower-case values ("cron", "manual") name too many other things."""
+    if not value[:1].isupper() or not value.replace(" ", "").isalpha():
+        return False
+    return any(found["word"] == value.lower() for found in TO_VALUE.finditer(ask.text))
+
+
+def _lasted(found: re.Match[str]) -> Condition:
+    amount = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3}.get(found["n"]) or int(found["n"])
+    seconds = amount * (3600 if found["unit"][0] in "hs" else 60)
+    longer = found["op"] in ("longer", "more", "over")
+
+    def holds(_events: list[Event], judged: JudgedRun) -> bool:
+        run = judged.run
+        if run.finished_at is None:
+            return False
+        took = (run.finished_at - run.started_at).total_seconds()
+        return took > seconds if longer else took < seconds
+    return Condition(f"took {'longer' if longer else 'less'} than {duration(seconds)}", holds)
+
+
+def _at_clock(found: re.Match[str], ask: Ask) -> Condition:
+    hour, minute = int(found["h"]), int(found["m"] or 0)
+    if found["ampm"] == "pm" and hour < 12:
+        hour += 12
+    limit = time(hour % 24, minute % 60)
+    later = found["op"] in ("after", "later than")
+    started = found["what"] in ("started", "began", "kicked off")
+    zone = ask.zone
+
+    def holds(_events: list[Event], judged: JudgedRun) -> bool:
+        at = judged.run.started_at if started else judged.run.finished_at
+        if at is None:
+            return False
+        local = at.astimezone(zone).time()
+        return local > limit if later else local < limit
+    verb = "started" if started else "finished"
+    return Condition(f"{verb} {'after' if later else 'before'} {limit:%H:%M}", holds)
 
 
 def _metric(events: list[Event], name: str) -> float | None:

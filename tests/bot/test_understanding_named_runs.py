@@ -37,7 +37,7 @@ async def told(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Told]:
         run = {"job": "hourly-sync", "run": f"26-{hour}"}
         await api.send_ok([{**run, "kind": "start", "at": at(26, hour, 0)},
                            {**run, "kind": "payload", "at": at(26, hour, 1), "name": "source",
-                            "data": {"carriers": 41}},
+                            "data": {"carriers": 41, "port": "Savannah" if hour == 7 else "Newark"}},
                            {**run, "kind": "finish", "at": at(26, hour, 4), "status": status}])
     clock.now = NOW + timedelta(days=1, hours=1)
     try:
@@ -116,3 +116,16 @@ async def test_which_one_of_a_number_stored_is_not_answered_with_the_number(told
     # 41 is how many carriers there were, not which one had the most of anything.
     assert answer.startswith("I'm not sure what ")
     assert "41" not in answer.splitlines()[0]
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_runs_counted_by_how_long_they_took_when_they_ended_and_where_they_went(
+        told: Told) -> None:
+    longer = await ask(told, "how many import runs took longer than an hour?")
+    later = await ask(told, "how many import runs finished after 01:00?")
+    savannah = await ask(told, "how many hourly sync runs went to savannah?")
+
+    # Eight normal nights of 1 h 40 min; the bad night ended after 19 min, at 00:31.
+    assert longer.startswith("8 of 9 runs of Nightly product import so far took longer than 1 h")
+    assert later.startswith("8 of 9 runs of Nightly product import so far finished after 01:00")
+    assert savannah.startswith("1 of 3 runs of hourly-sync so far ran with source port Savannah")
