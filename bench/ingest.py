@@ -45,9 +45,35 @@ The aims (product issue "Scale") are printed against the figures: single events 
 concurrency 64 at >= 0.50 of the bare handler (stretch 0.70), p50 <= 3 ms and p99 <= 10 ms,
 on SQLite and PostgreSQL; batches of 100 at >= 50,000 events/s on SQLite.
 
+Two replicas (`--replicas 2`, PostgreSQL only)
+    Two real servers of this tree on one fresh PostgreSQL database, as behind a load
+    balancer, against one of them alone in the same run. For each scenario: replica "a"
+    alone takes all `--connections` (one wrk of two threads); then replica "b" is started
+    on the same database and two wrk processes of one thread each run at the same time,
+    each with half the connections on its own replica (so wrk has two threads in both
+    cases), then "b" is stopped again. `--repeat N` measures each scenario N times,
+    alternating which of the two goes first, so that a load that drifts favours neither,
+    and prints the median ratio. Replica "a" starts first and so leads the watcher
+    throughout: it judges what "b" stores too (marked for it, picked up by its sweep), as
+    it would in production. Both replicas write to the same runs of the same jobs, so
+    their transactions meet on the same rows (`--replica-jobs own` gives each replica jobs
+    of its own instead, to see what that meeting costs). The single and the paired
+    measurement of a scenario each write runs of their own.
+
+    "combined" is the sum of the two replicas' rates (the wrk processes run for the same
+    seconds) and the CPU of both servers; its p50 and p99 come from the two wrk latency
+    histograms merged (every request of both, wrk's own percentile rule), not from an
+    average of percentiles. "x one" divides the combined events/s by those of the replica
+    alone measured next to it; "load" is the 1-minute load average as each measurement
+    began (other work on the machine moves these figures by a third). The stored check
+    counts both replicas' acknowledged events against the rows the one database gained.
+    No bare handler and no baseline commit are measured in this mode.
+
 Run: python bench/ingest.py [--duration 8] [--connections 64] [--backend sqlite|postgresql|both]
      [--baseline REF|none] [--server-env OPENTRACE_WATCH=off]   (extra environment for the
      real servers; repeatable). The default run takes about three minutes.
+     python bench/ingest.py --replicas 2 [--repeat 1] [--replica-jobs shared|own] [--duration 8]
+     [--connections 64]   (about a minute a repeat)
 """
 
 from __future__ import annotations
@@ -56,17 +82,20 @@ import argparse
 import asyncio
 import contextlib
 import json
+import math
 import os
 import re
 import secrets
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -124,6 +153,8 @@ class WrkResult:
     failed_5xx: int
     failed_other: int
     server_cpu: float | None = None  # CPU seconds the server process used per wall second
+    # wrk's latency histogram: (microseconds, requests) for each value recorded, ascending.
+    latency: tuple[tuple[int, int], ...] = ()
 
     @property
     def events_per_second(self) -> float:
@@ -214,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
     backends = choose_backends(args.backend)
     if backends is None:
         return 2
+    if args.replicas > 1:
+        return run_replicas_main(args)
     load_before = os.getloadavg()[0]
     try:
         measurements, checks, notes = run_all(args, backends)
@@ -230,18 +263,36 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration", type=int, default=8, help="seconds per measurement")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up before each")
     parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"),
+                        help="default: both; postgresql with --replicas 2")
     parser.add_argument("--baseline", default=BASELINE_REF, metavar="REF",
                         help="git ref of the code to compare with (default: %(default)s, the "
                         "last commit before the lean ingest path); 'none' to skip it")
     parser.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
                         help="extra environment for the real server, e.g. OPENTRACE_WATCH=off")
+    parser.add_argument("--replicas", type=int, choices=(1, 2), default=1,
+                        help="2: two servers on one PostgreSQL database, wrk's connections "
+                        "split between them, against one of them alone (see the docstring)")
+    parser.add_argument("--repeat", type=int, default=1, metavar="N",
+                        help="with --replicas 2: measure one and two replicas N times per "
+                        "scenario, in alternating order (default: %(default)s)")
+    parser.add_argument("--replica-jobs", choices=("shared", "own"), default="shared",
+                        help="with --replicas 2: both replicas get events of the same jobs "
+                        "(default, as behind a load balancer) or each of jobs of its own")
     parser.add_argument("--bare-server", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if any("=" not in item for item in args.server_env):
         parser.error("--server-env takes NAME=VALUE")
     if args.duration < 1 or args.warmup < 1 or args.connections < WRK_THREADS:
         parser.error(f"--duration and --warmup >= 1, --connections >= {WRK_THREADS}")
+    if args.replicas > 1:
+        if args.backend not in (None, "postgresql"):
+            parser.error("--replicas 2 runs on PostgreSQL only: replicas share one database")
+        if args.repeat < 1:
+            parser.error("--repeat >= 1")
+        if args.connections < 2 * args.replicas:
+            parser.error(f"--replicas {args.replicas} needs --connections >= {2 * args.replicas}")
+    args.backend = args.backend or ("postgresql" if args.replicas > 1 else "both")
     return args
 
 
@@ -373,10 +424,315 @@ def warm_up(
     return run_wrk(args, server, script, scenario, args.warmup, token=token)
 
 
+# --- two replicas on one database -----------------------------------------------------------
+
+LEADING = "now judges deadlines and sends alerts"  # what the replica that takes the lead logs
+LEAD_TIMEOUT_SECONDS = 15.0
+
+
+@dataclass(frozen=True)
+class ReplicaMeasurement:
+    """One scenario on replica "a" alone and on "a" and "b" at once, adjacent in time."""
+
+    scenario: Scenario
+    alone: WrkResult
+    pair: tuple[WrkResult, ...]  # a's, then b's, measured at the same time
+    alone_busy_after: float | None
+    pair_busy_after: float | None
+    went_idle: bool
+    load: float  # the 1-minute load average when the one replica's measurement began
+    pair_load: float  # ... and when the two replicas' began
+    alone_first: bool
+
+    @property
+    def requests_per_second(self) -> float:
+        return sum(r.requests_per_second for r in self.pair)
+
+    @property
+    def events_per_second(self) -> float:
+        return sum(r.events_per_second for r in self.pair)
+
+    @property
+    def server_cpu(self) -> float | None:
+        cpus = [r.server_cpu for r in self.pair]
+        return None if any(c is None for c in cpus) else sum(c or 0.0 for c in cpus)
+
+    @property
+    def times_one(self) -> float | None:
+        """Both replicas' events/s over the one replica's, measured just before."""
+        alone = self.alone.events_per_second
+        return self.events_per_second / alone if alone else None
+
+
+def merged_percentile(results: tuple[WrkResult, ...], percent: float) -> float | None:
+    """The percentile (ms) of every request of `results` together, by wrk's own rule: the
+    smallest latency at or below which round(p/100 * count + 0.5) requests fall."""
+    histogram: Counter[int] = Counter()
+    for result in results:
+        for value, count in result.latency:
+            histogram[value] += count
+    total = sum(histogram.values())
+    if not total:
+        return None
+    rank, seen = max(1, math.floor(percent / 100 * total + 0.5)), 0
+    for value in sorted(histogram):
+        seen += histogram[value]
+        if seen >= rank:
+            return value / 1000.0
+    return max(histogram) / 1000.0
+
+
+def run_replicas_main(args: argparse.Namespace) -> int:
+    load_before = os.getloadavg()[0]
+    try:
+        measurements, checks, notes = run_replicas(args)
+    except BenchError as exc:
+        print(f"bench failed: {exc}", file=sys.stderr)
+        return 1
+    notes.insert(0, f"1-minute load average before the bench started: {load_before:.2f}")
+    print_replicas_report(args, measurements, checks, notes)
+    return 0
+
+
+def run_replicas(
+    args: argparse.Namespace,
+) -> tuple[list[ReplicaMeasurement], list[StoredCheck], list[str]]:
+    measurements: list[ReplicaMeasurement] = []
+    checks: list[StoredCheck] = []
+    notes: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="opentrace-bench-") as tmp:
+        workdir = Path(tmp)
+        script = workdir / "events.lua"
+        script.write_text(WRK_SCRIPT)
+        logs = [workdir / "server-replica-a.log"]
+        with contextlib.ExitStack() as stack:
+            database = stack.enter_context(fresh_database("postgresql", workdir, "replicas"))
+            env = server_env(database, args.server_env)
+            token = create_token(env, REPO)
+            first = stack.enter_context(real_server(env, logs[0], REPO))
+            if not wait_for_lead(logs[0]):
+                notes.append(f"replica a did not log that it leads within {LEAD_TIMEOUT_SECONDS:.0f} s")
+            for scenario in SCENARIOS:
+                for turn in range(args.repeat):
+                    logs.append(workdir / f"server-replica-b-{scenario.batch}-{turn + 1}.log")
+                    measurement, two_checks = one_and_two(
+                        args, first, env, database, token, script, scenario, logs[-1],
+                        alone_first=turn % 2 == 0)
+                    measurements.append(measurement)
+                    checks += two_checks
+        leaders = [log.name for log in logs if LEADING in log.read_text(errors="replace")]
+        notes.append(f"watcher lead taken by: {', '.join(leaders) or 'nobody'}")
+        for log in logs:
+            notes.extend(server_log_notes(log.stem.removeprefix("server-"), log))
+            notes.extend(f"    {count} x {error}" for error, count in raised(log).most_common())
+    return measurements, checks, notes
+
+
+def raised(log: Path) -> Counter[str]:
+    """The exceptions of the tracebacks in a server log (each traceback's last line)."""
+    found: Counter[str] = Counter()
+    inside = False
+    for line in log.read_text(errors="replace").splitlines():
+        if line.startswith("Traceback"):
+            inside = True
+        elif inside and line and not line[0].isspace() \
+                and not line.startswith(("During handling", "The above exception")):
+            found[line[:200]] += 1
+            inside = False
+    return found
+
+
+def one_and_two(
+    args: argparse.Namespace, first: Server, env: dict[str, str], database: Database, token: str,
+    script: Path, scenario: Scenario, log: Path, *, alone_first: bool,
+) -> tuple[ReplicaMeasurement, list[StoredCheck]]:
+    """Replica a alone, and a with b (started for it, output in `log`), one after the other
+    in the order given: repeats alternate it, so that a load that drifts favours neither."""
+
+    def alone() -> tuple[list[WrkResult], StoredCheck, float | None, bool, float]:
+        load = os.getloadavg()[0]
+        return (*measure_replicas(args, [first], database, token, script, scenario,
+                                  f"b{scenario.batch}-one-r"), load)
+
+    def pair() -> tuple[list[WrkResult], StoredCheck, float | None, bool, float]:
+        load = os.getloadavg()[0]
+        with real_server(env, log, REPO) as second:
+            return (*measure_replicas(args, [first, second], database, token, script, scenario,
+                                      f"b{scenario.batch}-two-r"), load)
+
+    if alone_first:
+        one, two = alone(), pair()
+    else:
+        two, one = pair(), alone()
+    measurement = ReplicaMeasurement(scenario, one[0][0], tuple(two[0]), one[2], two[2],
+                                     one[3] and two[3], one[4], two[4], alone_first)
+    return measurement, [one[1], two[1]]
+
+
+def wait_for_lead(log: Path) -> bool:
+    """Until the server logs that it leads the watcher (it tries at once when it starts)."""
+    deadline = time.monotonic() + LEAD_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if LEADING in log.read_text(errors="replace"):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def measure_replicas(
+    args: argparse.Namespace, servers: list[Server], database: Database, token: str,
+    script: Path, scenario: Scenario, run_prefix: str,
+) -> tuple[list[WrkResult], StoredCheck, float | None, bool]:
+    """Warm-up and measurement with wrk's connections split between `servers` (one wrk
+    process each, at the same time), and the rows the one database gained."""
+    for server in servers:
+        wait_idle(server.pid)
+    before, settled_before = settled_count(database)
+    warm = run_wrk_together(args, servers, script, scenario, args.warmup, token, run_prefix)
+    results = run_wrk_together(args, servers, script, scenario, args.duration, token, run_prefix)
+    started, went_idle, measurable = time.monotonic(), True, True
+    for server in servers:
+        busy, idle = wait_idle(server.pid)
+        went_idle, measurable = went_idle and idle, measurable and busy is not None
+    busy_after = max(0.0, time.monotonic() - started - 1.0) if measurable else None
+    after, settled_after = settled_count(database)
+    label = "1 replica" if len(servers) == 1 else f"{len(servers)} replicas"
+    check = StoredCheck(
+        server=database.label,
+        code=label,
+        scenario=scenario,
+        acknowledged=sum(r.acknowledged_events for r in warm + results),
+        stored=after - before,
+        in_flight_bound=sum(r.unanswered for r in warm + results) * scenario.batch,
+        settled=settled_before and settled_after,
+    )
+    return results, check, busy_after, went_idle
+
+
+def run_wrk_together(
+    args: argparse.Namespace, servers: list[Server], script: Path, scenario: Scenario,
+    seconds: int, token: str, run_prefix: str,
+) -> list[WrkResult]:
+    """One wrk per server, all at once, `--connections` and wrk's threads shared out
+    between them; each result carries its server's CPU over the same wall time."""
+    count = len(servers)
+    threads = max(1, WRK_THREADS // count)
+    shares = [args.connections // count + (1 if i < args.connections % count else 0)
+              for i in range(count)]
+    own_jobs = args.replica_jobs == "own" and count > 1
+    commands = [wrk_command(server, script, scenario, seconds, token, connections=share,
+                            threads=threads, run_prefix=run_prefix,
+                            job_prefix=f"bench-job-{name}-" if own_jobs else None)
+                for server, share, name in zip(servers, shares, "abcdefgh", strict=False)]
+    cpu_before, started = [cpu_seconds(s.pid) for s in servers], time.monotonic()
+    processes = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True) for command in commands]
+    outputs: list[str] = []
+    try:
+        for process in processes:
+            left = max(1.0, started + seconds + 30 - time.monotonic())
+            stdout, stderr = process.communicate(timeout=left)
+            if process.returncode != 0:
+                raise BenchError(f"wrk exited with {process.returncode}: {stderr.strip()}")
+            outputs.append(stdout)
+    except subprocess.TimeoutExpired:
+        raise BenchError(f"wrk did not finish within {seconds + 30} s") from None
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    elapsed = time.monotonic() - started
+    results = []
+    for server, before, output in zip(servers, cpu_before, outputs, strict=True):
+        result, after = parse_wrk(output), cpu_seconds(server.pid)
+        if before is not None and after is not None:
+            result = replace(result, server_cpu=(after - before) / elapsed)
+        results.append(result)
+    return results
+
+
+def print_replicas_report(
+    args: argparse.Namespace, measurements: list[ReplicaMeasurement], checks: list[StoredCheck],
+    notes: list[str],
+) -> None:
+    half = args.connections // 2
+    print(f"\nnproc {os.cpu_count()}; this tree on one PostgreSQL database; -d{args.duration}s "
+          f"(after {args.warmup}s warm-up) on {HOST}, wrk sharing the CPUs with the servers")
+    print(f"1 replica: wrk -t{WRK_THREADS} -c{args.connections} on replica a;  2 replicas: "
+          f"wrk -t1 -c{half} on a and wrk -t1 -c{args.connections - half} on b, at the same time")
+    if args.replica_jobs == "own":
+        print("2 replicas: each replica gets events of 4 jobs of its own (--replica-jobs own)")
+    if args.server_env:
+        print(f"real server environment: {' '.join(args.server_env)}")
+    header = (f"{'setup':<12} {'scenario':<15} {'req/s':>9} {'events/s':>10} {'p50 ms':>8} "
+              f"{'p99 ms':>8} {'non-2xx':>8} {'srv CPU':>8} {'busy after':>11} {'x one':>6} "
+              f"{'load':>5}")
+    print("\n" + header + "\n" + "-" * len(header))
+
+    def row(setup: str, scenario: Scenario, rps: float, eps: float, p50: float | None,
+            p99: float | None, non_2xx: int, cpu: float | None, busy: str, ratio: str,
+            load: str) -> str:
+        def ms(value: float | None) -> str:
+            return "n/a" if value is None else f"{value:.2f}"
+        return (f"{setup:<12} {scenario.name:<15} {rps:>9.0f} {eps:>10.0f} {ms(p50):>8} "
+                f"{ms(p99):>8} {non_2xx:>8} {cpu_percent(cpu):>8} {busy:>11} {ratio:>6} {load:>5}")
+
+    def busy(seconds: float | None, idle: bool) -> str:
+        if seconds is None:
+            return "n/a"
+        return f"{seconds:.0f} s" if idle else f">{seconds:.0f} s"
+
+    for m in measurements:
+        a = m.alone
+        ratio = "n/a" if m.times_one is None else f"{m.times_one:.2f}"
+        one = row("1 replica", m.scenario, a.requests_per_second, a.events_per_second, a.p50_ms,
+                  a.p99_ms, a.non_2xx, a.server_cpu, busy(m.alone_busy_after, m.went_idle), "1.00",
+                  f"{m.load:.1f}")
+        two = [row("2 replicas", m.scenario, m.requests_per_second, m.events_per_second,
+                   merged_percentile(m.pair, 50), merged_percentile(m.pair, 99),
+                   sum(r.non_2xx for r in m.pair), m.server_cpu,
+                   busy(m.pair_busy_after, m.went_idle), ratio, f"{m.pair_load:.1f}")]
+        two += [row(f"  replica {name}", m.scenario, r.requests_per_second, r.events_per_second,
+                    r.p50_ms, r.p99_ms, r.non_2xx, r.server_cpu, "", "", "")
+                for name, r in zip("ab", m.pair, strict=False)]
+        print("\n".join([one, *two] if m.alone_first else [*two, one]))
+    for m in measurements:
+        for name, r in [("1 replica", m.alone), *zip(("2 replicas: a", "2 replicas: b"), m.pair,
+                                                     strict=False)]:
+            if r.non_2xx or r.failed_4xx or r.failed_5xx or r.failed_other \
+                    or r.socket_errors != "none":
+                print(f"  ! {name} {m.scenario.name}: {r.requests} requests, 4xx {r.failed_4xx}, "
+                      f"5xx {r.failed_5xx}, other non-202 {r.failed_other}, "
+                      f"socket errors: {r.socket_errors}")
+    print("\ntwo replicas against one, same run (events/s; combined p50 and p99 over every request):")
+    for m in measurements:
+        p50, p99 = merged_percentile(m.pair, 50), merged_percentile(m.pair, 99)
+        print(f"  {m.scenario.name:<15} x{m.times_one or 0:.2f} events/s "
+              f"({m.alone.events_per_second:,.0f} -> {m.events_per_second:,.0f}); p50 "
+              f"{m.alone.p50_ms:.1f} -> {p50 or 0:.1f} ms, p99 {m.alone.p99_ms:.1f} -> "
+              f"{p99 or 0:.1f} ms; load {m.load:.1f} / {m.pair_load:.1f}")
+    if args.repeat > 1:
+        for scenario in SCENARIOS:
+            ratios = sorted(m.times_one for m in measurements
+                            if m.scenario == scenario and m.times_one is not None)
+            if ratios:
+                print(f"  {scenario.name:<15} median of {len(ratios)}: x{statistics.median(ratios):.2f} "
+                      f"(from x{ratios[0]:.2f} to x{ratios[-1]:.2f})")
+    print("\nevery acknowledged event stored (warm-up + measurement; both replicas together):")
+    for c in checks:
+        print(f"  {c.code:<11} {c.scenario.name:<15} acknowledged {c.acknowledged:>9}  stored "
+              f"{c.stored:>9}  stored-acknowledged {c.stored - c.acknowledged:>5} (unanswered "
+              f"events {c.in_flight_bound})  {c.verdict}")
+    for note in notes:
+        print(note)
+
+
 # --- wrk ------------------------------------------------------------------------------------
 
 WRK_SCRIPT = r"""
--- Written by bench/ingest.py. Args: events per request, bearer token, run key prefix.
+-- Written by bench/ingest.py. Args: events per request, bearer token, run key prefix, and
+-- optionally the jobs' prefix (default "bench-job-").
 -- Posts metrics spread over JOBS x RUNS runs; counts 202 answers and their `accepted` events.
 local JOBS, RUNS, VARIANTS = 4, 2, 8
 local threads = {}
@@ -387,16 +743,19 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
+local job_prefix = "bench-job-"
+
 local function event(i, prefix)
   local job = i % JOBS + 1
   local run = math.floor(i / JOBS) % RUNS + 1
   return string.format(
-    '{"job": "bench-job-%d", "run": "%s%d", "kind": "metric", "name": "rows", "value": %d}',
-    job, prefix, run, i % 1000)
+    '{"job": "%s%d", "run": "%s%d", "kind": "metric", "name": "rows", "value": %d}',
+    job_prefix, job, prefix, run, i % 1000)
 end
 
 function init(args)
   local batch = tonumber(args[1])
+  job_prefix = args[4] or job_prefix
   local headers = {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. args[2]}
   prepared = {}
   for v = 1, VARIANTS do
@@ -439,20 +798,36 @@ function done(summary, latency, requests)
     line = line .. " " .. name .. "=" .. total
   end
   io.write(line .. "\n")
+  -- The whole latency histogram, so that two wrk processes' percentiles can be merged.
+  local values = {}
+  for i = 1, #latency do
+    local value, count = latency(i)
+    values[i] = string.format("%d:%d", value, count)
+  end
+  io.write("LATENCY " .. table.concat(values, ",") .. "\n")
 end
 """
 
 
-def run_wrk(
-    args: argparse.Namespace, server: Server, script: Path, scenario: Scenario, seconds: int,
-    token: str,
-) -> WrkResult:
-    command = [
-        "wrk", f"-t{WRK_THREADS}", f"-c{args.connections}", f"-d{seconds}s", "--latency",
+def wrk_command(
+    server: Server, script: Path, scenario: Scenario, seconds: int, token: str, *,
+    connections: int, threads: int = WRK_THREADS, run_prefix: str | None = None,
+    job_prefix: str | None = None,
+) -> list[str]:
+    return [
+        "wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
         f"--timeout={WRK_TIMEOUT_SECONDS}s", "-s", str(script),
         f"http://{HOST}:{server.port}/v1/events", "--", str(scenario.batch), token,
-        scenario.run_prefix,
+        run_prefix or scenario.run_prefix, *([job_prefix] if job_prefix else []),
     ]
+
+
+def run_wrk(
+    args: argparse.Namespace, server: Server, script: Path, scenario: Scenario, seconds: int,
+    token: str, run_prefix: str | None = None,
+) -> WrkResult:
+    command = wrk_command(server, script, scenario, seconds, token,
+                          connections=args.connections, run_prefix=run_prefix)
     cpu_before, started = cpu_seconds(server.pid), time.monotonic()
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 30,
@@ -513,6 +888,8 @@ def parse_wrk(output: str) -> WrkResult:
         return default
 
     counters = dict(re.findall(r"(\w+)=(\d+)", find(r"^(BENCH .*)$")))
+    histogram = tuple((int(value), int(count)) for value, count in
+                      re.findall(r"(\d+):(\d+)", find(r"^LATENCY (.*)$", "")))
     return WrkResult(
         requests=int(find(r"^\s+(\d+) requests in")),
         seconds=to_ms(find(r"requests in ([\d.]+\w+),")) / 1000.0,
@@ -527,6 +904,7 @@ def parse_wrk(output: str) -> WrkResult:
         failed_4xx=int(counters["failed_4xx"]),
         failed_5xx=int(counters["failed_5xx"]),
         failed_other=int(counters["failed_other"]),
+        latency=histogram,
     )
 
 
