@@ -74,6 +74,8 @@ TWO_QUESTIONS = re.compile(rf"^(?P<lead>.*?)(?P<first>\b{_ASKING}\b.+?)(?:,? and
                            rf"(?P<second>{_ASKING}\b.+)$", re.IGNORECASE)
 OVERVIEW = next(intent for intent in INTENTS if intent.name == "overview")
 METRIC = next(intent for intent in INTENTS if intent.name == "metric")
+RUNS = next(intent for intent in INTENTS if intent.name == "runs")
+COUNTING = re.compile(r"(?:how many|how often|wie viele|wie oft)\b")
 MEMORY_SIZE = 1000
 # Words people use in questions, so that typos of them can be corrected.
 COMMON_WORDS = ("run", "running", "finished", "finish", "done", "failed", "fail", "happened",
@@ -244,6 +246,8 @@ class Answerer:
             if intent.name == "failure" and ask.period is None and content_words(ask) - FAILURE_TALK and \
                     (found := await logged.logged_reply(ask)):
                 return found  # "was there a problem with Baltic Express rates at some point?"
+            if intent.name == "failure" and COUNTING.match(text) and not await names_a_metric_whole(ask):
+                intent = RUNS  # "how many rate imports logged a warning": runs counted
             if intent.name == "failure" and not CAUSE_WORDS & set(ask.tokens) and \
                     await names_a_metric_whole(ask):
                 intent = METRIC  # "api errors in last night's sync?": the metric api_errors

@@ -4,7 +4,7 @@ first sentence answers the question itself; the details follow, with the usual v
 import re
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -31,6 +31,7 @@ from bot.matching import best_named, named_all, root
 from bot.periods import Period, run_window
 from bot.question_words import described_words, unplaced_head
 from bot.run_facts import run_facts
+from bot.schedule_words import in_words, upcoming
 from storage import alerts, queries
 from storage.alerts import Alert
 from storage.history import successful_history
@@ -166,6 +167,8 @@ async def no_run(ask: Ask) -> Reply:
                                                         else ".")
     if PENDING_WORDS & set(ask.tokens):  # "still pending?" is a yes when it has not run
         text = "Yes, still pending — " + text.removeprefix("No — ")
+    if not_due := _not_due(ask):
+        text = f"{text.rstrip('.')} — {not_due}."
     last = await queries.list_runs(ask.job, limit=1, session=ask.session)
     if last:
         run = last[0]
@@ -175,6 +178,19 @@ async def no_run(ask: Ask) -> Reply:
     else:
         text += " No run of it has been reported to OpenTrace at all."
     return Reply(text, cards.text_card(ask.job.title, text))
+
+
+def _not_due(ask: Ask) -> str | None:
+    """"It was not due then: it runs every Monday at 07:00 Berlin time" when the job's
+    schedule had no occurrence in the period asked about."""
+    assert ask.job is not None
+    if ask.period is None or not ask.job.schedule or ask.period.end > ask.now:
+        return None  # a period still going may have its occurrence to come
+    start, end = ask.period.start.astimezone(UTC), ask.period.end.astimezone(UTC)
+    if [t for t in upcoming(ask.job, start - timedelta(seconds=1), end)
+                        if ask.period.covers(t)]:
+        return None
+    return f"it was not due then: it runs {in_words(ask.job, ask.now)}"
 
 
 def state_word(state: str) -> str:
@@ -592,7 +608,18 @@ async def _run_reporting(ask: Ask) -> Run | None:
 # --- which file / what did it produce -------------------------------------------------------
 
 async def inputs(ask: Ask) -> Reply:
-    return await with_run(ask, lambda a, f: files(a, f, reading=True))
+    """The files a run read — or those it wrote, when the question names one of those and
+    none it read ("wo liegt die disputes-datei?": the disputes file is an output)."""
+    return await with_run(ask, lambda a, f: files(a, f, reading=not _names_an_output(a, f)))
+
+
+def _names_an_output(ask: Ask, f: RunFacts) -> bool:
+    asked = {root(t) for t in ask.tokens if len(t) >= 4} - {root(w) for w in job_words(ask.job)} \
+        if ask.job else set()
+
+    def named(paths: list[str]) -> bool:
+        return any(asked & {root(w) for w in re.split(r"[^a-z0-9]+", p.lower()) if w} for p in paths)
+    return bool(f.outputs) and named(f.outputs) and not named(f.inputs)
 
 
 async def outputs(ask: Ask) -> Reply:
@@ -883,8 +910,8 @@ async def cause_of(run: Run, ask: Ask) -> str:
     return f" (it said: {said[:200]})" if said else ""
 
 
-OWNER_WORDS = frozenset({"who", "whom", "contact", "owner", "owners", "talk", "ping", "call", "wer",
-                         "responsible", "zustaendig"})
+OWNER_WORDS = frozenset({"who", "whom", "whose", "contact", "owner", "owners", "talk", "ping",
+                         "call", "wer", "responsible", "zustaendig"})
 
 
 async def _owners(ask: Ask) -> dict[str, str]:

@@ -74,6 +74,7 @@ INTENTS = (
                             r"\bshould have (started|run|finished)\b",
                             r"\bacross (all|the|our|every)\b", r"\ball (six|\d+|the|of the) jobs\b",
                             r"\bhealth ?check\b", r"\b(was|were|is|are) (everything|all)\b",
+                            r"\bwhose jobs? (is |are )?(broken|failing|failed|late|down|red)\b",
                             r"\b(didnt|did not|hasnt) (start|run)\b"),
            about_a_job=False),
     # Two days or runs side by side (bot.comparisons); asked only when it finds both sides.

@@ -11,7 +11,7 @@ from bot import cards, handlers
 from bot.facts import Reply
 from bot.handlers import Ask
 from bot.run_facts import run_facts
-from bot.schedules import in_words, upcoming
+from bot.schedule_words import in_words, upcoming
 from storage import queries
 from storage.durations import parse_duration
 from storage.models import Job, Run

@@ -15,7 +15,7 @@ from bot.handlers import Ask, details, subject, the_run, verdict
 from bot.jobfinder import job_words
 from bot.matching import name_words, named_all, root
 from bot.run_facts import run_facts
-from bot.schedules import upcoming
+from bot.schedule_words import upcoming
 from bot.stored import expected_milestones
 from storage.models import Job
 

@@ -2,23 +2,20 @@
 22:15 New York time", "every 4 hours at :05" — from its cron expression in its own zone,
 with the next due time and the milestone deadlines in the asker's zone."""
 
-import itertools
 import re
 from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from alerts.expectations import deadlines, start_within
-from alerts.schedule import cron_trigger, occurrences
 from alerts.wording import clock_time, duration, listing, moment, quoted
 from bot import cards
 from bot.facts import Reply
 from bot.handlers import Ask
 from bot.periods import night_period
+from bot.schedule_words import in_words, place, runs_on, upcoming, zone_of
 from bot.stored import root
 from storage.durations import parse_duration
 from storage.models import Job
 
-DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 WEEKEND_WORDS = {"weekend", "weekends", "saturday", "saturdays", "sunday", "sundays",
                  "wochenende", "samstag", "sonntag"}
 NIGHT_WORDS = {"night", "nights", "overnight", "nachts", "nighttime"}
@@ -27,55 +24,6 @@ OFTEN_WORDS = {"often", "frequently", "oft", "haeufig", "frequency", "interval"}
 FUTURE_WORDS = {"going", "gonna", "will", "wird", "later", "still"}
 DEADLINE_WORDS = {"supposed", "due", "deadline", "expected", "should", "sla", "soll", "sollte",
                   "published", "ready", "done", "finish", "finished", "by"}
-
-
-def zone_of(job: Job) -> ZoneInfo:
-    return ZoneInfo(job.timezone or "UTC")
-
-
-def place(zone: ZoneInfo) -> str:
-    """ "Europe/Berlin" → "Berlin", "America/New_York" → "New York"."""
-    return str(zone.key).rsplit("/", 1)[-1].replace("_", " ")
-
-
-def upcoming(job: Job, after: datetime, until: datetime) -> list[datetime]:
-    if not job.schedule:
-        return []
-    try:
-        trigger = cron_trigger(job.schedule, job.timezone or "UTC")
-    except ValueError:
-        return []
-    return list(occurrences(trigger, after, until, limit=400))
-
-
-def in_words(job: Job, now: datetime) -> str:
-    """The schedule as a phrase, from the occurrences it produces over the next weeks."""
-    assert job.schedule
-    zone = zone_of(job)
-    times = [t.astimezone(zone) for t in upcoming(job, now, now + timedelta(days=28))]
-    if not times:
-        return f"on cron `{job.schedule}`"
-    clocks = sorted({t.strftime("%H:%M") for t in times})
-    days = sorted({t.weekday() for t in times})
-    zone_words = f"{place(zone)} time"
-    gaps = {(b - a) for a, b in itertools.pairwise(times)}
-    if len(clocks) > 2 and len(days) == 7 and len(gaps) == 1:
-        gap = gaps.pop()
-        return (f"every {duration(gap.total_seconds())} ({listing(clocks[:8])} {zone_words})")
-    when = listing(clocks) if len(clocks) <= 4 else f"{len(clocks)} times a day"
-    if len(days) == 7:
-        return f"every day at {when} {zone_words}"
-    if days == [0, 1, 2, 3, 4]:
-        return f"Monday to Friday at {when} {zone_words}"
-    if days == [5, 6]:
-        return f"on weekends at {when} {zone_words}"
-    return f"every {listing([DAYS[d] for d in days])} at {when} {zone_words}"
-
-
-def runs_on(job: Job, now: datetime, weekdays: set[int]) -> bool:
-    zone = zone_of(job)
-    return any(t.astimezone(zone).weekday() in weekdays
-               for t in upcoming(job, now, now + timedelta(days=28)))
 
 
 async def schedule(ask: Ask) -> Reply:
@@ -163,7 +111,10 @@ def _on_days_asked(ask: Ask, job: Job, words: str) -> str | None:
         said = f"{period.at_time:%H:%M}" + ("" if ask.zone == zone_of(job) else " your time")
         if at:
             return f"Yes — {job.title} runs at {said}: it runs {words}."
-        return f"No — {job.title} does not run at {said}: it runs {words}."
+        day = sorted({clock_time(t.astimezone(ask.zone)) for t in upcoming(job, ask.now,
+                                                                          ask.now + timedelta(days=1))})
+        mine = f" — at {listing(day)} your time" if ask.zone != zone_of(job) and len(day) <= 12 else ""
+        return f"No — {job.title} does not run at {said}: it runs {words}{mine}."
     start, end = period.start.astimezone(UTC), period.end.astimezone(UTC)
     due = [t for t in upcoming(job, start - timedelta(seconds=1), end) if period.covers(t)]
     past = end <= ask.now

@@ -44,6 +44,7 @@ async def test_whether_it_runs_at_a_time_of_day(answerer: Answerer) -> None:
     yes = await ask(answerer, "does the tracking sync run at 05:05?")  # 04:05 UTC
 
     assert no.startswith("No — Tracking sync does not run at 03:05 your time: it runs every 4 h")
+    assert no.endswith("— at 01:05, 05:05, 09:05, 13:05, 17:05 and 21:05 your time.")
     assert yes.startswith("Yes — Tracking sync runs at 05:05 your time")
 
 

@@ -35,3 +35,38 @@ async def test_the_job_that_failed_in_a_period(told: Told) -> None:
 
     assert this_morning.startswith("Ana Lopez owns price-import")
     assert last_week.startswith("I'm not sure which job you mean.")  # nothing failed that day
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_whose_jobs_are_broken(told: Told) -> None:
+    answer = await ask(told, "whose jobs are broken right now?")
+
+    assert "Nightly product import (owner data-team)" in answer.splitlines()[0]
+    assert "price-import (owner Ana Lopez)" in answer.splitlines()[0]
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_file_named_by_what_it_holds_is_the_one_written(told: Told) -> None:
+    answer = await ask(told, "wo liegt die sales-datei vom product import am 24.?")
+
+    assert answer.startswith("Nightly product import on Tuesday 24 Nov produced "
+                             "/reports/sales-2026-11-24.xlsx")
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_runs_counted_by_what_they_logged(told: Told) -> None:
+    answer = await ask(told, "how many product imports logged a warning?")
+
+    assert answer.startswith("1 of 8 runs of Nightly product import so far logged a warning")
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_day_it_was_not_due(told: Told) -> None:
+    defined = await told.api.put("/v1/jobs/customer-import", {"timezone": "Europe/Berlin",
+                                                               "schedule": "0 4 * * 2"})
+    assert defined.status in (200, 201)
+
+    answer = await ask(told, "did the customer import run on sunday?")
+
+    assert answer.startswith("No — customer-import has not run on Sunday 22 Nov — it was not due "
+                             "then: it runs every Tuesday at 04:00 Berlin time.")
