@@ -238,6 +238,8 @@ class Answerer:
             self._remember(conversation, job.slug, f"{earlier} {text}" if earlier else text)
             zone = asker_zone or _zone(job.timezone) or self._default_zone
             ask = self._ask(text, job, zone, session, viewer, earlier=earlier, question=question)
+            if ask.period is not None and (weekly := await logged.run_named_by_week(ask)):
+                ask = replace(ask, run=weekly, period=None)  # "the week 46 scorecard"
             if person := all_jobs.person_asked(ask, jobs):
                 return await all_jobs.owned_by(ask, person)  # "does Dana own more than one job?"
             if intent.name == "status" and ask.period is not None and len(ask.period.days) > 1 and \

@@ -613,12 +613,19 @@ async def inputs(ask: Ask) -> Reply:
     return await with_run(ask, lambda a, f: files(a, f, reading=not _names_an_output(a, f)))
 
 
+READ_WORDS = frozenset({"read", "reads", "load", "loaded", "loads", "import", "imported", "input",
+                        "inputs", "source", "gelesen", "eingelesen", "consume", "consumed", "pick",
+                        "picked", "ingest", "ingested"})
+
+
 def _names_an_output(ask: Ask, f: RunFacts) -> bool:
     asked = {root(t) for t in ask.tokens if len(t) >= 4} - {root(w) for w in job_words(ask.job)} \
         if ask.job else set()
 
     def named(paths: list[str]) -> bool:
         return any(asked & {root(w) for w in re.split(r"[^a-z0-9]+", p.lower()) if w} for p in paths)
+    if f.outputs and not f.inputs and not READ_WORDS & set(ask.tokens):
+        return True  # "which file is the week 46 report?": the only file the run names
     return bool(f.outputs) and named(f.outputs) and not named(f.inputs)
 
 

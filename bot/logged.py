@@ -4,6 +4,7 @@ milestone's text or a finish text that holds them ("when did the trackhub token 
 again?"). Notes are free text no rule can name; the words a question shares with one are
 the only way to find it."""
 
+import json
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from bot.facts import Reply
 from bot.handlers import Ask
 from bot.jobfinder import job_words
 from bot.matching import root
+from bot.periods import ISO_WEEK
 from storage import queries
 from storage.history import logged_texts
 from storage.models import Event, Run
@@ -92,6 +94,25 @@ async def run_named_by_log(ask: Ask, read_otherwise: Collection[str],
                         default=0) for run in runs}
     best = max(hits.values())
     named = [run for run in runs if best and hits[run.id] == best]
+    return named[0] if len(named) == 1 else None
+
+
+async def run_named_by_week(ask: Ask) -> Run | None:
+    """The run whose payloads name the week asked about ("the week 46 scorecard" is the run
+    that wrote carrier_scorecard_2026-W46.xlsx, made the Monday after): a weekly report is
+    named by the week it covers, not the week it ran in."""
+    assert ask.job is not None
+    week = ISO_WEEK.search(ask.text)
+    if week is None:
+        return None
+    number = int(week["n"])
+    names_it = re.compile(rf"(?<![a-z0-9])(?:w|kw|week|woche)[ _-]?0?{number}(?![0-9])", re.IGNORECASE)
+    runs = list(await queries.list_runs(ask.job, until=ask.now, limit=RECENT_RUNS, session=ask.session))
+    events = await queries.events_of_runs([run.id for run in runs if run.id is not None],
+                                          session=ask.session)
+    named = [run for run in runs if any(
+        event.kind == "payload" and names_it.search(json.dumps(event.data)) for event in
+        events.get(run.id or 0, []))]
     return named[0] if len(named) == 1 else None
 
 

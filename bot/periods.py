@@ -198,8 +198,8 @@ class _Context:
 
 
 def _named_period(c: _Context) -> Period | None:
-    for reader in (_every_weekday, _range, _since, _past_days, _weekend, _week_or_month, _night,
-                   _morning):
+    for reader in (_every_weekday, _range, _since, _past_days, _weekend, _iso_week, _week_or_month,
+                   _night, _morning):
         if period := reader(c):
             return period
     for mention in c.mentions:
@@ -510,6 +510,31 @@ def _weekend(c: _Context) -> Period | None:
         f"{saturday.day} {_month(saturday)} – "
     label = f"over the weekend of {first}{sunday.day} {_month(sunday)}{_year_suffix(sunday, c.today)}"
     return days_period(label, saturday, sunday, c.zone)
+
+
+# "week 46", "KW 46", "calendar week 46", "W46", "2026-W46": an ISO week.
+ISO_WEEK = re.compile(r"\b(?:(?P<year>\d{4}) ?)?(?:(?:calendar |iso )?week|kw|wk|woche|w) ?(?P<n>\d{1,2})\b")
+
+
+def _iso_week(c: _Context) -> Period | None:
+    """An ISO week by its number: of this year, or of the last when it has not begun yet."""
+    match = ISO_WEEK.search(c.text)
+    if match is None or not 1 <= int(match["n"]) <= 53:
+        return None
+    number = int(match["n"])
+    year = int(match["year"]) if match["year"] else c.today.isocalendar().year
+    try:
+        monday = date.fromisocalendar(year, number, 1)
+    except ValueError:
+        return None
+    if monday > c.today and not match["year"]:
+        try:
+            monday = date.fromisocalendar(year - 1, number, 1)
+        except ValueError:
+            return None
+    sunday = monday + timedelta(days=6)
+    label = f"in week {number} ({monday.day} {_month(monday)} – {sunday.day} {_month(sunday)})"
+    return days_period(label, monday, min(sunday, max(monday, c.today)), c.zone)
 
 
 def _week_or_month(c: _Context) -> Period | None:

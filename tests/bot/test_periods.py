@@ -416,3 +416,16 @@ def test_another_form_of_a_known_word_is_no_typo() -> None:
     known = [*VOCABULARY, "updated", "shipments"]
 
     assert correct(["updates", "shipment", "updaetd"], known) == ["updates", "shipment", "updated"]
+
+
+@pytest.mark.parametrize(("question", "monday", "last"), [
+    ("anything fail in week 46?", date(2026, 11, 9), date(2026, 11, 15)),
+    ("status kw 47", date(2026, 11, 16), date(2026, 11, 22)),
+    ("the 2026-W48 runs", date(2026, 11, 23), date(2026, 11, 25)),  # the week so far
+    ("how did week 52 go", date(2025, 12, 22), date(2025, 12, 28)),  # not begun: last year's
+])
+def test_a_week_named_by_its_iso_number(question: str, monday: date, last: date) -> None:
+    found = found_in(question)
+
+    assert (found.days[0], found.days[-1]) == (monday, last)
+    assert found.label.startswith(f"in week {monday.isocalendar().week} (")

@@ -39,6 +39,12 @@ async def told(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Told]:
                            {**run, "kind": "payload", "at": at(26, hour, 1), "name": "source",
                             "data": {"carriers": 41, "port": "Savannah" if hour == 7 else "Newark"}},
                            {**run, "kind": "finish", "at": at(26, hour, 4), "status": status}])
+    for day, week in ((16, 46), (23, 47)):  # a weekly report names the week it covers
+        run = {"job": "weekly-report", "run": f"w{week}"}
+        await api.send_ok([{**run, "kind": "start", "at": at(day, 7, 0)},
+                           {**run, "kind": "payload", "at": at(day, 7, 5), "name": "output",
+                            "data": {"file": f"/reports/carriers_2026-W{week}.xlsx"}},
+                           {**run, "kind": "finish", "at": at(day, 7, 9), "status": "succeeded"}])
     clock.now = NOW + timedelta(days=1, hours=1)
     try:
         yield Told(Answerer(api.engine, clock=clock), clock)
@@ -129,3 +135,13 @@ async def test_runs_counted_by_how_long_they_took_when_they_ended_and_where_they
     assert longer.startswith("8 of 9 runs of Nightly product import so far took longer than 1 h")
     assert later.startswith("8 of 9 runs of Nightly product import so far finished after 01:00")
     assert savannah.startswith("1 of 3 runs of hourly-sync so far ran with source port Savannah")
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_weekly_report_is_named_by_the_week_it_covers(told: Told) -> None:
+    which = await ask(told, "which file is the week 46 weekly report?")
+    went_out = await ask(told, "weekly report for kw 47 - did it go out?")
+
+    # Week 46's report was made on Monday 16 Nov, in week 47.
+    assert "/reports/carriers_2026-W46.xlsx" in which.splitlines()[0]
+    assert went_out.startswith("Yes — weekly-report on Mon 23 Nov")
