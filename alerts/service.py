@@ -2,8 +2,10 @@
 
 Wake-ups are exact: after each pass the scheduler is set for the earliest `next_check_at`
 and the earliest due delivery, so a deadline is judged at the instant it falls due, not at
-the next tick of a poll. Telemetry is judged as it is committed. Only the replica holding
-the lead does any of this; the others keep trying to take the lead every few seconds.
+the next tick of a poll. A wake-up that comes while a pass is under way is never dropped:
+that pass is followed by another (`_watch_soon`). Telemetry is judged as it is committed.
+Only the replica holding the lead does any of this; the others keep trying to take the lead
+every few seconds.
 
 The leader also applies retention: every PRUNE_EVERY_SECONDS (the first time soon after it
 starts) the detail events of runs older than `retention_days` are deleted in short paced
@@ -33,6 +35,7 @@ JUDGE_AFTER_SECONDS = 0.5  # telemetry is judged within this (plus the judging i
 SWEEP_EVERY_SECONDS = 10  # picks up jobs other replicas marked due; one indexed query
 PRUNE_EVERY_SECONDS = 3600
 PRUNE_FIRST_AFTER_SECONDS = 60  # after start: the start-up judging goes first
+WAKE_UPS_AT_ONCE = 100  # the watcher's wake-ups let run together (each returns at once)
 
 
 class Alerting:
@@ -53,13 +56,15 @@ class Alerting:
         self._retention = timedelta(days=retention_days)
         self._pruner = Pruner(engine) if engine is not None and retention_days > 0 else None
         self._pruning = False
+        self._passes: asyncio.Task[None] | None = None  # watcher passes, one after another
+        self._another_pass = False  # asked for while one was under way
 
     def start(self) -> None:
         self._scheduler.start()
         self._scheduler.add_job(self._lead, IntervalTrigger(seconds=TRY_EVERY_SECONDS),
                                 id="lead", next_run_time=datetime.now(UTC),
                                 max_instances=1, coalesce=True)
-        self._scheduler.add_job(self._watch, IntervalTrigger(seconds=SWEEP_EVERY_SECONDS),
+        self._scheduler.add_job(self._watch_soon, IntervalTrigger(seconds=SWEEP_EVERY_SECONDS),
                                 id="sweep", max_instances=1, coalesce=True)
         if self._pruner is not None:
             first = datetime.now(UTC) + timedelta(seconds=PRUNE_FIRST_AFTER_SECONDS)
@@ -101,7 +106,7 @@ class Alerting:
     async def _lead(self) -> None:
         was = self.leadership.leading
         if await self.leadership.hold() and not was:
-            await self._watch()
+            await self._watch_soon()
 
     async def _prune_soon(self) -> None:
         """Start a retention pass in the background (stop() cancels it), unless the last one
@@ -125,6 +130,27 @@ class Alerting:
         await self.watcher.judge_runs(run_ids)
         await self._deliver()
 
+    async def _watch_soon(self) -> None:
+        """A wake-up: start a watcher pass, or have the one under way followed by another.
+        Returns at once, so the scheduler never finds a wake-up still running and skips the
+        next (it would drop it, with a warning: hundreds when many definitions are set)."""
+        self._another_pass = True
+        if self._passes is None:
+            self._passes = asyncio.get_running_loop().create_task(self._pass_after_pass())
+            self._tasks.add(self._passes)
+            self._passes.add_done_callback(self._done)
+
+    async def _pass_after_pass(self) -> None:
+        try:
+            while self._another_pass:
+                self._another_pass = False
+                try:
+                    await self._watch()
+                except Exception:
+                    log.exception("watcher pass failed; the next sweep tries again")
+        finally:
+            self._passes = None
+
     async def _watch(self) -> None:
         if self._planned is not None and self._observer is not None:
             lag = (datetime.now(UTC) - self._planned).total_seconds()
@@ -143,7 +169,7 @@ class Alerting:
 
     async def _plan(self) -> None:
         """Set the two wake-ups: the next deadline and the next delivery attempt."""
-        self._wake("watch", await self.watcher.next_check_at(), self._watch)
+        self._wake("watch", await self.watcher.next_check_at(), self._watch_soon)
         self._wake("deliver", await self.deliverer.next_due(), self._deliver)
 
     def _wake(self, name: str, due: datetime | None, action: Callable[[], object]) -> None:
@@ -156,8 +182,10 @@ class Alerting:
         at = datetime.now(UTC) + timedelta(seconds=delay)
         if name == "watch":
             self._planned = at
+        # `_watch_soon` returns at once: its instances never pile up, and one never skips the next.
         self._scheduler.add_job(action, DateTrigger(run_date=at), id=name, replace_existing=True,
-                                misfire_grace_time=None)
+                                misfire_grace_time=None,
+                                max_instances=WAKE_UPS_AT_ONCE if name == "watch" else 1)
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)

@@ -4,6 +4,7 @@ one of them judges and sends — until it dies and the other takes over."""
 
 import asyncio
 import contextlib
+import logging
 import os
 import signal
 import subprocess
@@ -13,8 +14,12 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ingest.context import INGEST
 from storage.clock import utc_now
+from storage.models import Job
 from tests.alerts.conftest import Webhook
 from tests.conftest import start_api
 from tests.opentrace.test_metrics import scrape
@@ -61,6 +66,30 @@ async def test_a_deadline_is_judged_the_moment_it_falls_due(
     assert DEADLINE_SECONDS - 0.2 <= waited <= DEADLINE_SECONDS + 2.5, waited
     assert "running for 2 s, longer than its maximum of 2s" in str(post["text"])
     assert len(webhook.posts) == 1
+
+
+async def test_many_definitions_at_once_plan_the_watcher_without_skipped_wake_ups(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each definition wakes the watcher; a wake-up that comes while a pass runs has that pass
+    followed by one more, instead of being skipped by the scheduler with a warning apiece,
+    and every job is judged within the second (not at the next sweep)."""
+    api = await start_api(database_url, utc_now, watch=True)  # type: ignore[arg-type]
+    caplog.set_level(logging.WARNING, logger="apscheduler")
+    try:
+        answers = await asyncio.gather(*(api.put(f"/v1/jobs/etl-{n}", {
+            "schedule": "0 3 * * *", "expect": {"start_within": "30m"}}) for n in range(40)))
+        assert {answer.status for answer in answers} == {201}
+        await asyncio.sleep(1.0)
+        engine = api.client.app[INGEST].engine
+        async with AsyncSession(engine) as session:
+            unjudged = (await session.exec(select(func.count()).select_from(Job).where(
+                col(Job.next_check_at) <= utc_now()))).one()
+    finally:
+        await api.client.close()
+
+    assert unjudged == 0
+    assert [r.getMessage() for r in caplog.records if "skipped" in r.getMessage()] == []
 
 
 class Replica:
