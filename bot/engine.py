@@ -24,6 +24,7 @@ from bot import (
     milestone_answers,
     progress_history,
     run_lists,
+    two_jobs,
 )
 from bot.answer_state import AnswerState, judge_pending
 from bot.clarify import content_words
@@ -32,6 +33,7 @@ from bot.handlers import CAUSE_WORDS
 from bot.intents import INTENTS, classify
 from bot.jobfinder import (
     GENERIC,
+    PHRASE_SCORE,
     WEAK_WORD_SCORE,
     WHOLE_NAME_SCORE,
     WORD_SCORE,
@@ -221,6 +223,11 @@ class Answerer:
             if candidates and candidates[0].score < WHOLE_NAME_SCORE and \
                     (name := unknown_job(text, vocabulary)):
                 return not_known(name, jobs)  # "the payroll export": a name, not our export
+            if (pair := _two_named(candidates)) and two_jobs.asks_about_two(text):
+                both = self._ask(text, pair[0], asker_zone or _zone(pair[0].timezone), session,
+                                 viewer, question=question)
+                if paired := await two_jobs.two_jobs_reply(both, pair[1], index):
+                    return paired  # "did the rate import finish before the audit started?"
             job, tied = pick(candidates)
             if len(tied) > 1:  # "overcharge disputes to carriers": the job that holds them
                 held = known_by_what_they_hold(text, known.holders, index.jobs, besides=index.words)
@@ -240,6 +247,9 @@ class Answerer:
             ask = self._ask(text, job, zone, session, viewer, earlier=earlier, question=question)
             if ask.period is not None and (weekly := await logged.run_named_by_week(ask)):
                 ask = replace(ask, run=weekly, period=None)  # "the week 46 scorecard"
+            if two_jobs.ANYTHING_ELSE.search(text) and \
+                    (knock_on := await two_jobs.downstream_reply(ask, index)):
+                return knock_on  # "did the rate import problem break anything else?"
             if person := all_jobs.person_asked(ask, jobs):
                 return await all_jobs.owned_by(ask, person)  # "does Dana own more than one job?"
             if intent.name == "status" and ask.period is not None and len(ask.period.days) > 1 and \
@@ -347,6 +357,13 @@ class Answerer:
         self._memory.move_to_end(conversation)
         while len(self._memory) > MEMORY_SIZE:
             self._memory.popitem(last=False)
+
+
+def _two_named(candidates: list[Candidate]) -> tuple[Job, Job] | None:
+    """The two jobs a question names by a whole name each ("the rate import … the audit")."""
+    strong = [c for c in candidates if c.score >= PHRASE_SCORE]
+    return (strong[0].job, strong[1].job) if len(strong) >= 2 and strong[0].job.id != strong[1].job.id \
+        else None
 
 
 def two_questions(question: str) -> tuple[str, str] | None:
