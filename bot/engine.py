@@ -44,6 +44,7 @@ from bot.jobfinder import (
 from bot.language import PLAIN_WORDS, correct, normalize, stem, words
 from bot.periods import TIME_WORDS, find_period
 from bot.question_words import STOP as STOP_WORDS
+from bot.question_words import described_words
 from bot.registry import HANDLERS
 from bot.stored import VERSIONS, asked_concepts, expected_milestones, phrased_concepts
 from bot.zones import asked_zone
@@ -68,6 +69,9 @@ FAILURE_TALK = frozenset({"problem", "problems", "issue", "issues", "error", "er
                           "fail", "failed", "stop", "stopped", "crash", "crashed", "point", "some",
                           "warning", "warnings", "cause", "reason", "why", "warum", "missing",
                           "logged", "log", "anything", "something"})
+# A job named by what it does: "the job that reads the freighthub file", "the one which loads…".
+BY_WHAT_IT_DOES = re.compile(r"\b(?:job|one|process|pipeline)s? (?:that|which|who) (?!is |failed|"
+                             r"broke|is failing)\w+")
 # Intents answered from one run's facts: that run may be named by what it logged.
 RUN_FACT_INTENTS = frozenset({"metric", "duration", "detail", "output", "input"})
 # Two questions joined by "and": each begins with a question word of its own.
@@ -188,6 +192,8 @@ class Answerer:
                 await self._refused(known.index.rank(text, words(text)), question, viewer, session)
             if not candidates and classify(text, names_a_job=False).about_a_job:
                 candidates = known_by_what_they_hold(text, known.holders, index.jobs)
+            if not candidates and BY_WHAT_IT_DOES.search(text):  # "the job that reads the freighthub file"
+                candidates = known_by_what_they_hold(text, known.described, index.jobs)
             if not candidates and (state := BY_STATE.search(text)):  # "the running job"
                 candidates = await self._in_state(state, text, asker_zone, session, viewer)
             if candidates and candidates[0].score <= WORD_SCORE and \
@@ -320,7 +326,11 @@ class Answerer:
             stored = {w for names in fields.values() for name in names
                       for w in re.split(r"[^a-z0-9]+", name.lower()) if len(w) > 2}
             vocabulary = set(TIME_WORDS) | set(COMMON_WORDS) | _intent_words() | index.words | stored
-            self._known = KnownJobs(signature, index, vocabulary, {}, _holders(jobs, fields))
+            described = {stem(w): {job.id or 0 for job in jobs if w in described_words(job)}
+                         for job in jobs for w in described_words(job)
+                         if len(w) >= 5 and w not in PLAIN_WORDS and w not in GENERIC}
+            self._known = KnownJobs(signature, index, vocabulary | set(described), {},
+                                    _holders(jobs, fields), described)
         return self._known
 
     async def _refused(self, hidden: list[Candidate], question: str, viewer: Viewer,
@@ -483,6 +493,8 @@ class KnownJobs:
     subsets: dict[tuple[int | None, ...], JobIndex]
     # Jobs by the words of what they report and produce (milestones, metrics, payloads).
     holders: dict[str, set[int]]
+    # Jobs by the words of their descriptions ("freighthub"), for "the job that reads …".
+    described: dict[str, set[int]]
 
     def reported_by(self, job: Job) -> set[str]:
         """The stems of the words of what `job` reports or expects."""

@@ -5,12 +5,13 @@ with the next due time and the milestone deadlines in the asker's zone."""
 import re
 from datetime import UTC, datetime, time, timedelta
 
-from alerts.expectations import deadlines, start_within
+from alerts.expectations import Deadline, deadlines, start_within
 from alerts.wording import clock_time, duration, listing, moment, quoted
 from bot import cards
 from bot.facts import Reply
-from bot.handlers import Ask
+from bot.handlers import Ask, the_run
 from bot.periods import night_period
+from bot.run_facts import run_facts
 from bot.schedule_words import in_words, place, runs_on, upcoming, zone_of
 from bot.stored import root
 from storage.durations import parse_duration
@@ -76,6 +77,9 @@ async def schedule(ask: Ask) -> Reply:
         day = sorted({f"{t.astimezone(ask.zone):%H:%M}" for t in coming})
         if 1 < len(day) <= 24:  # several a day: each in the asker's clock too
             deadline_lines.insert(0, f"In {place(ask.zone)} time: {listing(day)}")
+    if asked & DEADLINE_WORDS and ask.period is not None and ask.period.end <= ask.now and \
+            (met := await _deadlines_met(ask, job)):
+        return _reply(job, met)  # "forecast on the 21st - out before its deadline?"
     if asked & DEADLINE_WORDS and deadline_lines and not asked & OFTEN_WORDS:
         chosen = _named_deadline(ask, job, nxt) if nxt else None
         if chosen:
@@ -127,6 +131,38 @@ def _on_days_asked(ask: Ask, job: Job, words: str) -> str | None:
         return f"Yes — {job.title} {verb} {period.label}: {when} (it runs {words})."
     verb = "was not scheduled to run" if past else "is not due to run"
     return f"No — {job.title} {verb} {period.label}: it runs {words}."
+
+
+async def _deadlines_met(ask: Ask, job: Job) -> str | None:
+    """Whether the run in a past period reached its milestones by their deadlines, for the
+    occurrence it ran for (the last one due before it started)."""
+    run = await the_run(ask)
+    if run is None:
+        return None
+    due = upcoming(job, run.started_at - timedelta(days=2), run.started_at + start_within(job))
+    occurrence = max((t for t in due if t <= run.started_at + start_within(job)), default=None)
+    found = [d for d in deadlines(job, occurrence) if d.kind == "milestone"] if occurrence else []
+    if not found:
+        return None
+    facts = await run_facts(job, run, ask.zone, session=ask.session)
+    reached = {m.name: m.at for m in facts.milestones if m.status == "reached" and m.at}
+    chosen = _named(ask, found) or found[-1]
+    at = reached.get(chosen.milestone or "")
+    deadline = clock_time(chosen.at.astimezone(ask.zone))
+    name = quoted(chosen.milestone or "")
+    if at is not None and at <= chosen.at:
+        when = f" {ask.period.label}" if ask.period else ""
+        return f"Yes — {job.title} reached {name} at {clock_time(at)}{when}, before its {deadline} deadline."
+    if at is not None:
+        return (f"No — {job.title} reached {name} only at {clock_time(at)}, after its {deadline} "
+                f"deadline.")
+    return f"No — {job.title} did not reach {name} by its {deadline} deadline."
+
+
+def _named(ask: Ask, found: list[Deadline]) -> Deadline | None:
+    asked = {root(t) for t in ask.tokens}
+    return next((d for d in found if asked & {root(w) for w in (d.milestone or "").replace(
+        "_", "-").split("-")}), None)
 
 
 def _still_to_come(ask: Ask, job: Job) -> str | None:

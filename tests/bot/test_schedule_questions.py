@@ -26,8 +26,18 @@ async def answerer(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[An
         "tracking-sync": {"title": "Tracking sync", "timezone": "UTC", "schedule": "5 */4 * * *"},
         "customs-export": {"title": "Customs export", "timezone": "America/New_York",
                            "schedule": "15 22 * * 1-5"},
+        "forecast": {"title": "Forecast", "timezone": "Europe/Berlin", "schedule": "0 7 * * *",
+                     "expect": {"milestones": [{"name": "forecast-published", "by": "3h30m"}]}},
     }.items():
         assert (await api.put(f"/v1/jobs/{slug}", definition)).status in (200, 201)
+    for day, published in ((21, (9, 45)), (22, (10, 50))):  # the deadline is 10:30
+        run = {"job": "forecast", "run": f"{day}"}
+        await api.send_ok([
+            {**run, "kind": "start", "at": datetime(2026, 11, day, 7, 0, tzinfo=BERLIN).isoformat()},
+            {**run, "kind": "milestone", "name": "forecast-published",
+             "at": datetime(2026, 11, day, *published, tzinfo=BERLIN).isoformat()},
+            {**run, "kind": "finish", "status": "succeeded",
+             "at": datetime(2026, 11, day, published[0], published[1] + 1, tzinfo=BERLIN).isoformat()}])
     try:
         yield Answerer(api.engine, clock=clock)
     finally:
@@ -68,3 +78,14 @@ async def test_whether_it_is_due_in_a_period(answerer: Answerer) -> None:
     assert tonight.startswith("Yes — Customs export is due to run tonight: tomorrow at 04:15")
     # Sunday in Berlin: Friday's 22:15 New York run was Saturday 04:15 here; nothing on Sunday.
     assert sunday.startswith("No — Customs export was not scheduled to run on Sunday 22 Nov")
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_whether_a_past_run_met_its_deadline(answerer: Answerer) -> None:
+    met = await ask(answerer, "forecast on the 21st - out before its deadline?")
+    missed = await ask(answerer, "was the forecast published before its deadline on the 22nd?")
+
+    assert met == ("Yes — Forecast reached 'forecast-published' at 09:45 on Saturday 21 Nov, "
+                   "before its 10:30 deadline.")
+    assert missed == ("No — Forecast reached 'forecast-published' only at 10:50, after its 10:30 "
+                      "deadline.")

@@ -96,3 +96,10 @@ async def test_a_cause_only_where_a_description_links_the_jobs(answerer: Answere
     assert unlinked.startswith("I can't tell: Rate import stopped early at 01:34")
     assert unlinked.endswith("but nothing links the two jobs (neither's description names the "
                              "other).")
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_job_named_by_what_its_description_says_it_does(answerer: Answerer) -> None:
+    answer = await ask(answerer, "who owns the job that reads the carriers file?")
+
+    assert answer.startswith("No owner is set for Rate import")
