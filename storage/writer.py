@@ -6,10 +6,10 @@ request only after that transaction commits. Under load, batches fill themselves
 previous commit runs, so the cost of a commit (an fsync on SQLite) is shared by every request
 waiting; at idle, a lone event is written at once.
 
-The statements that run once per event or per run (the events insert, the runs' time spans)
-go to the driver as its own SQL, with timestamps and JSON made once per event exactly as the
-column types would make them (SQLite: aiosqlite's executemany; PostgreSQL: one statement over
-column arrays). Everything else — jobs, runs, start and finish facts — stays Core.
+The statements that run once per event or per run (the events insert, the runs' time spans,
+start and finish facts) go to the driver as its own SQL, with timestamps and JSON made once per
+event exactly as the column types would make them (SQLite: multi-row INSERTs; PostgreSQL: one
+statement over column arrays). Creating jobs and runs stays Core.
 """
 
 import asyncio
@@ -26,7 +26,7 @@ from itertools import chain
 from typing import Any, TypeVar
 
 import asyncpg  # type: ignore[import-untyped]
-from sqlalchemy import bindparam, select, true, tuple_, update
+from sqlalchemy import select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from storage import job_state
 from storage.engine import in_sqlite_thread
 from storage.models import Event, Job, Run
-from storage.types import UTCDateTime, aware_utc, write_json
+from storage.types import aware_utc, write_json
 from storage.types import sqlite_utc as sqlite_utc  # also storage.watch's
 
 log = logging.getLogger(__name__)
@@ -380,10 +380,14 @@ class EventWriter:
         run_ids: dict[tuple[int, str], int],
         job_ids: dict[str, int],
     ) -> list[WriteResult]:
-        """`_store` on PostgreSQL: the events, `job_state`'s notes and the runs' spans in one
-        statement (`_PG_WRITE`). When it is the transaction's only statement — every job and
-        run known, no start or finish — it goes to asyncpg as it is, with no BEGIN and COMMIT
-        round trips: one statement is atomic by itself."""
+        """`_store` on PostgreSQL: the events, `job_state`'s notes and the runs' summary columns
+        in one statement (`_pg_write`). When it is the transaction's only statement — every
+        job and run known — it goes to asyncpg as it is, with no BEGIN and COMMIT round trips:
+        one statement is atomic by itself.
+
+        Another writer (another replica) may store the same event ids between the look-up of
+        the stored ids and this statement: the database then keeps its rows, this statement
+        names the rows it did not insert, and they count as duplicates here."""
         alone = not conn.in_transaction()
         driver: Any = (await conn.get_raw_connection()).driver_connection
         wanted = _wanted_keys(plans, run_ids)
@@ -398,27 +402,17 @@ class EventWriter:
         if not batch.rows:
             return batch.results
         events = [list(column) for column in zip(*batch.rows, strict=True)]
-        spans: list[list[Any]] = [[], [], []]
-        for run_id, span in batch.spans.items():
-            spans[0].append(run_id)
-            spans[1].append(aware_utc(span.first))
-            spans[2].append(aware_utc(span.last))
-        arguments = (*job_state.pg_note_writes_arguments(batch.touched), *events, *spans)
-        if alone and not batch.starts and not batch.finishes:
-            await _pg(driver.execute(_PG_WRITE, *arguments))
+        arguments = (*job_state.pg_note_writes_arguments(batch.touched), *events)
+        statement = _pg_write(facts=bool(batch.starts or batch.finishes),
+                              keyed=any(key is not None for key in events[4]))
+        if alone:
+            dropped: Any = await _pg(driver.fetch(statement, *arguments))
+        else:
+            result = await conn.exec_driver_sql(statement, [arguments])
+            dropped = result.all() if result.returns_rows else []
+        if not dropped:
             return batch.results
-        await conn.exec_driver_sql(_PG_WRITE, [arguments])
-        if batch.starts:
-            await conn.execute(_START_UPDATE, [
-                {"rid": run_id, "at": e.at, "attrs": e.data.get("attributes", {})}
-                for run_id, e in batch.starts.items()
-            ])
-        if batch.finishes:
-            await conn.execute(_FINISH_UPDATE, [
-                {"rid": run_id, "at": e.at, "status": e.status, "text": e.data.get("text")}
-                for run_id, e in batch.finishes.items()
-            ])
-        return batch.results
+        return _recount(plans, run_ids, batch.results, {(run_id, key) for run_id, key in dropped})
 
     def _store_sqlite(
         self,
@@ -545,7 +539,9 @@ class _Span:
 class _Batch:
     """A group's new events as rows for the driver, and what they change in their runs' summary
     columns: each run's span of new events, the start that names it, the latest finish; and
-    each request's answer."""
+    each request's answer. (On PostgreSQL, where another writer may store some of the rows
+    first, `_pg_write` works out the runs' changes from the rows it inserts instead, and
+    `_recount` corrects the answers.)"""
 
     rows: list[tuple[Any, ...]] = field(default_factory=list)
     spans: dict[int, _Span] = field(default_factory=dict)
@@ -563,6 +559,29 @@ def _wanted_keys(plans: list[_Plan], run_ids: dict[tuple[int, str], int]) -> set
     """The (run id, event id) pairs of the group's events that carry an id."""
     return {(run_ids[(p.job_id, p.run_key)], p.event.key)
             for plan in plans for p in plan.placed if p.event.key is not None}
+
+
+def _recount(
+    plans: list[_Plan],
+    run_ids: dict[tuple[int, str], int],
+    results: list[WriteResult],
+    dropped: set[tuple[int, str]],
+) -> list[WriteResult]:
+    """The answers once the rows of the `dropped` (run id, event id) pairs turned out to be
+    stored already: each was sent for its first event in the group, which becomes a duplicate
+    (later ones with its id are counted duplicates by `_batch` already)."""
+    left = set(dropped)
+    answers = []
+    for plan, result in zip(plans, results, strict=True):
+        lost = 0
+        for p in plan.placed:
+            key = p.event.key
+            if key is not None and (pair := (run_ids[(p.job_id, p.run_key)], key)) in left:
+                left.discard(pair)
+                lost += 1
+        answers.append(WriteResult(result.accepted - lost, result.duplicates + lost, result.runs)
+                       if lost else result)
+    return answers
 
 
 def _insert_events_sqlite(db: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
@@ -603,7 +622,6 @@ def _fail(group: list[_Request], exc: Exception) -> None:
             request.future.set_exception(exc)
 
 
-_AT = bindparam("at", type_=UTCDateTime)
 # The per-event statements in the driver's own SQL: no bind processing per row. Timestamps
 # arrive as `self._utc` made them; `data` as the JSON text SQLAlchemy's JSON type would write.
 ROWS_PER_INSERT = 100  # 900 parameters: below even old SQLite builds' limit of 999
@@ -625,29 +643,84 @@ _PG_STORED_KEYS = (
     "SELECT e.run_id, e.key FROM unnest($1::bigint[], $2::text[]) AS w(run_id, key)"
     " JOIN events AS e ON e.run_id = w.run_id AND e.key = w.key"
 )
-# On PostgreSQL the whole write is one statement: `job_state`'s notes ($1-$4), the events
-# ($5-$13, one array per column) and the runs' spans ($14-$16). The UPDATE waits for
-# `forgotten` in a one-time filter, so rows are locked as `job_state.pg_note_writes` requires
-# (revisions, then judgements, then runs); the events INSERT, which nothing reads, runs last.
-_PG_WRITE = (
-    f"WITH {job_state.pg_note_writes(1)},"
-    " inserted AS ("
+# On PostgreSQL the whole write is one statement (`_pg_write`): `job_state`'s notes ($1-$4),
+# the events ($5-$13, one array per column) and the runs' summary columns, which only the rows
+# it inserts change: another writer (another replica) may have stored some of these event ids
+# since they were looked up, and the unique index then drops the row. The events INSERT waits
+# for `forgotten` in a one-time filter and the UPDATE reads what the INSERT returns, so rows
+# are locked as `job_state.pg_note_writes` requires (revisions, then judgements, then runs);
+# by the revision row, two writes to a job take turns, and the second finds the first's rows
+# in the unique index.
+_PG_INSERTED = (
+    "inserted AS ("
     " INSERT INTO events (run_id, kind, at, received_at, key, name, value, status, data)"
     " SELECT e.run_id, e.kind, e.at, e.received_at, e.key, e.name, e.value, e.status, e.data::json"
     " FROM unnest($5::bigint[], $6::text[], $7::timestamptz[], $8::timestamptz[], $9::text[],"
     " $10::text[], $11::float8[], $12::text[], $13::text[])"
     " AS e(run_id, kind, at, received_at, key, name, value, status, data)"
-    " ON CONFLICT DO NOTHING)"
-    " UPDATE runs SET"
+    " WHERE (SELECT count(*) FROM forgotten) >= 0"
+    " ON CONFLICT DO NOTHING RETURNING run_id, at, key"
+)
+_PG_SPANS = (
+    " spans AS ("
+    " SELECT run_id, min(at) AS span_first, max(at) AS span_last FROM inserted GROUP BY run_id)"
+)
+# The start that names a run (the last of the write) and the finish that ends it (the latest;
+# of equal times, the last), as `_batch` picks them for SQLite. JSON `->` gives the text of
+# `attributes` as it was written, i.e. as SQLAlchemy writes it.
+_PG_FACTS = (
+    ", starts AS ("
+    " SELECT DISTINCT ON (run_id) run_id, at, coalesce(data -> 'attributes', '{}'::json) AS attributes"
+    " FROM inserted WHERE kind = 'start' ORDER BY run_id, id DESC),"
+    " finishes AS ("
+    " SELECT DISTINCT ON (run_id) run_id, at, status, data ->> 'text' AS summary"
+    " FROM inserted WHERE kind = 'finish' ORDER BY run_id, at DESC, id DESC)"
+)
+_PG_ENDS = "f.at IS NOT NULL AND (runs.finished_at IS NULL OR runs.finished_at <= f.at)"
+_PG_UPDATE_RUNS = (
+    "UPDATE runs SET"
     " last_event_at = CASE WHEN runs.last_event_at < u.span_last THEN u.span_last"
     " ELSE runs.last_event_at END,"
-    " started_at = CASE WHEN NOT runs.has_start AND runs.started_at > u.span_first"
-    " THEN u.span_first ELSE runs.started_at END,"
+    " started_at = CASE WHEN NOT runs.has_start AND runs.started_at > u.span_first THEN u.span_first"
+    " ELSE runs.started_at END,"
     " pending = true"
-    " FROM unnest($14::bigint[], $15::timestamptz[], $16::timestamptz[])"
-    " AS u(run_id, span_first, span_last)"
-    " WHERE runs.id = u.run_id AND (SELECT count(*) FROM forgotten) >= 0"
+    " FROM spans AS u WHERE runs.id = u.run_id"
 )
+_PG_UPDATE_RUNS_AND_FACTS = (
+    "UPDATE runs SET"
+    " last_event_at = CASE WHEN runs.last_event_at < u.span_last THEN u.span_last"
+    " ELSE runs.last_event_at END,"
+    " started_at = CASE WHEN s.at IS NOT NULL THEN s.at"
+    " WHEN NOT runs.has_start AND runs.started_at > u.span_first THEN u.span_first"
+    " ELSE runs.started_at END,"
+    " has_start = runs.has_start OR s.at IS NOT NULL,"
+    " attributes = CASE WHEN s.at IS NOT NULL THEN s.attributes ELSE runs.attributes END,"
+    f" status = CASE WHEN {_PG_ENDS} THEN f.status ELSE runs.status END,"
+    f" finished_at = CASE WHEN {_PG_ENDS} THEN f.at ELSE runs.finished_at END,"
+    f" summary = CASE WHEN {_PG_ENDS} THEN f.summary ELSE runs.summary END,"
+    " pending = true"
+    " FROM spans AS u LEFT JOIN starts AS s ON s.run_id = u.run_id"
+    " LEFT JOIN finishes AS f ON f.run_id = u.run_id"
+    " WHERE runs.id = u.run_id"
+)
+# What the statement answers: the (run id, event id) pairs it was given and did not insert.
+_PG_DROPPED = (
+    " SELECT w.run_id, w.key FROM unnest($5::bigint[], $9::text[]) AS w(run_id, key)"
+    " WHERE w.key IS NOT NULL EXCEPT SELECT run_id, key FROM inserted"
+)
+
+
+@cache
+def _pg_write(*, facts: bool, keyed: bool) -> str:
+    """The write's statement, with only the parts the rows need, as each part costs planning
+    time on every write: the start and finish facts only for rows with a start or finish, the
+    pairs not inserted only for rows with event ids (rows without one never conflict)."""
+    inserted = _PG_INSERTED + (", id, kind, status, data)," if facts else "),") + _PG_SPANS
+    update = _PG_UPDATE_RUNS_AND_FACTS if facts else _PG_UPDATE_RUNS
+    return (f"WITH {job_state.pg_note_writes(1)}, {inserted}{_PG_FACTS if facts else ''}"
+            + (f", updated AS ({update}){_PG_DROPPED}" if keyed else f" {update}"))
+
+
 # A run's time span: `last_event_at` only grows; `started_at` is the earliest event until a
 # start event names it. Every run written to is touched here, so this is also where the run is
 # marked for the watcher (`pending`), in the write's own transaction.
@@ -666,17 +739,4 @@ _SQLITE_START_UPDATE = "UPDATE runs SET started_at = ?, has_start = 1, attribute
 _SQLITE_FINISH_UPDATE = (
     "UPDATE runs SET status = ?1, finished_at = ?2, summary = ?3"
     " WHERE id = ?4 AND (finished_at IS NULL OR finished_at <= ?2)"
-)
-_START_UPDATE = (
-    update(RUNS)
-    .where(RUNS.c.id == bindparam("rid"))
-    .values(started_at=_AT, has_start=true(), attributes=bindparam("attrs", type_=RUNS.c.attributes.type))
-)
-_FINISH_UPDATE = (
-    update(RUNS)
-    .where(
-        RUNS.c.id == bindparam("rid"),
-        (RUNS.c.finished_at.is_(None)) | (RUNS.c.finished_at <= _AT),
-    )
-    .values(status=bindparam("status"), finished_at=_AT, summary=bindparam("text"))
 )

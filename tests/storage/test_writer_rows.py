@@ -118,3 +118,36 @@ async def test_rows_read_back_through_the_models_unchanged(engine: AsyncEngine) 
     assert (run.finished_at, run.status, run.summary) == (
         sent[-1].at.astimezone(UTC), "partial", "exited early")
     assert run.last_event_at == sent[-1].at.astimezone(UTC)
+
+
+async def test_the_last_start_and_the_latest_finish_of_a_write_name_the_run(engine: AsyncEngine) -> None:
+    job, run, at = "pick-job", "p", MOMENTS[0]
+    writer = EventWriter(engine)
+    writer.start()
+    try:
+        first = await writer.write([
+            IncomingEvent(job, run, "start", at + timedelta(minutes=1), key="s1",
+                          data={"attributes": {"n": 1}}),
+            IncomingEvent(job, run, "start", at, key="s2", data={"attributes": {"n": 2}}),  # the last
+            IncomingEvent(job, run, "finish", at + timedelta(minutes=10), key="f1", status="failed",
+                          data={"status": "failed", "text": "first"}),
+            IncomingEvent(job, run, "finish", at + timedelta(minutes=10), key="f2", status="succeeded",
+                          data={"status": "succeeded", "text": "second"}),  # as late, and after
+            IncomingEvent(job, run, "finish", at + timedelta(minutes=5), key="f3", status="partial",
+                          data={"status": "partial", "text": "earlier"}),
+        ], RECEIVED)
+        # Sent again (with other times): duplicates, which change nothing.
+        again = await writer.write([
+            IncomingEvent(job, run, "start", at + timedelta(minutes=2), key="s1",
+                          data={"attributes": {"n": 3}}),
+            IncomingEvent(job, run, "finish", at + timedelta(minutes=20), key="f3", status="partial"),
+        ], RECEIVED)
+    finally:
+        await writer.close()
+    assert [(r.accepted, r.duplicates) for r in (first, again)] == [(5, 0), (0, 2)]
+    async with AsyncSession(engine) as session:
+        stored = (await session.exec(select(Run).where(Run.key == run))).one()
+    assert (stored.started_at, stored.has_start, stored.attributes) == (at, True, {"n": 2})
+    assert (stored.finished_at, stored.status, stored.summary) == (
+        at + timedelta(minutes=10), "succeeded", "second")
+    assert stored.last_event_at == at + timedelta(minutes=10)
