@@ -73,7 +73,7 @@ def condition(ask: Ask, metrics: Sequence[str], milestones: Sequence[str],
         return Condition(f"logged {'a warning' if level == 'warning' else 'an error'}",
                          lambda events, _j: any(e.kind == "note" and e.data.get("level") in
                                                 LEVELS[level] for e in events))
-    named = _named_milestone(ask, milestones, own)
+    named = milestone_by_words(ask, milestones, own)
     if named and REACHING & set(ask.tokens):
         return Condition(f"reached {quoted(named)}",
                          lambda events, _j: any(e.kind == "milestone" and e.name == named and
@@ -142,7 +142,7 @@ def reaches_a_milestone(ask: Ask, milestones: Sequence[str]) -> bool:
     return any({root(w) for w in name_words(m)} & asked for m in milestones)
 
 
-def _named_milestone(ask: Ask, names: Sequence[str], own: set[str]) -> str | None:
+def milestone_by_words(ask: Ask, names: Sequence[str], own: set[str]) -> str | None:
     asked = {root(t) for t in ask.tokens}
     whole = [n for n in named_all(ask.tokens, list(names), own, at_least=2)
              if len({root(w) for w in name_words(n)} & asked) >= min(2, len(name_words(n)))]

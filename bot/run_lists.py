@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from alerts.wording import capital, clock_time, day_name, listing, moment, quantity
+from alerts.wording import capital, clock_time, day_name, listing, moment, quantity, quoted
 from bot import cards, details, handlers, logged, run_conditions
 from bot.answer_state import JudgedRun, judge_runs
 from bot.clarify import content_words
@@ -106,7 +106,7 @@ async def runs(ask: Ask) -> Reply:
     if last_n:
         count = int(last_n["n"]) if last_n["n"].isdigit() else NUMBER_WORDS[last_n["n"]]
     # "the last 5 runs" needs only those five, unless runs at another time of day are left out.
-    limit = count + (5 if asked & FINISHED_WORDS else 0) \
+    limit = count + (5 if asked & FINISHED_WORDS else 0) + (3 * count + 10 if asked & GOOD_WORDS else 0) \
         if last_n and (ask.period is None or ask.period.at_time is None) else MAX_RUNS
     seen = await job_state.revisions(job_ids=[job.id or 0], session=ask.session)
     if ask.period is not None:
@@ -122,9 +122,12 @@ async def runs(ask: Ask) -> Reply:
         judged = [j for j in judged if _near(j.run, ask)]
     if last_n and asked & FINISHED_WORDS:  # "the last 3 finished forecasts"
         judged = [j for j in judged if j.run.finished_at is not None]
+    if last_n and asked & GOOD_WORDS:  # "the last 3 audits that worked": that did not fail
+        judged = [j for j in judged if j.run.finished_at is not None and not j.bad]
     if last_n:
+        kept = " that did not fail" if asked & GOOD_WORDS else ""
         return await _listing(ask, job, judged[:count],
-                              f"The last {len(judged[:count])} runs of {job.title}:")
+                              f"The last {len(judged[:count])} runs of {job.title}{kept}:")
     if asked & LAST_WORDS and asked & GOOD_WORDS and not asked & {"how", "many", "often"}:
         return await _fact_of(ask, _last_good(ask, job, judged), judged)
     yes_no = bool(RERUN_ASKS.search(ask.text)) or ask.yes_no_question
@@ -297,11 +300,18 @@ async def _why(ask: Ask, job: Job, judged: JudgedRun, numbered: bool, explained:
     """", 212 rates parsed (usually 18,187 to 18,427)" for a run judged bad; ", forecast mape 8.4 %"
     when the question names that number."""
     if numbered:
-        events = await queries.run_events(judged.run, kinds=["metric"], session=ask.session)
-        named = best_named(ask.tokens, [e.name for e in events if e.name], job_words(job))
+        events = await queries.run_events(judged.run, kinds=["metric", "milestone"], session=ask.session)
+        named = best_named(ask.tokens, [e.name for e in events if e.name and e.kind == "metric"],
+                           job_words(job))
         if named:
             value = next(e for e in events if e.name == named)
             return f", {handlers.label(named)} {quantity(value.value or 0, value.data.get('unit'))}"
+        reached = [e for e in events if e.kind == "milestone" and (e.status or "reached") == "reached"]
+        milestone = run_conditions.milestone_by_words(ask, [e.name for e in reached if e.name],
+                                                   job_words(job))
+        if milestone:  # "when did the last three forecasts get published?"
+            at = next(e.at for e in reached if e.name == milestone)
+            return f", {quoted(milestone)} at {clock_time(at.astimezone(ask.zone))}"
     if run_conditions.LOGGED.search(ask.text):  # "any warnings last week?": what they said
         notes = [e for e in await queries.run_events(judged.run, kinds=["note"], session=ask.session)
                  if e.data.get("level") in ("warning", "error") and e.data.get("text")]

@@ -70,3 +70,15 @@ async def test_a_day_it_was_not_due(told: Told) -> None:
 
     assert answer.startswith("No — customer-import has not run on Sunday 22 Nov — it was not due "
                              "then: it runs every Tuesday at 04:00 Berlin time.")
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_the_last_runs_with_the_number_or_milestone_asked(told: Told) -> None:
+    worked = await ask(told, "rows skipped for the last 3 imports that worked?")
+    published = await ask(told, "when did the last 2 product imports get the report published?")
+
+    # The bad night ended early: it is not one that worked.
+    assert worked.startswith("The last 3 runs of Nightly product import that did not fail:\n"
+                             "- Yesterday at 00:12: succeeded, rows skipped 42 rows")
+    assert "2026-11-25" not in worked
+    assert "- Yesterday at 00:12: succeeded, 'report-published' at 01:50" in published
