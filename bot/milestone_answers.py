@@ -4,6 +4,7 @@ milestone named — reached, and when; not reached, and what the run did instead
 and by when it is due — and the run's own outcome follows, so that a reached milestone of a
 run that then failed never reads as good news."""
 
+import re
 from datetime import timedelta
 
 from alerts.expectations import deadlines, start_within
@@ -72,6 +73,10 @@ def _first(ask: Ask, facts: RunFacts, name: str, fact: MilestoneFact | None) -> 
     who = subject(ask, facts)
     if fact is not None and fact.status == "reached" and fact.at is not None:
         said = f"{quoted(name)} was reached at {clock_time(fact.at)} ({who})"
+        if yes_no and STILL_DOING.search(ask.text):  # "is it still loading data?": done with that
+            now = f"; it is now at stage {quoted(facts.progress.stage)}" if facts.progress and \
+                facts.progress.stage and facts.status == "running" else ""
+            return f"No — {said}{now}."
         after = _after(facts)
         return f"{'Yes — ' if yes_no else ''}{said}{after}."
     if fact is not None and fact.status == "failed":
@@ -84,6 +89,10 @@ def _first(ask: Ask, facts: RunFacts, name: str, fact: MilestoneFact | None) -> 
                f"is still running{due}."
     return f"{'No — ' if yes_no else ''}{quoted(name)} was not reached: {who} ended at " \
            f"{clock_time(facts.finished_at) if facts.finished_at else '?'} without it."
+
+
+# "Is it still loading data?": doing what a milestone marks as done.
+STILL_DOING = re.compile(r"\b(?:still|noch) \w+ing\b")
 
 
 def _after(facts: RunFacts) -> str:

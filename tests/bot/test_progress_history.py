@@ -24,7 +24,9 @@ async def answerer(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[An
     clock = Clock(STARTED)
     api = await start_api(f"sqlite:///{path}", clock)
     run = {"job": "pallet-forecast", "run": "2026-11-26"}
-    events = [{**run, "kind": "start", "at": STARTED.isoformat()}] + [
+    events = [{**run, "kind": "start", "at": STARTED.isoformat()},
+              {**run, "kind": "milestone", "name": "data-loaded",
+               "at": STARTED.replace(minute=12).isoformat()}] + [
         {**run, "kind": "progress", "at": STARTED.replace(hour=7 + minute // 60, minute=minute % 60)
          .isoformat(), "done": done, "total": 64, "unit": "warehouses", "stage": "forecasting"}
         for minute, done in REPORTS]
@@ -70,3 +72,11 @@ async def test_how_many_progress_updates(answerer: Answerer) -> None:
 
     assert answer.startswith("Today's pallet-forecast sent 4 progress updates: 07:20 (9 of 64 "
                              "warehouses), 07:40 (17 of 64 warehouses)")
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_still_doing_what_a_reached_milestone_marks_as_done(answerer: Answerer) -> None:
+    answer = await ask(answerer, "is the pallet forecast still loading data?")
+
+    assert answer.startswith("No — 'data-loaded' was reached at 07:12 (today's pallet-forecast); "
+                             "it is now at stage 'forecasting'.")
