@@ -399,7 +399,8 @@ def with_details(first: str, facts: RunFacts, ask: Ask) -> str:
 async def status(ask: Ask) -> Reply:
     if ask.period is None and await missed_since_last_run(ask):
         return await no_run(ask)  # "has it started yet?": the occurrence due, not the last run
-    reply = await with_run(ask, lambda a, f: with_details(verdict(a, f), f, a))
+    asks_when = ask.text.startswith(("what time", "when "))  # a time, not a yes or no
+    reply = await with_run(ask, lambda a, f: with_details(verdict(a, f, yes_no=not asks_when), f, a))
     if earlier := await earlier_failures(ask):
         first, _, rest = reply.text.partition("\n")
         return Reply(f"{first} {earlier}" + (f"\n{rest}" if rest else ""), reply.card)

@@ -176,6 +176,9 @@ INTENTS = (
     Intent("metric", 45, (r"\bhow (many|much)\b", r"\bnumber of\b", r"\bcount\b",
                           r"\b(is|was) (that|it|this) (normal|usual|ok|okay|expected)\b",
                           r"\bnormal\b", r"\bunusual\b")),
+    # "What time did it start?": the run's own times, which its status answer gives first.
+    Intent("status", 13, (r"^what time (did|does|was|is|has) .*\b(start|started|begin|began|kick|"
+                          r"kicked|finish|finished|end|ended)\b",)),
     Intent("detail", 12, (r"^(which|what|whose|wer|welche\w*|auf welche\w*)\b",
                           r"\b(switch|switched|change|changed|upgrade|upgraded|moved) to\b")),
     Intent("status", 10, (r".",)),

@@ -82,3 +82,10 @@ async def test_the_last_runs_with_the_number_or_milestone_asked(told: Told) -> N
                              "- Yesterday at 00:12: succeeded, rows skipped 42 rows")
     assert "2026-11-25" not in worked
     assert "- Yesterday at 00:12: succeeded, 'report-published' at 01:50" in published
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_what_time_the_running_job_started(told: Told) -> None:
+    answer = await ask(told, "what time did the job thats running now start?")
+
+    assert answer.startswith("Today's inventory-sync started at 07:00 and is still running")
