@@ -520,7 +520,8 @@ def asks_if_normal(ask: Ask) -> bool:
 
 
 LIMIT_WORDS = frozenset({"limit", "limits", "within", "threshold", "allowed", "max", "maximum",
-                         "min", "minimum", "sla", "grenze", "grenzwert", "tolerance"})
+                         "min", "minimum", "sla", "grenze", "grenzwert", "tolerance", "flagged",
+                         "flag", "tolerated", "acceptable"})
 
 
 def _limit(ask: Ask, metric: MetricFact) -> tuple[bool, str] | None:
