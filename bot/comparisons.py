@@ -15,16 +15,18 @@ from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from statistics import mean
 
-from alerts.wording import capital, duration, quantity
+from alerts.wording import capital, duration, listing, quantity
 from bot import cards
 from bot.clarify import content_words
 from bot.facts import Reply
-from bot.handlers import Ask, label, state_word
+from bot.handlers import Ask, label, state_word, the_run
 from bot.jobfinder import job_words
 from bot.matching import best_named
 from bot.periods import WEEKDAYS, Period, at_same_time, day_period, days_period, find_period
 from bot.question_words import unplaced_head
 from bot.run_lists import judged_runs
+from bot.stored import asked_concepts
+from bot.stored import run_facts as stored_facts
 from storage import queries
 from storage.history import successful_history
 from storage.models import Event, Job, Run
@@ -442,3 +444,34 @@ async def over_period(ask: Ask) -> Reply | None:
 def _run_moment(ask: Ask, run: Run) -> str:
     local = run.started_at.astimezone(ask.zone)
     return f"{local:%a} {local.day} {local:%b} {local:%H:%M}"
+
+
+SAME_WORDS = frozenset({"same", "different", "identical", "changed", "gleiche", "gleichen",
+                        "selbe", "selben"})
+
+
+async def same_on_both_sides(ask: Ask) -> Reply | None:
+    """"Was the rate import on the same version yesterday and last night?": a start attribute
+    or payload field (by its concept) of the two runs the question names."""
+    assert ask.job is not None
+    two = sides(ask)
+    concepts = asked_concepts(ask.tokens)
+    if two is None or two.first is None or two.second is None or not concepts or \
+            not SAME_WORDS & set(ask.tokens):
+        return None
+    values: list[tuple[str, str | None]] = []
+    for period in (two.first, two.second):
+        run = await the_run(replace(ask, period=period))
+        events = list(await queries.run_events(run, session=ask.session)) if run else []
+        found = [f.value for f in stored_facts(run, events) if f.concept == concepts[0]] if run else []
+        values.append((period.label, found[0] if found else None))
+    name = concepts[0].name
+    if any(value is None for _, value in values):
+        missing = [label for label, value in values if value is None]
+        text = f"I don't know: {ask.job.title} reported no {name} {listing(missing)}."
+    elif values[0][1] == values[1][1]:
+        text = f"Yes — {ask.job.title} ran on {name} {values[0][1]} both {values[0][0]} and {values[1][0]}."
+    else:
+        text = (f"No — {ask.job.title} ran on {name} {values[0][1]} {values[0][0]} and on "
+                f"{values[1][1]} {values[1][0]}.")
+    return Reply(text, cards.text_card(ask.job.title, text))

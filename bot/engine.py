@@ -69,6 +69,8 @@ FAILURE_TALK = frozenset({"problem", "problems", "issue", "issues", "error", "er
                           "fail", "failed", "stop", "stopped", "crash", "crashed", "point", "some",
                           "warning", "warnings", "cause", "reason", "why", "warum", "missing",
                           "logged", "log", "anything", "something"})
+# A rerun named as the thing asked about: "did the audit rerun on the 18th have any problems?"
+RERUN_NAMED = re.compile(r"\b(?:the|that|its) (?:\w+ ){0,3}(?:rerun|re run|retry|second run)\b")
 # A job named by what it does: "the job that reads the freighthub file", "the one which loads…".
 BY_WHAT_IT_DOES = re.compile(r"\b(?:job|one|process|pipeline)s? (?:that|which|who) (?!is |failed|"
                              r"broke|is failing)\w+")
@@ -269,6 +271,9 @@ class Answerer:
             if intent.name == "failure" and not CAUSE_WORDS & set(ask.tokens) and \
                     await names_a_metric_whole(ask):
                 intent = METRIC  # "api errors in last night's sync?": the metric api_errors
+            if comparisons.SAME_WORDS & set(ask.tokens) and asked_concepts(ask.tokens) and (
+                    same := await comparisons.same_on_both_sides(ask)):
+                return same  # "was it on the same version yesterday and last night?"
             if intent.name == "compare" and (comparisons.sides(ask) is None or asked_concepts(ask.tokens)):
                 intent = classify(text, names_a_job=True, besides="compare")
             if progress_history.asks_progress_history(ask) and \
@@ -281,7 +286,10 @@ class Answerer:
                     comparisons.wants_over_period(ask, intent.name) and \
                     (whole := await comparisons.over_period(ask)):
                 return whole  # "total shipments updated yesterday", "longest run this month"
-            if intent.name in ("status", "failure") and ask.period is not None and \
+            if ask.period is not None and ask.run is None and RERUN_NAMED.search(text) and \
+                    (rerun := await run_lists.rerun_in(ask)):
+                ask = replace(ask, run=rerun)  # "did the audit rerun on the 18th have any problems?"
+            elif intent.name in ("status", "failure") and ask.period is not None and \
                     run_lists.RERUN_WORDS & set(ask.tokens):
                 return await run_lists.runs(ask)  # "after it failed on the 18th, did anyone rerun it?"
             if intent.name in ("status", "failure") and ask.period is not None and \

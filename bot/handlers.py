@@ -254,7 +254,8 @@ def asks_if_failed(ask: Ask) -> bool:
     """"Did it fail?", "has the import failed" — a yes/no question whose yes is bad news."""
     tokens = ask.text.split()
     return bool(tokens) and tokens[0] in ("did", "has", "was", "is") and bool(
-        {"fail", "failed", "failing", "crash", "crashed", "break", "broke"} & set(tokens))
+        {"fail", "failed", "failing", "crash", "crashed", "break", "broke", "problem", "problems",
+         "issue", "issues", "trouble"} & set(tokens))
 
 
 def asks_if_running(ask: Ask) -> bool:
@@ -452,8 +453,10 @@ async def failure(ask: Ask) -> Reply:
                      f"worth a look: {said}.")
         elif f.state == "succeeded":
             asked = a.yes_no_question or bool({"anything", "logged"} & set(a.tokens))
-            first = (f"No — nothing was logged as a warning or error: {who} finished successfully."
-                     if asked else f"Nothing went wrong — {who} finished successfully.")
+            when = f" (started {clock_time(f.started_at)}, finished {clock_time(f.finished_at)})" \
+                if f.finished_at else ""
+            first = (f"No — nothing was logged as a warning or error: {who} finished successfully"
+                     f"{when}." if asked else f"Nothing went wrong — {who} finished successfully{when}.")
         elif f.status == "running":
             first = f"{capital(who)} is still running{progress_clause(f)}; nothing has failed so far."
         else:

@@ -160,6 +160,14 @@ async def runs(ask: Ask) -> Reply:
     return await _listing(ask, job, judged[:10], first)
 
 
+async def rerun_in(ask: Ask) -> Run | None:
+    """The latest run of the period asked about, when there was an earlier one: the rerun."""
+    assert ask.job is not None and ask.period is not None
+    found = await queries.list_runs(ask.job, since=ask.period.start,
+                                    until=min(ask.period.end, ask.now), limit=2, session=ask.session)
+    return found[0] if len(found) == 2 else None
+
+
 SEVERAL_A_DAY = 2  # runs in a day (or part of one) that make "did it run?" a question about each
 
 

@@ -145,3 +145,14 @@ async def test_a_weekly_report_is_named_by_the_week_it_covers(told: Told) -> Non
     # Week 46's report was made on Monday 16 Nov, in week 47.
     assert "/reports/carriers_2026-W46.xlsx" in which.splitlines()[0]
     assert went_out.startswith("Yes — weekly-report on Mon 23 Nov")
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_value_on_two_days_and_a_rerun_asked_about(told: Told) -> None:
+    same = await ask(told, "was the import on the same host yesterday and on the 24th?")
+    rerun = await ask(told, "did the hourly sync rerun this morning have any problems?")
+
+    assert same == "Yes — Nightly product import ran on host etl-1 both yesterday and on Tuesday 24 Nov."
+    # The latest of the morning's runs, not the one that failed before it.
+    assert rerun.startswith("No — nothing was logged as a warning or error: hourly-sync this "
+                            "morning finished successfully (started 08:00, finished 08:04).")
