@@ -29,6 +29,7 @@ from bot.facts import JobLine, MetricFact, Reply, RunFacts
 from bot.jobfinder import job_words
 from bot.matching import best_named, named_all, root
 from bot.periods import Period, run_window
+from bot.question_words import STOP as QUESTION_STOP
 from bot.question_words import described_words, unplaced_head
 from bot.run_facts import run_facts
 from bot.schedule_words import in_words, upcoming
@@ -719,6 +720,8 @@ def part_of_run(ask: Ask, f: RunFacts) -> str | None:
 async def usual_duration(ask: Ask) -> Reply:
     assert ask.job is not None
     history = await successful_history(ask.job, before=ask.now, session=ask.session)
+    if step := await _usual_step(ask, history.runs):
+        return step  # "how long does the db load usually take?"
     durations = history.durations
     if not durations:
         text = f"{ask.job.title} has no successful run yet, so I cannot say how long it usually takes."
@@ -732,6 +735,35 @@ async def usual_duration(ask: Ask) -> Reply:
                   if duration(typical.low) != duration(typical.high) else "")
         text = (f"{ask.job.title} usually takes {duration(typical.median)} (median of the last "
                 f"{typical.runs} successful runs{spread}).")
+    return Reply(text, cards.text_card(ask.job.title, text))
+
+
+async def _usual_step(ask: Ask, runs: Sequence[Run]) -> Reply | None:
+    """How long a step the runs time ("db-load") usually takes, when the question names one."""
+    assert ask.job is not None
+    own = job_words(ask.job)
+    if not {w for w in ask.text.split() if w not in QUESTION_STOP and w not in own and len(w) > 2}:
+        return None  # "how long does it usually take?": the whole run
+    events = await queries.events_of_runs([r.id for r in runs[-20:] if r.id is not None],
+                                          session=ask.session)
+    steps: dict[str, list[float]] = {}
+    for found in events.values():
+        for e in found:
+            if e.kind == "duration" and e.name and e.value is not None:
+                steps.setdefault(e.name, []).append(float(e.value))
+    step = best_named(ask.tokens, list(steps), own)
+    if step is None:
+        return None
+    typical = usual(steps[step])
+    if typical is None:
+        said = listing([duration(s) for s in steps[step]])
+        text = f"{label(step).capitalize()} in {ask.job.title} took {said} in its successful runs so far."
+    else:
+        spread = (f"; between {duration(typical.low)} and {duration(typical.high)}"
+                  if duration(typical.low) != duration(typical.high) else "")
+        text = (f"{label(step).capitalize()} in {ask.job.title} usually takes "
+                f"{duration(typical.median)} (median of the last {typical.runs} successful runs"
+                f"{spread}).")
     return Reply(text, cards.text_card(ask.job.title, text))
 
 

@@ -34,6 +34,8 @@ async def answerer(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[An
         run = {"job": "forecast", "run": f"{day}"}
         await api.send_ok([
             {**run, "kind": "start", "at": datetime(2026, 11, day, 7, 0, tzinfo=BERLIN).isoformat()},
+            {**run, "kind": "duration", "name": "model-fit", "seconds": 1800 if day == 21 else 2400,
+             "at": datetime(2026, 11, day, 8, 0, tzinfo=BERLIN).isoformat()},
             {**run, "kind": "milestone", "name": "forecast-published",
              "at": datetime(2026, 11, day, *published, tzinfo=BERLIN).isoformat()},
             {**run, "kind": "finish", "status": "succeeded",
@@ -89,3 +91,12 @@ async def test_whether_a_past_run_met_its_deadline(answerer: Answerer) -> None:
                    "before its 10:30 deadline.")
     assert missed == ("No — Forecast reached 'forecast-published' only at 10:50, after its 10:30 "
                       "deadline.")
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_how_long_a_timed_step_usually_takes(answerer: Answerer) -> None:
+    step = await ask(answerer, "how long does the model fit in the forecast usually take?")
+    whole = await ask(answerer, "how long does the forecast usually take?")
+
+    assert step == "Model fit in Forecast took 30 min and 40 min in its successful runs so far."
+    assert "Model fit" not in whole
