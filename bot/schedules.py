@@ -3,6 +3,7 @@
 with the next due time and the milestone deadlines in the asker's zone."""
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 
 from alerts.expectations import Deadline, deadlines, start_within
@@ -22,6 +23,7 @@ WEEKEND_WORDS = {"weekend", "weekends", "saturday", "saturdays", "sunday", "sund
 NIGHT_WORDS = {"night", "nights", "overnight", "nachts", "nighttime"}
 LIMIT_WORDS = {"allowed", "max", "maximum", "limit", "long"}
 OFTEN_WORDS = {"often", "frequently", "oft", "haeufig", "frequency", "interval"}
+UNTIL_WORDS = {"until", "till", "left", "hits", "hit", "reaches", "reach", "bis"}
 FUTURE_WORDS = {"going", "gonna", "will", "wird", "later", "still"}
 DEADLINE_WORDS = {"supposed", "due", "deadline", "expected", "should", "sla", "soll", "sollte",
                   "published", "ready", "done", "finish", "finished", "by"}
@@ -90,6 +92,9 @@ async def schedule(ask: Ask) -> Reply:
     if not job.expect.get("max_runtime") and asked & LIMIT_WORDS and asked & {"max", "maximum", "limit"}:
         first = (f"No — {job.title} has no `max_runtime` set, so no run is too long for it; "
                  f"{first[:1].lower()}{first[1:]}")
+    if (limit := job.expect.get("max_runtime")) and asked & UNTIL_WORDS and \
+            (reaching := await _reaching_limit(ask, job, parse_duration(str(limit)))):
+        return _reply(job, reaching)  # "how long until the forecast hits its max runtime?"
     if limit := job.expect.get("max_runtime"):
         said = f"It may run at most {duration(parse_duration(str(limit)).total_seconds())} (`max_runtime`)"
         if asked & LIMIT_WORDS:
@@ -163,6 +168,22 @@ def _named(ask: Ask, found: list[Deadline]) -> Deadline | None:
     asked = {root(t) for t in ask.tokens}
     return next((d for d in found if asked & {root(w) for w in (d.milestone or "").replace(
         "_", "-").split("-")}), None)
+
+
+async def _reaching_limit(ask: Ask, job: Job, limit: timedelta) -> str | None:
+    """When the run going reaches its `max_runtime`, and how long until then."""
+    run = await the_run(replace(ask, period=None))
+    if run is None or run.finished_at is not None:
+        return None
+    at = run.started_at + limit
+    left = (at - ask.now).total_seconds()
+    started = clock_time(run.started_at.astimezone(ask.zone))
+    when = clock_time(at.astimezone(ask.zone))
+    if left <= 0:
+        return (f"{job.title}'s run that started at {started} passed its {duration(limit.total_seconds())} "
+                f"`max_runtime` at {when}, {duration(-left)} ago.")
+    return (f"{duration(left)} — {job.title}'s run started at {started}, so it reaches its "
+            f"{duration(limit.total_seconds())} `max_runtime` at {when}.")
 
 
 def _still_to_come(ask: Ask, job: Job) -> str | None:

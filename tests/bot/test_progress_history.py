@@ -23,6 +23,10 @@ async def answerer(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[An
     path: Path = tmp_path_factory.mktemp("progress") / "ot.db"
     clock = Clock(STARTED)
     api = await start_api(f"sqlite:///{path}", clock)
+    defined = await api.put("/v1/jobs/pallet-forecast", {"timezone": "Europe/Berlin",
+                                                         "schedule": "0 7 * * *",
+                                                         "expect": {"max_runtime": "2h"}})
+    assert defined.status in (200, 201)
     run = {"job": "pallet-forecast", "run": "2026-11-26"}
     events = [{**run, "kind": "start", "at": STARTED.isoformat()},
               {**run, "kind": "milestone", "name": "data-loaded",
@@ -80,3 +84,12 @@ async def test_still_doing_what_a_reached_milestone_marks_as_done(answerer: Answ
 
     assert answer.startswith("No — 'data-loaded' was reached at 07:12 (today's pallet-forecast); "
                              "it is now at stage 'forecasting'.")
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_how_long_until_the_run_reaches_its_max_runtime(answerer: Answerer) -> None:
+    answer = await ask(answerer, "how long until the pallet forecast hits its max runtime?")
+
+    # Started at 07:00 with a 2 h limit; asked at 08:30.
+    assert answer == ("30 min — pallet-forecast's run started at 07:00, so it reaches its 2 h "
+                      "`max_runtime` at 09:00.")
