@@ -10,6 +10,7 @@ the metric the words name best. A side spanning several days with several runs i
 (counts) or averaged (shares, durations)."""
 
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
@@ -474,4 +475,39 @@ async def same_on_both_sides(ask: Ask) -> Reply | None:
     else:
         text = (f"No — {ask.job.title} ran on {name} {values[0][1]} {values[0][0]} and on "
                 f"{values[1][1]} {values[1][0]}.")
+    return Reply(text, cards.text_card(ask.job.title, text))
+
+
+RECENT_RUNS = 20  # "its usual box": the value most of these runs before it had
+USUAL_WORDS = frozenset({"usual", "normal", "normally", "usually", "always", "regular", "ueblichen",
+                         "gewohnten"})
+
+
+async def as_usual(ask: Ask) -> Reply | None:
+    """"Is today's forecast running on its usual box?": a start attribute or payload field of
+    the run asked about against the value most of the job's recent runs had."""
+    assert ask.job is not None
+    concepts = asked_concepts(ask.tokens)
+    run = await the_run(ask)
+    if not concepts or run is None:
+        return None
+    earlier = list(await queries.list_runs(ask.job, until=run.started_at, limit=RECENT_RUNS,
+                                           session=ask.session))
+    events = await queries.events_of_runs([r.id for r in [run, *earlier] if r.id is not None],
+                                          session=ask.session)
+
+    def value(of: Run) -> str | None:
+        found = [f.value for f in stored_facts(of, events.get(of.id or 0, []))
+                 if f.concept == concepts[0]]
+        return found[0] if found else None
+    now, before = value(run), [v for v in map(value, earlier) if v is not None]
+    name = concepts[0].name
+    if now is None or not before:
+        return None
+    usual_value, times = Counter(before).most_common(1)[0]
+    said = f"{usual_value} ({times} of the {len(before)} runs before it)"
+    if now == usual_value:
+        text = f"Yes — {ask.job.title} ran on {name} {now}, its usual one: {said}."
+    else:
+        text = f"No — {ask.job.title} ran on {name} {now}; usually {said}."
     return Reply(text, cards.text_card(ask.job.title, text))

@@ -271,6 +271,9 @@ class Answerer:
             if intent.name == "failure" and not CAUSE_WORDS & set(ask.tokens) and \
                     await names_a_metric_whole(ask):
                 intent = METRIC  # "api errors in last night's sync?": the metric api_errors
+            if comparisons.USUAL_WORDS & set(ask.tokens) and asked_concepts(ask.tokens) and \
+                    intent.name in ("detail", "status") and (usual := await comparisons.as_usual(ask)):
+                return usual  # "is today's forecast running on its usual box?"
             if comparisons.SAME_WORDS & set(ask.tokens) and asked_concepts(ask.tokens) and (
                     same := await comparisons.same_on_both_sides(ask)):
                 return same  # "was it on the same version yesterday and last night?"

@@ -156,3 +156,11 @@ async def test_a_value_on_two_days_and_a_rerun_asked_about(told: Told) -> None:
     # The latest of the morning's runs, not the one that failed before it.
     assert rerun.startswith("No — nothing was logged as a warning or error: hourly-sync this "
                             "morning finished successfully (started 08:00, finished 08:04).")
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_value_against_the_usual_one(told: Told) -> None:
+    answer = await ask(told, "did the import run on its usual host last night?")
+
+    assert answer == ("Yes — Nightly product import ran on host etl-1, its usual one: etl-1 (8 of "
+                      "the 8 runs before it).")
