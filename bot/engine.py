@@ -35,7 +35,6 @@ from bot.jobfinder import (
     GENERIC,
     PHRASE_SCORE,
     WEAK_WORD_SCORE,
-    WHOLE_NAME_SCORE,
     WORD_SCORE,
     Candidate,
     JobIndex,
@@ -120,7 +119,8 @@ NOT_A_NAME = frozenset({
     "regular", "scheduled", "manual", "new", "old", "whole", "full", "next", "first", "second",
     "latest", "recent", "current", "morning", "evening", "night", "other", "same", "small",
     "moment", "time", "minute", "end", "rest", "way", "one", "both", "all", "each", "every",
-    "root", "cause", "reason", "mess", "problem", "issue", "only", "single"})
+    "root", "cause", "reason", "mess", "problem", "issue", "only", "single", "midnight", "noon",
+    "midday", "afternoon", "early", "late", "overnight"})
 JOB_NOUNS = frozenset({"import", "export", "upload", "download", "sync", "load", "job", "feed",
                        "extract", "batch", "pipeline", "transfer", "interface", "schnittstelle",
                        "report", "run", "process", "prozess", "lauf"})
@@ -228,7 +228,7 @@ class Answerer:
                 slug, earlier = remembered
                 candidates = [Candidate(j, 1) for j in jobs if j.slug == slug]
                 intent = classify(text, names_a_job=True)
-            if candidates and candidates[0].score < WHOLE_NAME_SCORE and \
+            if candidates and candidates[0].score < PHRASE_SCORE and \
                     (name := unknown_job(text, vocabulary)):
                 return not_known(name, jobs)  # "the payroll export": a name, not our export
             if (pair := _two_named(candidates)) and two_jobs.asks_about_two(text):
@@ -475,8 +475,10 @@ def unknown_job(text: str, vocabulary: set[str]) -> str | None:
 
 
 def _unknown(word: str, vocabulary: set[str]) -> bool:
+    """A word nobody uses for our jobs: not known, nor another form of a known word ("syncs")."""
     return word not in vocabulary and word not in GENERIC and word not in PLAIN_WORDS \
-        and word not in NOT_A_NAME and word not in STOP_WORDS and not JOB_WORDS.fullmatch(word)
+        and word not in NOT_A_NAME and word not in STOP_WORDS and not JOB_WORDS.fullmatch(word) \
+        and word.removesuffix("s") not in vocabulary and stem(word) not in vocabulary
 
 
 def unknown_name(text: str, vocabulary: set[str]) -> str | None:

@@ -89,3 +89,12 @@ async def test_what_time_the_running_job_started(told: Told) -> None:
     answer = await ask(told, "what time did the job thats running now start?")
 
     assert answer.startswith("Today's inventory-sync started at 07:00 and is still running")
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_name_with_words_of_another_job_is_not_ours(told: Told) -> None:
+    other = await ask(told, "did the customer booking export run today?")
+    plural = await ask(told, "did the inventory syncs run today?")
+
+    assert other.startswith("I don't know a job called 'booking export'.")
+    assert plural.startswith("Not yet — today's inventory-sync started at 07:00")
