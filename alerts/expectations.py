@@ -187,14 +187,12 @@ def ended_early(job: JobLike, run: RunLike, events: Sequence[EventLike],
     if run.finished_at is None or run.status == "failed":
         return None  # still running, or already reported as a failure
     final = final_milestone(job, history)
-    reached = {e.name for e in events if e.kind == "milestone" and e.status == "reached"}
-    last = _last_reached(events)
-    after = f" after {quoted(last)}" if last else ""
-    if final and final not in reached:
-        return (f"{job.title} ended{after} without reaching {quoted(final)} "
+    if final and not any(e.name == final and e.kind == "milestone" and e.status == "reached"
+                         for e in events):
+        return (f"{job.title} ended{_after_last(events)} without reaching {quoted(final)} "
                 f"({_said(run, 'finished')}).")
     if run.status == "partial":
-        return f"{job.title} ended early{after} (finished partial)."
+        return f"{job.title} ended early{_after_last(events)} (finished partial)."
     took = (run.finished_at - run.started_at).total_seconds()
     durations = history.durations
     if run.status == "succeeded" and len(durations) >= HISTORY_FOR_USUAL:
@@ -286,6 +284,13 @@ def succeeded_fully(job: JobLike, run: RunLike, events: Sequence[EventLike],
                     history: HistoryLike) -> bool:
     """A run that resolves what was wrong: succeeded, complete, nothing out of range."""
     return run.status == "succeeded" and not judge_run(job, run, events, history)
+
+
+def _after_last(events: Sequence[EventLike]) -> str:
+    """The words naming the last milestone reached (" after 'loaded'"), or none: worked out
+    only for a run that ended early, not for every run judged."""
+    last = _last_reached(events)
+    return f" after {quoted(last)}" if last else ""
 
 
 def _last_reached(events: Sequence[EventLike]) -> str | None:

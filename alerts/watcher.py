@@ -37,6 +37,7 @@ import logging
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
@@ -201,9 +202,9 @@ class _Verdict:
 
     run: RunRow
     findings: list[Finding]
-    reached: set[str]
+    reached: AbstractSet[str]
     complete: bool  # succeeded, complete, nothing out of range: it resolves what was wrong
-    upcoming: list[datetime]  # when it could next need judging (if it is still going)
+    upcoming: Sequence[datetime]  # when it could next need judging (if it is still going)
     fresh: bool = True  # judged on its telemetry; False: a run still going, against its kept limit
 
 
@@ -366,20 +367,21 @@ class Watcher:
         early = min(timedelta(hours=1), gap / 4)  # a run may start a little before time
         reach = max(offset for _, offset in offsets)
         due_now: list[tuple[datetime, tuple[Deadline, ...]]] = []
-        upcoming: list[datetime] = []
+        upcoming: datetime | None = None  # the first deadline after now
         for occurrence in calendar.between(since - reach, now + gap + reach):
             due = []
             for deadline, offset in offsets:
                 at = occurrence + offset
-                if since < at <= now:
+                if at > now:
+                    if upcoming is None or at < upcoming:
+                        upcoming = at
+                elif at > since:
                     due.append(Deadline(at, deadline.kind, occurrence, deadline.milestone))
-                elif at > now:
-                    upcoming.append(at)
             if due:
                 due_now.append((occurrence, tuple(due)))
         bounds = tuple(((occurrence - early).astimezone(UTC),
                         (occurrence + gap - early).astimezone(UTC)) for occurrence, _ in due_now)
-        return _Timing(tuple(due_now), bounds, early, gap, min(upcoming, default=None))
+        return _Timing(tuple(due_now), bounds, early, gap, upcoming)
 
     async def _judge_deadlines(self, session: AsyncSession,
                                plans: dict[int, _Plan]) -> dict[int, list[Finding]]:
@@ -494,7 +496,7 @@ class Watcher:
                 past = history.before(run.started_at)
                 timeline = events.get(run.id, [])
                 findings = judge_run(job, run, timeline, past)
-                upcoming: list[datetime] = []
+                upcoming: Sequence[datetime] = NOT_GOING
                 if run.finished_at is None:
                     if _kept(watched, job):
                         silence = _silence(watched.stall_after)
@@ -940,7 +942,7 @@ class AlertLike(Protocol):
     def opened_at(self) -> datetime: ...
 
 
-def recovery(alert: AlertLike, run: RunLike, reached: set[str], complete: bool) -> str | None:
+def recovery(alert: AlertLike, run: RunLike, reached: AbstractSet[str], complete: bool) -> str | None:
     """Why `run` resolves `alert`, or None when it does not."""
     if alert.kind == "milestone_missed" and alert.run_id == run.id:
         name = alert.key.rsplit(":", 1)[-1]
@@ -965,7 +967,7 @@ def _still_going(job: JobLike, run: RunRow, stall_after: float | None, now: date
     """A run still going, judged with nothing new since: only the clock can find something
     now (it ran too long, or fell silent), against the silence limit kept for it."""
     silence = _silence(stall_after)
-    return _Verdict(run, judge_running(job, run, silence, now), set(), False,
+    return _Verdict(run, judge_running(job, run, silence, now), NOTHING_REACHED, False,
                     [at for at in running_deadlines(job, run, silence) if at > now], fresh=False)
 
 
@@ -991,8 +993,14 @@ def _needs_history(job: Definition, watched: watch.WatchedRun, events: Sequence[
     return bool(usual) and any(e.kind == "metric" and e.name in usual for e in events)
 
 
-def _reached(events: Sequence[EventRow]) -> set[str]:
-    return {e.name for e in events if e.kind == "milestone" and e.status == "reached" and e.name}
+# Shared by the verdicts that have none (most of a first pass's hundred thousand): never written to.
+NOTHING_REACHED: AbstractSet[str] = frozenset()
+NOT_GOING: tuple[datetime, ...] = ()
+
+
+def _reached(events: Sequence[EventRow]) -> AbstractSet[str]:
+    found = {e.name for e in events if e.kind == "milestone" and e.status == "reached" and e.name}
+    return found or NOTHING_REACHED
 
 
 def _snoozed(unresolved: list[watch.OpenAlert], alert_id: int | None, kind: str,
