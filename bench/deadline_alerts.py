@@ -76,8 +76,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -87,13 +85,20 @@ from typing import Any
 
 import aiohttp
 import asyncpg  # type: ignore[import-untyped]
-from local_services import HOST, PG_PORT, free_port, postgresql_reachable
+from local_services import HOST, PG_PORT, free_port
+from server_processes import (
+    REPO,
+    STARTUP_TIMEOUT_SECONDS,
+    BenchError,
+    choose_backends,
+    cpu_seconds,
+    export_tree,
+    stop,
+    wait_ready,
+)
 
-REPO = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = f"postgresql://postgres@{HOST}:{PG_PORT}/postgres"
 RUN_PYTHON_MAIN = "from opentrace.cli import main; raise SystemExit(main())"
-STARTUP_TIMEOUT_SECONDS = 60.0
-STOP_TIMEOUT_SECONDS = 10.0
 HTTP_TIMEOUT_SECONDS = 60.0
 IDLE_CPU_SHARE = 0.05  # below this share of one CPU over a second, the server counts as idle
 SETTLE_MARGIN_SECONDS = 15.0  # seeding must be done this long before the deadline
@@ -106,9 +111,6 @@ MILESTONE = "report-published"
 KINDS = ("did_not_start", "milestone_missed")
 AIMS = ((1_000, 2.0), (10_000, 10.0))  # (jobs, seconds after the deadline), product issue "Scale"
 
-
-class BenchError(Exception):
-    pass
 
 
 # --- the plan -------------------------------------------------------------------------------
@@ -230,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
             workdir = Path(tmp)
             codes = [("this tree", REPO)]
             if args.baseline_ref:
-                root = export_ref(args.baseline_ref, workdir / "baseline")
+                root = export_tree(args.baseline_ref, workdir / "baseline")
                 if root is None:
                     raise BenchError(f"--baseline-ref {args.baseline_ref!r} could not be exported "
                                      f"with git archive from {REPO}")
@@ -271,34 +273,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def choose_backends(choice: str) -> list[str] | None:
-    """The backends to run; None when PostgreSQL was demanded but does not answer."""
-    backends = ["sqlite"] if choice in ("sqlite", "both") else []
-    if choice in ("postgresql", "both"):
-        if postgresql_reachable():
-            backends.append("postgresql")
-        elif choice == "postgresql":
-            print(f"PostgreSQL does not answer on {HOST}:{PG_PORT}.", file=sys.stderr)
-            return None
-        else:
-            print(f"note: PostgreSQL does not answer on {HOST}:{PG_PORT}; running SQLite only.")
-    return backends
-
-
-def export_ref(ref: str, target: Path) -> Path | None:
-    """The tree of `ref` in `target`, via `git archive` (which touches neither the working
-    tree nor the index nor any ref); None when git or the ref is not there."""
-    target.mkdir()
-    try:
-        archive = subprocess.run(["git", "-C", str(REPO), "archive", "--format=tar", ref],
-                                 capture_output=True, timeout=60, check=False)
-        if archive.returncode != 0:
-            return None
-        unpack = subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout,
-                                capture_output=True, timeout=60, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return target if unpack.returncode == 0 else None
 
 
 def run_one(args: argparse.Namespace, backend: str, code: str, root: Path,
@@ -390,14 +364,6 @@ async def wait_idle(pid: int, deadline: datetime) -> float:
             break
     return time.monotonic() - started
 
-
-def cpu_seconds(pid: int) -> float | None:
-    """User and system CPU time of a process (all its threads), from /proc."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def poll(args: argparse.Namespace, outcome: Outcome, http: aiohttp.ClientSession, token: str,
@@ -564,34 +530,7 @@ def real_server(env: dict[str, str], log: Path, root: Path) -> Iterator[tuple[in
             stop(process)
 
 
-def wait_ready(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise BenchError(f"server exited with {process.returncode}:\n{tail(log)}")
-        try:
-            with urllib.request.urlopen(f"http://{HOST}:{port}/healthz", timeout=1.0) as answer:
-                if answer.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.2)
-    raise BenchError(f"server not ready within {STARTUP_TIMEOUT_SECONDS:.0f} s:\n{tail(log)}")
 
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout=STOP_TIMEOUT_SECONDS)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=STOP_TIMEOUT_SECONDS)
-
-
-def tail(log: Path, lines: int = 30) -> str:
-    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
 
 
 def server_log_notes(log: Path) -> list[str]:

@@ -93,8 +93,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -103,15 +101,22 @@ from typing import Protocol
 
 import asyncpg  # type: ignore[import-untyped]
 from aiohttp import web
-from local_services import HOST, PG_PORT, free_port, postgresql_reachable
+from local_services import HOST, PG_PORT, free_port
+from server_processes import (
+    REPO,
+    STARTUP_TIMEOUT_SECONDS,
+    BenchError,
+    choose_backends,
+    cpu_seconds,
+    export_tree,
+    stop,
+    wait_ready,
+)
 
 PG_ADMIN_URL = f"postgresql://postgres@{HOST}:{PG_PORT}/postgres"
-REPO = Path(__file__).resolve().parent.parent
 WRK_THREADS = 2
 WRK_TIMEOUT_SECONDS = 10
-STARTUP_TIMEOUT_SECONDS = 60.0
 SETTLE_TIMEOUT_SECONDS = 20.0
-STOP_TIMEOUT_SECONDS = 10.0
 IDLE_TIMEOUT_SECONDS = 300.0
 IDLE_CPU_SHARE = 0.05  # below this share of one CPU over a second, a server counts as idle
 RUN_PYTHON_MAIN = "from opentrace.cli import main; raise SystemExit(main())"
@@ -205,9 +210,6 @@ class StoredCheck:
         return "MISMATCH"
 
 
-class BenchError(Exception):
-    pass
-
 
 @dataclass(frozen=True)
 class Server:
@@ -296,20 +298,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def choose_backends(choice: str) -> list[str] | None:
-    """The real-server backends to run; None when PostgreSQL was demanded but is not there."""
-    backends = ["sqlite"] if choice in ("sqlite", "both") else []
-    if choice in ("postgresql", "both"):
-        if postgresql_reachable():
-            backends.append("postgresql")
-        elif choice == "postgresql":
-            print(f"PostgreSQL does not answer on {HOST}:{PG_PORT}.", file=sys.stderr)
-            return None
-        else:
-            print(f"note: PostgreSQL does not answer on {HOST}:{PG_PORT}; running SQLite only.")
-    return backends
-
-
 
 # --- the whole run --------------------------------------------------------------------------
 
@@ -326,7 +314,7 @@ def run_all(
         script.write_text(WRK_SCRIPT)
         codes = [("this tree", REPO)]
         if args.baseline != "none":
-            baseline = export_baseline(args.baseline, workdir / "baseline")
+            baseline = export_tree(args.baseline, workdir / "baseline")
             if baseline is None:
                 notes.append(f"baseline {args.baseline!r} could not be exported from git: "
                              "measured this tree only")
@@ -350,21 +338,6 @@ def run_all(
                                                   server_log(workdir, backend, code)))
     return measurements, checks, notes
 
-
-def export_baseline(ref: str, target: Path) -> Path | None:
-    """The tree of `ref` in `target`, via `git archive` (which touches neither the working
-    tree nor the index nor any ref); None when git or the ref is not there."""
-    target.mkdir()
-    try:
-        archive = subprocess.run(["git", "-C", str(REPO), "archive", "--format=tar", ref],
-                                 capture_output=True, timeout=60, check=False)
-        if archive.returncode != 0:
-            return None
-        unpack = subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout,
-                                capture_output=True, timeout=60, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return target if unpack.returncode == 0 else None
 
 
 def server_log(workdir: Path, backend: str, code: str) -> Path:
@@ -843,15 +816,6 @@ def run_wrk(
     return replace(result, server_cpu=(cpu_after - cpu_before) / elapsed)
 
 
-def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU time of a process, all threads (Linux /proc); None elsewhere."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    except OSError:
-        return None
-    utime, stime = int(fields[11]), int(fields[12])  # fields 14 and 15 of proc(5)
-    return (utime + stime) / os.sysconf("SC_CLK_TCK")
-
 
 def wait_idle(pid: int) -> tuple[float | None, bool]:
     """Wait until the process uses under IDLE_CPU_SHARE of a CPU over one second.
@@ -962,34 +926,6 @@ def subprocess_running(command: list[str], env: dict[str, str], log: Path, root:
             stop(process)
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout=STOP_TIMEOUT_SECONDS)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=STOP_TIMEOUT_SECONDS)
-
-
-def wait_ready(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise BenchError(f"server exited with {process.returncode}:\n{tail(log)}")
-        try:
-            with urllib.request.urlopen(f"http://{HOST}:{port}/healthz", timeout=1.0) as answer:
-                if answer.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.2)
-    raise BenchError(f"server not ready within {STARTUP_TIMEOUT_SECONDS:.0f} s:\n{tail(log)}")
-
-
-def tail(log: Path, lines: int = 30) -> str:
-    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
 
 
 def server_log_notes(backend: str, log: Path) -> list[str]:
