@@ -337,9 +337,7 @@ class Answerer:
             stored = {w for names in fields.values() for name in names
                       for w in re.split(r"[^a-z0-9]+", name.lower()) if len(w) > 2}
             vocabulary = set(TIME_WORDS) | set(COMMON_WORDS) | _intent_words() | index.words | stored
-            described = {stem(w): {job.id or 0 for job in jobs if w in described_words(job)}
-                         for job in jobs for w in described_words(job)
-                         if len(w) >= 5 and w not in PLAIN_WORDS and w not in GENERIC}
+            described = _described(jobs)
             self._known = KnownJobs(signature, index, vocabulary | set(described), {},
                                     _holders(jobs, fields), described)
         return self._known
@@ -435,6 +433,17 @@ def _holders(jobs: list[Job], fields: dict[int, set[str]]) -> dict[str, set[int]
             for word in re.split(r"[^a-z0-9]+", name.lower()):
                 if len(word) > 3 and not word.isdigit() and word not in GENERIC:
                     found.setdefault(stem(word), set()).add(job.id or 0)
+    return found
+
+
+def _described(jobs: list[Job]) -> dict[str, set[int]]:
+    """Each telling word of the jobs' descriptions ("freighthub") → the jobs whose own
+    description holds it, for "the job that reads the freighthub file"."""
+    found: dict[str, set[int]] = {}
+    for job in jobs:
+        for word in described_words(job):
+            if len(word) >= 5 and word not in PLAIN_WORDS and word not in GENERIC:
+                found.setdefault(stem(word), set()).add(job.id or 0)
     return found
 
 
